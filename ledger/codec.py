@@ -1,0 +1,103 @@
+"""Canonical encoding and hashing of records. Encoders and decoders are built once.
+
+The canonical encoding is msgspec's JSON with ``order="deterministic"``: struct
+fields in declaration order, dict keys sorted, no whitespace. A stored record is
+exactly ``canonical(Record)``; its ``hash`` covers ``canonical(UnhashedRecord)``,
+which is the same bytes with the trailing ``,"hash":"…"`` member removed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+
+from ledger.events import EventBase, event_type
+from ledger.records import NewEvent, Record, UnhashedRecord
+
+_canonical = msgspec.json.Encoder(order="deterministic")
+_record_decoder = msgspec.json.Decoder(Record)
+_HASH_SUFFIX_LEN = len(b',"hash":"') + 64 + len(b'"}')
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def seal(
+    new: NewEvent,
+    *,
+    position: int,
+    stream: str,
+    version: int,
+    recorded_at: datetime,
+    prev_hash: str,
+) -> tuple[Record, bytes]:
+    """Give a new event its place in the log; return the record and its stored bytes."""
+    data = new.data
+    unhashed = UnhashedRecord(
+        position=position,
+        stream=stream,
+        version=version,
+        event_id=new.event_id,
+        type=event_type(data),
+        schema_version=type(data).SCHEMA_VERSION,
+        occurred_at=new.occurred_at,
+        recorded_at=recorded_at,
+        actor=new.actor,
+        correlation_id=new.correlation_id,
+        causation_id=new.causation_id,
+        data=data,
+        prev_hash=prev_hash,
+    )
+    body = _canonical.encode(unhashed)
+    digest = hashlib.sha256(body).hexdigest()
+    stored = body[:-1] + b',"hash":"' + digest.encode("ascii") + b'"}'
+    record = Record(
+        position=position,
+        stream=stream,
+        version=version,
+        event_id=new.event_id,
+        type=unhashed.type,
+        schema_version=unhashed.schema_version,
+        occurred_at=new.occurred_at,
+        recorded_at=recorded_at,
+        actor=new.actor,
+        correlation_id=new.correlation_id,
+        causation_id=new.causation_id,
+        data=data,
+        prev_hash=prev_hash,
+        hash=digest,
+    )
+    return record, stored
+
+
+def encode_record(record: Record) -> bytes:
+    """The canonical stored bytes of a record."""
+    return _canonical.encode(record)
+
+
+def decode_record(raw: bytes | str) -> Record:
+    """Decode stored bytes; raises ``msgspec.DecodeError`` or ``ValidationError``."""
+    return _record_decoder.decode(raw)
+
+
+def record_hash(record: Record) -> str:
+    """Recompute the hash a record should carry, from its canonical encoding."""
+    encoded = _canonical.encode(record)
+    body = encoded[:-_HASH_SUFFIX_LEN] + b"}"
+    return hashlib.sha256(body).hexdigest()
+
+
+def encode_event(event: EventBase) -> bytes:
+    return _canonical.encode(event)
+
+
+def to_builtins(value: Any) -> Any:
+    """Plain JSON-ready Python values (datetimes as RFC 3339 strings)."""
+    return msgspec.to_builtins(value)
+
+
+def micros(when: datetime) -> int:
+    """Microseconds since the epoch, for indexed time columns."""
+    delta = when - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds

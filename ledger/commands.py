@@ -1,0 +1,74 @@
+"""Commands on a task stream: what a caller asks for, before the rules decide."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from ledger.events import OrphanReason, TaskStatus
+
+
+class Claim(msgspec.Struct, frozen=True, kw_only=True):
+    session_id: str
+    ttl_ms: int | None = None
+    agent_type: str = "cli"
+    tier: str | None = None
+    scope: tuple[str, ...] = ()
+    constraints: tuple[str, ...] = ()
+    metadata: dict[str, Any] = {}
+
+
+class Beat(msgspec.Struct, frozen=True, kw_only=True):
+    session_id: str
+    extend_ms: int | None = None
+    fencing_token: int | None = None
+
+
+class Release(msgspec.Struct, frozen=True, kw_only=True):
+    session_id: str
+    reason: str = "completed"
+    fencing_token: int | None = None
+
+
+class Takeover(msgspec.Struct, frozen=True, kw_only=True):
+    session_id: str
+    reason: str | None = None
+    force: bool = False
+    forced_by: str | None = None
+    ttl_ms: int | None = None
+    agent_type: str = "cli"
+    tier: str | None = None
+    scope: tuple[str, ...] = ()
+    constraints: tuple[str, ...] = ()
+    metadata: dict[str, Any] = {}
+
+
+class ChangeStatus(msgspec.Struct, frozen=True, kw_only=True):
+    status: TaskStatus
+    session_id: str | None = None
+    reason: str | None = None
+
+
+class Expire(msgspec.Struct, frozen=True, kw_only=True):
+    """Record the expiry of a lease already past its time (the sweeper)."""
+
+
+class Orphan(msgspec.Struct, frozen=True, kw_only=True):
+    """End the claim of a session that is gone (the sweeper, or ``session end``)."""
+
+    session_id: str
+    reason: OrphanReason
+
+
+Command = Claim | Beat | Release | Takeover | ChangeStatus | Expire | Orphan
+
+
+class RegisterTask(msgspec.Struct, frozen=True, kw_only=True):
+    task_id: str
+    title: str
+    priority: str = "medium"
+    roi: float = 0.0
+    fingerprint: str | None = None
+    phase: str | None = None
+    status: TaskStatus = "todo"

@@ -1,0 +1,185 @@
+"""The error tree. Every error the ledger raises on purpose is a ``LedgerError``.
+
+Each subclass has a stable ``code`` (seed 002's names where it has one), the HTTP
+status the API answers with, and the exit code of the ``claims`` CLI. Errors carry
+their context as keyword fields, which end up in the JSON error body::
+
+    LedgerError
+    ├── ClaimError                      rules of the claim lifecycle
+    │   ├── TaskNotFound                TASK_NOT_FOUND        404  exit 4
+    │   ├── SessionNotFound             SESSION_NOT_FOUND     404  exit 5
+    │   ├── TaskAlreadyClaimed          TASK_ALREADY_CLAIMED  409  exit 3
+    │   ├── TaskNotClaimed              TASK_NOT_CLAIMED      404  exit 6
+    │   ├── TaskNotClaimable            TASK_NOT_CLAIMABLE    400  exit 7
+    │   ├── NotClaimOwner               NOT_CLAIM_OWNER       403  exit 8
+    │   ├── ClaimExpired                CLAIM_EXPIRED         410  exit 9
+    │   ├── StaleFencingToken           STALE_FENCING_TOKEN   409  exit 10
+    │   ├── TaskAlreadyExists           TASK_ALREADY_EXISTS   409  exit 11
+    │   └── NoTaskAvailable             NO_TASK_AVAILABLE     404  exit 12
+    ├── InvalidInput                    VALIDATION_ERROR      400  exit 13
+    │   └── InvalidTtl                  INVALID_TTL           400  exit 14
+    └── StoreError                      STORE_ERROR           503  exit 20
+        ├── ConcurrencyConflict         CONCURRENCY_CONFLICT  409  exit 21
+        ├── DuplicateEventId            DUPLICATE_EVENT_ID    409  exit 22
+        ├── CorruptLog                  LOG_CORRUPT           500  exit 23
+        └── InvalidStoreUrl             INVALID_STORE_URL     400  exit 24
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class LedgerError(Exception):
+    """Base of every error the ledger raises on purpose."""
+
+    code: ClassVar[str] = "LEDGER_ERROR"
+    title: ClassVar[str] = "Ledger error"
+    http_status: ClassVar[int] = 500
+    exit_code: ClassVar[int] = 1
+
+    def __init__(self, detail: str, **context: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.context = context
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.detail}"
+
+    def body(self) -> dict[str, Any]:
+        """Seed 002's error body: ``{"success": false, "error": CODE, ...}``."""
+        return {"success": False, "error": self.code, "message": self.detail, **self.context}
+
+
+class ClaimError(LedgerError):
+    """A rule of the claim lifecycle refused the command; the log is unchanged."""
+
+
+class TaskNotFound(ClaimError):
+    code = "TASK_NOT_FOUND"
+    title = "Task not found"
+    http_status = 404
+    exit_code = 4
+
+
+class SessionNotFound(ClaimError):
+    code = "SESSION_NOT_FOUND"
+    title = "Session not found"
+    http_status = 404
+    exit_code = 5
+
+
+class TaskAlreadyClaimed(ClaimError):
+    code = "TASK_ALREADY_CLAIMED"
+    title = "Task already claimed"
+    http_status = 409
+    exit_code = 3
+
+
+class TaskNotClaimed(ClaimError):
+    code = "TASK_NOT_CLAIMED"
+    title = "Task not claimed"
+    http_status = 404
+    exit_code = 6
+
+
+class TaskNotClaimable(ClaimError):
+    code = "TASK_NOT_CLAIMABLE"
+    title = "Task not claimable"
+    http_status = 400
+    exit_code = 7
+
+
+class NotClaimOwner(ClaimError):
+    code = "NOT_CLAIM_OWNER"
+    title = "Not the claim owner"
+    http_status = 403
+    exit_code = 8
+
+
+class ClaimExpired(ClaimError):
+    code = "CLAIM_EXPIRED"
+    title = "Claim expired"
+    http_status = 410
+    exit_code = 9
+
+
+class StaleFencingToken(ClaimError):
+    code = "STALE_FENCING_TOKEN"
+    title = "Stale fencing token"
+    http_status = 409
+    exit_code = 10
+
+
+class TaskAlreadyExists(ClaimError):
+    code = "TASK_ALREADY_EXISTS"
+    title = "Task already exists"
+    http_status = 409
+    exit_code = 11
+
+
+class NoTaskAvailable(ClaimError):
+    code = "NO_TASK_AVAILABLE"
+    title = "No claimable task"
+    http_status = 404
+    exit_code = 12
+
+
+class InvalidInput(LedgerError):
+    code = "VALIDATION_ERROR"
+    title = "Invalid input"
+    http_status = 400
+    exit_code = 13
+
+
+class InvalidTtl(InvalidInput):
+    code = "INVALID_TTL"
+    title = "TTL out of range"
+    http_status = 400
+    exit_code = 14
+
+
+class StoreError(LedgerError):
+    code = "STORE_ERROR"
+    title = "Store error"
+    http_status = 503
+    exit_code = 20
+
+
+class ConcurrencyConflict(StoreError):
+    code = "CONCURRENCY_CONFLICT"
+    title = "Stream moved"
+    http_status = 409
+    exit_code = 21
+
+
+class DuplicateEventId(StoreError):
+    code = "DUPLICATE_EVENT_ID"
+    title = "Event id already used"
+    http_status = 409
+    exit_code = 22
+
+
+class CorruptLog(StoreError):
+    code = "LOG_CORRUPT"
+    title = "Corrupt or tampered log"
+    http_status = 500
+    exit_code = 23
+
+
+class InvalidStoreUrl(StoreError):
+    code = "INVALID_STORE_URL"
+    title = "Invalid store URL"
+    http_status = 400
+    exit_code = 24
+
+
+def all_error_classes() -> list[type[LedgerError]]:
+    """Every concrete error class, depth first, for meta-tests and docs."""
+    found: list[type[LedgerError]] = []
+    pending: list[type[LedgerError]] = [LedgerError]
+    while pending:
+        cls = pending.pop(0)
+        found.append(cls)
+        pending.extend(cls.__subclasses__())
+    return found

@@ -1,0 +1,70 @@
+"""The envelope: what a caller appends (``NewEvent``) and what the store keeps (``Record``)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import msgspec
+
+from ledger.events import Event
+
+
+def new_event_id() -> str:
+    """A fresh, unique event id (32 hex digits)."""
+    return uuid.uuid4().hex
+
+
+class NewEvent(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """An event on its way into a stream; the store adds position, version and hashes."""
+
+    data: Event
+    occurred_at: datetime
+    actor: str
+    event_id: str = msgspec.field(default_factory=new_event_id)
+    correlation_id: str = ""
+    causation_id: str | None = None
+
+
+class Record(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """One stored event. Field order is the canonical encoding order; ``hash`` is last.
+
+    ``hash`` is the sha256 (hex) of the canonical JSON encoding of every other field,
+    ``prev_hash`` the ``hash`` of the record at ``position - 1`` (64 zeros for the first).
+    """
+
+    position: int
+    stream: str
+    version: int
+    event_id: str
+    type: str
+    schema_version: int
+    occurred_at: datetime
+    recorded_at: datetime
+    actor: str
+    correlation_id: str
+    causation_id: str | None
+    data: Event
+    prev_hash: str
+    hash: str
+
+
+class UnhashedRecord(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """A ``Record`` without its own hash: the bytes that hash covers."""
+
+    position: int
+    stream: str
+    version: int
+    event_id: str
+    type: str
+    schema_version: int
+    occurred_at: datetime
+    recorded_at: datetime
+    actor: str
+    correlation_id: str
+    causation_id: str | None
+    data: Event
+    prev_hash: str
+
+
+GENESIS_HASH = "0" * 64

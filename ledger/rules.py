@@ -1,0 +1,314 @@
+"""The claim lifecycle as one pure function: ``decide(state, command, now, config)``.
+
+It returns the events to append at the version the state was folded to, or raises
+a ``ClaimError`` and nothing is written. Seed 002 gives the error codes, seed 001
+the lease rules: only the holder renews or releases; a takeover needs the lease to
+have expired, or ``force`` with a reason, recorded with who forced it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import msgspec
+
+from ledger.clock import add_ms, to_ms
+from ledger.commands import Beat, ChangeStatus, Claim, Command, Expire, Orphan, Release, Takeover
+from ledger.config import ClaimConfig
+from ledger.errors import (
+    ClaimExpired,
+    InvalidInput,
+    InvalidTtl,
+    NotClaimOwner,
+    StaleFencingToken,
+    TaskAlreadyClaimed,
+    TaskNotClaimable,
+    TaskNotClaimed,
+    TaskNotFound,
+)
+from ledger.events import (
+    UNCLAIMABLE_STATUSES,
+    Claimed,
+    Event,
+    Expired,
+    Heartbeat,
+    Orphaned,
+    Released,
+    TakenOver,
+    TaskStatusChanged,
+)
+from ledger.state import Lease, TaskState
+
+COMPLETED = "completed"
+
+
+def decide(state: TaskState, command: Command, now: datetime, config: ClaimConfig) -> list[Event]:
+    """The events ``command`` produces on a task in ``state`` at ``now``."""
+    if not state.registered:
+        raise TaskNotFound(f"task {state.task_id!r} does not exist", taskId=state.task_id)
+    match command:
+        case Claim():
+            return _claim(state, command, now, config)
+        case Beat():
+            return _beat(state, command, now, config)
+        case Release():
+            return _release(state, command, now)
+        case Takeover():
+            return _takeover(state, command, now, config)
+        case ChangeStatus():
+            return _change_status(state, command, now)
+        case Expire():
+            return _expiry(state, now)
+        case Orphan():
+            return _orphan(state, command, now)
+
+
+def check_ttl(ttl_ms: int, config: ClaimConfig, *, name: str = "ttlMs") -> int:
+    if not config.min_ttl <= ttl_ms <= config.max_ttl:
+        raise InvalidTtl(
+            f"{name} must be between {config.min_ttl} and {config.max_ttl} ms, not {ttl_ms}",
+            minTtlMs=config.min_ttl,
+            maxTtlMs=config.max_ttl,
+        )
+    return ttl_ms
+
+
+def holder_conflict(state: TaskState, lease: Lease, now: datetime) -> TaskAlreadyClaimed:
+    """Seed 002's 409 body: who holds the task, since when, for how much longer."""
+    return TaskAlreadyClaimed(
+        f"task {state.task_id!r} is claimed by session {lease.session_id!r}",
+        taskId=state.task_id,
+        claim={
+            "sessionId": lease.session_id,
+            "claimedAt": lease.claimed_at.isoformat().replace("+00:00", "Z"),
+            "expiresAt": lease.expires_at.isoformat().replace("+00:00", "Z"),
+            "remainingMs": max(0, to_ms(lease.expires_at - now)),
+            "fencingToken": lease.fencing_token,
+        },
+    )
+
+
+def _claim(state: TaskState, cmd: Claim, now: datetime, config: ClaimConfig) -> list[Event]:
+    ttl = check_ttl(cmd.ttl_ms if cmd.ttl_ms is not None else config.default_ttl, config)
+    _check_metadata(cmd.metadata, config)
+    _check_claimable(state)
+    lease = state.lease
+    events: list[Event] = []
+    if lease is not None and lease.live_at(now):
+        if lease.session_id != cmd.session_id:
+            raise holder_conflict(state, lease, now)
+        return [_extend(state, lease, ttl, now)]
+    if lease is not None:
+        events.append(_expired(state, lease))
+    token = state.version + len(events) + 1
+    events.append(
+        Claimed(
+            task_id=state.task_id,
+            session_id=cmd.session_id,
+            fencing_token=token,
+            ttl_ms=ttl,
+            expires_at=add_ms(now, ttl),
+            agent_type=cmd.agent_type,
+            tier=cmd.tier,
+            scope=cmd.scope,
+            constraints=cmd.constraints,
+            metadata=cmd.metadata,
+        )
+    )
+    return events
+
+
+def _beat(state: TaskState, cmd: Beat, now: datetime, config: ClaimConfig) -> list[Event]:
+    lease = _owned_lease(state, cmd.session_id, cmd.fencing_token, now)
+    extend = check_ttl(
+        cmd.extend_ms if cmd.extend_ms is not None else lease.ttl_ms, config, name="extendMs"
+    )
+    return [_extend(state, lease, extend, now)]
+
+
+def _release(state: TaskState, cmd: Release, now: datetime) -> list[Event]:
+    lease = _owned_lease(state, cmd.session_id, cmd.fencing_token, now)
+    reason = _reason(cmd.reason)
+    events: list[Event] = [
+        Released(
+            task_id=state.task_id,
+            session_id=lease.session_id,
+            fencing_token=lease.fencing_token,
+            reason=reason,
+        )
+    ]
+    if reason == COMPLETED:
+        events.append(
+            TaskStatusChanged(task_id=state.task_id, status="done", previous="in_progress")
+        )
+    return events
+
+
+def _takeover(state: TaskState, cmd: Takeover, now: datetime, config: ClaimConfig) -> list[Event]:
+    ttl = check_ttl(cmd.ttl_ms if cmd.ttl_ms is not None else config.default_ttl, config)
+    _check_metadata(cmd.metadata, config)
+    _check_claimable(state)
+    lease = state.lease
+    if lease is None:
+        raise TaskNotClaimed(
+            f"task {state.task_id!r} has no claim to take over; claim it instead",
+            taskId=state.task_id,
+        )
+    if lease.session_id == cmd.session_id and lease.live_at(now):
+        return [_extend(state, lease, ttl, now)]
+    live = lease.live_at(now)
+    if live and not cmd.force:
+        raise holder_conflict(state, lease, now)
+    if live and not (cmd.reason and cmd.reason.strip()):
+        raise InvalidInput("a forced takeover needs a reason", taskId=state.task_id)
+    events: list[Event] = [] if live else [_expired(state, lease)]
+    events.append(
+        TakenOver(
+            task_id=state.task_id,
+            from_session=lease.session_id,
+            to_session=cmd.session_id,
+            previous_token=lease.fencing_token,
+            fencing_token=state.version + len(events) + 1,
+            handoff_reason=_reason(cmd.reason or "lease_expired"),
+            forced=live,
+            forced_by=(cmd.forced_by or cmd.session_id) if live else None,
+            ttl_ms=ttl,
+            expires_at=add_ms(now, ttl),
+            agent_type=cmd.agent_type,
+            tier=cmd.tier,
+            scope=cmd.scope,
+            constraints=cmd.constraints,
+            metadata=cmd.metadata,
+        )
+    )
+    return events
+
+
+def _change_status(state: TaskState, cmd: ChangeStatus, now: datetime) -> list[Event]:
+    if cmd.status == state.status:
+        return []
+    lease = state.lease
+    if cmd.status == "in_progress":
+        raise InvalidInput("a task becomes in_progress by being claimed", taskId=state.task_id)
+    events: list[Event] = []
+    if lease is not None and lease.live_at(now):
+        if cmd.session_id != lease.session_id:
+            raise NotClaimOwner(
+                f"task {state.task_id!r} is claimed by {lease.session_id!r};"
+                " only the holder changes its status",
+                taskId=state.task_id,
+                holder=lease.session_id,
+            )
+        events.append(
+            Released(
+                task_id=state.task_id,
+                session_id=lease.session_id,
+                fencing_token=lease.fencing_token,
+                reason=cmd.status,
+            )
+        )
+    elif lease is not None:
+        events.append(_expired(state, lease))
+    previous = "todo" if events and state.status == "in_progress" else state.status
+    events.append(
+        TaskStatusChanged(
+            task_id=state.task_id, status=cmd.status, previous=previous, reason=cmd.reason
+        )
+    )
+    return events
+
+
+def _expiry(state: TaskState, now: datetime) -> list[Event]:
+    lease = state.lease
+    if lease is None or lease.live_at(now):
+        return []
+    return [_expired(state, lease)]
+
+
+def _orphan(state: TaskState, cmd: Orphan, now: datetime) -> list[Event]:
+    lease = state.lease
+    if lease is None or lease.session_id != cmd.session_id:
+        return []
+    if not lease.live_at(now):
+        return [_expired(state, lease)]
+    return [
+        Orphaned(
+            task_id=state.task_id,
+            session_id=lease.session_id,
+            fencing_token=lease.fencing_token,
+            reason=cmd.reason,
+        )
+    ]
+
+
+def _owned_lease(
+    state: TaskState, session_id: str, fencing_token: int | None, now: datetime
+) -> Lease:
+    lease = state.lease
+    if lease is None:
+        raise TaskNotClaimed(f"task {state.task_id!r} has no active claim", taskId=state.task_id)
+    if lease.session_id != session_id:
+        raise NotClaimOwner(
+            f"task {state.task_id!r} is claimed by {lease.session_id!r}, not {session_id!r}",
+            taskId=state.task_id,
+            holder=lease.session_id,
+        )
+    if fencing_token is not None and fencing_token != lease.fencing_token:
+        raise StaleFencingToken(
+            f"fencing token {fencing_token} is stale; the claim's token is {lease.fencing_token}",
+            taskId=state.task_id,
+            fencingToken=lease.fencing_token,
+        )
+    if not lease.live_at(now):
+        raise ClaimExpired(
+            f"the claim on {state.task_id!r} expired at {lease.expires_at.isoformat()}",
+            taskId=state.task_id,
+            expiredAt=lease.expires_at.isoformat().replace("+00:00", "Z"),
+        )
+    return lease
+
+
+def _check_claimable(state: TaskState) -> None:
+    if state.status in UNCLAIMABLE_STATUSES:
+        raise TaskNotClaimable(
+            f"task {state.task_id!r} is {state.status} and cannot be claimed",
+            taskId=state.task_id,
+            status=state.status,
+        )
+
+
+def _check_metadata(metadata: dict[str, object], config: ClaimConfig) -> None:
+    try:
+        size = len(msgspec.json.encode(metadata))
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput(f"metadata must be a JSON object: {exc}") from exc
+    if size > config.max_metadata_bytes:
+        raise InvalidInput(
+            f"metadata is {size} bytes; at most {config.max_metadata_bytes} are allowed"
+        )
+
+
+def _extend(state: TaskState, lease: Lease, extend_ms: int, now: datetime) -> Heartbeat:
+    return Heartbeat(
+        task_id=state.task_id,
+        session_id=lease.session_id,
+        fencing_token=lease.fencing_token,
+        extend_ms=extend_ms,
+        expires_at=add_ms(now, extend_ms),
+    )
+
+
+def _expired(state: TaskState, lease: Lease) -> Expired:
+    return Expired(
+        task_id=state.task_id,
+        session_id=lease.session_id,
+        fencing_token=lease.fencing_token,
+        expired_at=lease.expires_at,
+    )
+
+
+def _reason(reason: str) -> str:
+    cleaned = reason.strip()
+    if not cleaned or len(cleaned) > 500:
+        raise InvalidInput("a reason must be 1 to 500 characters")
+    return cleaned

@@ -1,0 +1,476 @@
+"""The service layer: the one path every interface takes to the ledger.
+
+Every decision on a task reads the task stream (from an in-process cache plus
+whatever is new), folds it, lets ``rules.decide`` choose the events, and appends
+them at the version it read. A lost race raises ``ConcurrencyConflict`` inside
+the store; the service re-reads and decides again, so the loser sees the winner's
+claim (``TASK_ALREADY_CLAIMED``). No lock outlives one append.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Sequence
+from datetime import datetime
+
+from ledger.clock import Clock, SystemClock, to_ms
+from ledger.commands import (
+    Beat,
+    ChangeStatus,
+    Claim,
+    Command,
+    Expire,
+    Orphan,
+    RegisterTask,
+    Release,
+    Takeover,
+)
+from ledger.config import ClaimConfig, load_config
+from ledger.errors import (
+    ConcurrencyConflict,
+    InvalidInput,
+    NoTaskAvailable,
+    NotClaimOwner,
+    SessionNotFound,
+    TaskAlreadyClaimed,
+    TaskAlreadyExists,
+    TaskNotClaimable,
+    TaskNotClaimed,
+    TaskNotFound,
+)
+from ledger.events import (
+    TASK_STATUSES,
+    Event,
+    Expired,
+    Orphaned,
+    OrphanReason,
+    SessionEnded,
+    SessionStarted,
+    TaskRegistered,
+    session_stream,
+    task_stream,
+)
+from ledger.identifiers import check_id
+from ledger.liveness import process_alive, this_host
+from ledger.records import NewEvent, Record, new_event_id
+from ledger.results import (
+    ClaimResult,
+    HeartbeatResult,
+    ImportResult,
+    InFlight,
+    InFlightEntry,
+    ReleaseResult,
+    SweepResult,
+    TakeoverResult,
+)
+from ledger.rules import decide
+from ledger.state import Lease, SessionState, TaskState, fold_session, fold_task
+from ledger.store.protocol import NO_STREAM, EventStore
+from projections.board import Board
+from projections.health import claim_health
+
+MAX_ATTEMPTS = 64
+PRIORITIES = ("critical", "high", "medium", "low")
+
+
+class ClaimService:
+    """Claims, heartbeats, releases, takeovers and sweeps over one event store."""
+
+    def __init__(
+        self,
+        store: EventStore,
+        *,
+        clock: Clock | None = None,
+        config: ClaimConfig | None = None,
+        host: str | None = None,
+    ) -> None:
+        self.store = store
+        self.clock = clock or SystemClock()
+        self.config = config or load_config()
+        self.host = host or this_host()
+        self._tasks: dict[str, TaskState] = {}
+        self._sessions: dict[str, SessionState] = {}
+        self._board = Board()
+
+    # --- tasks -----------------------------------------------------------------
+
+    def register_task(
+        self, spec: RegisterTask, *, actor: str = "claims", correlation_id: str | None = None
+    ) -> TaskState:
+        """Add a task to the backlog; ``TASK_ALREADY_EXISTS`` if its id is taken."""
+        event = _registration(spec)
+        try:
+            records = self._append(
+                task_stream(spec.task_id), [event], NO_STREAM, actor, correlation_id
+            )
+        except ConcurrencyConflict as exc:
+            raise TaskAlreadyExists(
+                f"task {spec.task_id!r} already exists", taskId=spec.task_id
+            ) from exc
+        state = fold_task(spec.task_id, records)
+        self._tasks[spec.task_id] = state
+        return state
+
+    def import_tasks(self, specs: Sequence[RegisterTask], *, actor: str = "claims") -> ImportResult:
+        """Register many tasks; ids already present are skipped and reported."""
+        events = [_registration(spec) for spec in specs]
+        seen: set[str] = set()
+        for spec in specs:
+            if spec.task_id in seen:
+                raise InvalidInput(f"task {spec.task_id!r} appears twice", taskId=spec.task_id)
+            seen.add(spec.task_id)
+        correlation_id = new_event_id()
+        added: list[str] = []
+        existing: list[str] = []
+        for spec, event in zip(specs, events, strict=True):
+            try:
+                self._append(task_stream(spec.task_id), [event], NO_STREAM, actor, correlation_id)
+            except ConcurrencyConflict:
+                existing.append(spec.task_id)
+            else:
+                added.append(spec.task_id)
+        return ImportResult(added=added, existing=existing)
+
+    def task(self, task_id: str) -> TaskState:
+        state = self._load_task(check_id(task_id, kind="task"))
+        if not state.registered:
+            raise TaskNotFound(f"task {task_id!r} does not exist", taskId=task_id)
+        return state
+
+    def set_status(
+        self, task_id: str, command: ChangeStatus, *, actor: str | None = None
+    ) -> TaskState:
+        _, after, _ = self._execute(task_id, command, actor or command.session_id or "claims")
+        return after
+
+    # --- sessions --------------------------------------------------------------
+
+    def start_session(
+        self,
+        session_id: str,
+        *,
+        agent_type: str = "cli",
+        tier: str | None = None,
+        pid: int | None = None,
+        host: str | None = None,
+    ) -> SessionState:
+        """Start (or restart, with a new process) a session."""
+        check_id(session_id, kind="session")
+        for _ in range(MAX_ATTEMPTS):
+            state = self._load_session(session_id)
+            unchanged = state.started and not state.ended and state.pid == pid
+            if unchanged and state.agent_type == agent_type:
+                return state
+            event = SessionStarted(
+                session_id=session_id,
+                agent_type=agent_type,
+                tier=tier,
+                host=host or self.host,
+                pid=pid,
+            )
+            try:
+                records = self._append(
+                    session_stream(session_id), [event], state.version or NO_STREAM, session_id
+                )
+            except ConcurrencyConflict:
+                continue
+            state = fold_session(session_id, records, state)
+            self._sessions[session_id] = state
+            return state
+        raise ConcurrencyConflict(f"could not start session {session_id!r}")
+
+    def end_session(
+        self, session_id: str, *, reason: str = "ended"
+    ) -> tuple[SessionState, list[str]]:
+        """End a session and orphan the claims it still holds; returns them."""
+        state = self.session(session_id)
+        if not state.ended:
+            records = self._append(
+                session_stream(session_id),
+                [SessionEnded(session_id=session_id, reason=reason)],
+                state.version,
+                session_id,
+            )
+            state = fold_session(session_id, records, state)
+            self._sessions[session_id] = state
+        orphaned = []
+        for task in self.board().holdings(session_id):
+            command = Orphan(session_id=session_id, reason="session_ended")
+            _, _, records = self._execute(task.task_id, command, "claims")
+            if records:
+                orphaned.append(task.task_id)
+        return state, orphaned
+
+    def session(self, session_id: str) -> SessionState:
+        state = self._load_session(check_id(session_id, kind="session"))
+        if not state.started:
+            raise SessionNotFound(f"session {session_id!r} does not exist", sessionId=session_id)
+        return state
+
+    # --- claims ----------------------------------------------------------------
+
+    def claim(self, task_id: str, command: Claim) -> ClaimResult:
+        """Claim a task for a session (starting the session if it is new)."""
+        self._ensure_session(command.session_id, command.agent_type, command.tier)
+        return self._claim_task(task_id, command)
+
+    def heartbeat(self, task_id: str, command: Beat) -> HeartbeatResult:
+        """Extend the holder's lease; ``CLAIM_EXPIRED`` once it has lapsed."""
+        try:
+            _, after, records = self._execute(task_id, command, command.session_id)
+        except (NotClaimOwner, TaskNotClaimed):
+            self._require_session(command.session_id)
+            raise
+        assert after.lease is not None
+        return HeartbeatResult(task=after, lease=after.lease, records=records)
+
+    def release(self, task_id: str, command: Release) -> ReleaseResult:
+        """End the holder's claim with a reason; ``completed`` marks the task Done."""
+        try:
+            before, after, records = self._execute(task_id, command, command.session_id)
+        except (NotClaimOwner, TaskNotClaimed):
+            self._require_session(command.session_id)
+            raise
+        lease = before.lease
+        assert lease is not None
+        return ReleaseResult(
+            task=after,
+            session_id=lease.session_id,
+            reason=command.reason.strip(),
+            fencing_token=lease.fencing_token,
+            claim_duration_ms=to_ms(records[0].occurred_at - lease.claimed_at),
+            records=records,
+        )
+
+    def takeover(self, task_id: str, command: Takeover) -> TakeoverResult:
+        """Take a task over after its lease expired, or by force with a reason."""
+        self._ensure_session(command.session_id, command.agent_type, command.tier)
+        actor = (command.forced_by or command.session_id) if command.force else command.session_id
+        before, after, records = self._execute(task_id, command, actor)
+        assert after.lease is not None and before.lease is not None
+        taken = [r.data for r in records if r.type == "taken_over"]
+        forced = bool(taken) and bool(getattr(taken[0], "forced", False))
+        return TakeoverResult(
+            task=after,
+            lease=after.lease,
+            from_session=before.lease.session_id,
+            forced=forced,
+            records=records,
+        )
+
+    def claim_next(self, command: Claim) -> ClaimResult:
+        """Claim the best claimable task (ROI, then priority), skipping tasks whose
+        fingerprint is already being worked on; a lost race moves to the next one."""
+        self._ensure_session(command.session_id, command.agent_type, command.tier)
+        tried: set[str] = set()
+        while True:
+            board = self.board()
+            candidates = [
+                task for task in board.claimable(self.clock.now()) if task.task_id not in tried
+            ]
+            if not candidates:
+                raise NoTaskAvailable("no claimable task is left in the backlog")
+            for task in candidates:
+                tried.add(task.task_id)
+                try:
+                    return self._claim_task(task.task_id, command)
+                except (TaskAlreadyClaimed, TaskNotClaimable):
+                    continue
+
+    def sweep(self) -> SweepResult:
+        """Record expiry of lapsed leases, and orphan claims of ended sessions, of
+        sessions whose registered process is gone on this host, and of claims silent
+        for longer than the orphan threshold."""
+        board = self.board()
+        now = self.clock.now()
+        expired: list[str] = []
+        orphaned: list[tuple[str, str, str]] = []
+        records: list[Record] = []
+        for task, lease in board.leases():
+            command: Command = Expire()
+            if lease.live_at(now):
+                reason = self._orphan_reason(board, lease, to_ms(now - lease.last_heartbeat))
+                if reason is None:
+                    continue
+                command = Orphan(session_id=lease.session_id, reason=reason)
+            _, _, written = self._execute(task.task_id, command, "sweeper")
+            for record in written:
+                if isinstance(record.data, Expired):
+                    expired.append(task.task_id)
+                elif isinstance(record.data, Orphaned):
+                    orphaned.append((task.task_id, lease.session_id, record.data.reason))
+            records.extend(written)
+        return SweepResult(expired=expired, orphaned=orphaned, records=records)
+
+    # --- reads -----------------------------------------------------------------
+
+    def board(self) -> Board:
+        """The board, caught up with the log."""
+        self._board.catch_up(self.store)
+        return self._board
+
+    def in_flight(
+        self, *, session_id: str | None = None, include_expired: bool = False
+    ) -> InFlight:
+        board = self.board()
+        now = self.clock.now()
+        entries = []
+        for task, lease in board.leases():
+            if session_id is not None and lease.session_id != session_id:
+                continue
+            if not include_expired and not lease.live_at(now):
+                continue
+            entries.append(self._entry(task, lease, now))
+        return InFlight(entries=entries, at=now, position=board.position)
+
+    def current_task(self, session_id: str) -> InFlightEntry | None:
+        """The session's most recently claimed live task, or ``None``."""
+        self.session(session_id)
+        flight = self.in_flight(session_id=session_id)
+        if not flight.entries:
+            return None
+        return max(flight.entries, key=lambda entry: entry.lease.claimed_at)
+
+    # --- internals -------------------------------------------------------------
+
+    def _claim_task(self, task_id: str, command: Claim) -> ClaimResult:
+        before, after, records = self._execute(task_id, command, command.session_id)
+        assert after.lease is not None
+        renewed = (
+            before.lease is not None and before.lease.fencing_token == after.lease.fencing_token
+        )
+        return ClaimResult(task=after, lease=after.lease, renewed=renewed, records=records)
+
+    def _execute(
+        self, task_id: str, command: Command, actor: str
+    ) -> tuple[TaskState, TaskState, list[Record]]:
+        check_id(task_id, kind="task")
+        stream = task_stream(task_id)
+        correlation_id = new_event_id()
+        for attempt in range(MAX_ATTEMPTS):
+            before = self._load_task(task_id)
+            now = self.clock.now()
+            events = decide(before, command, now, self.config)
+            if not events:
+                return before, before, []
+            new = [
+                NewEvent(data=event, occurred_at=now, actor=actor, correlation_id=correlation_id)
+                for event in events
+            ]
+            try:
+                records = self.store.append(stream, new, expected_version=before.version)
+            except ConcurrencyConflict:
+                _backoff(attempt)
+                continue
+            after = fold_task(task_id, records, before)
+            self._tasks[task_id] = after
+            return before, after, records
+        raise ConcurrencyConflict(
+            f"gave up on task {task_id!r} after {MAX_ATTEMPTS} lost races", taskId=task_id
+        )
+
+    def _append(
+        self,
+        stream: str,
+        events: Sequence[Event],
+        expected: int,
+        actor: str,
+        correlation_id: str | None = None,
+    ) -> list[Record]:
+        now = self.clock.now()
+        new = [
+            NewEvent(
+                data=event,
+                occurred_at=now,
+                actor=actor,
+                correlation_id=correlation_id or new_event_id(),
+            )
+            for event in events
+        ]
+        return self.store.append(stream, new, expected_version=expected)
+
+    def _load_task(self, task_id: str) -> TaskState:
+        cached = self._tasks.get(task_id)
+        records = self.store.read_stream(
+            task_stream(task_id), after_version=cached.version if cached else 0
+        )
+        state = fold_task(task_id, records, cached)
+        self._tasks[task_id] = state
+        return state
+
+    def _load_session(self, session_id: str) -> SessionState:
+        cached = self._sessions.get(session_id)
+        records = self.store.read_stream(
+            session_stream(session_id), after_version=cached.version if cached else 0
+        )
+        state = fold_session(session_id, records, cached)
+        self._sessions[session_id] = state
+        return state
+
+    def _ensure_session(self, session_id: str, agent_type: str, tier: str | None) -> None:
+        check_id(session_id, kind="session")
+        state = self._load_session(session_id)
+        if state.started and not state.ended:
+            return
+        self.start_session(session_id, agent_type=agent_type, tier=tier)
+
+    def _require_session(self, session_id: str) -> None:
+        self.session(session_id)
+
+    def _orphan_reason(self, board: Board, lease: Lease, silent_ms: int) -> OrphanReason | None:
+        view = board.sessions.get(lease.session_id)
+        if view is not None and view.state.ended:
+            return "session_ended"
+        state = view.state if view is not None else None
+        if (
+            state is not None
+            and state.pid is not None
+            and state.host == self.host
+            and not process_alive(state.pid)
+        ):
+            return "process_gone"
+        if silent_ms > self.config.orphan_threshold:
+            return "heartbeat_timeout"
+        return None
+
+    def _entry(self, task: TaskState, lease: Lease, now: datetime) -> InFlightEntry:
+        return InFlightEntry(
+            task=task,
+            lease=lease,
+            health=claim_health(lease, now, self.config),
+            remaining_ms=max(0, to_ms(lease.expires_at - now)),
+        )
+
+
+def _registration(spec: RegisterTask) -> TaskRegistered:
+    check_id(spec.task_id, kind="task")
+    title = spec.title.strip()
+    if not title or len(title) > 500:
+        raise InvalidInput("a task needs a title of 1 to 500 characters", taskId=spec.task_id)
+    priority = spec.priority.lower()
+    if priority not in PRIORITIES:
+        raise InvalidInput(
+            f"priority must be one of {', '.join(PRIORITIES)}, not {spec.priority!r}",
+            taskId=spec.task_id,
+        )
+    if spec.status not in TASK_STATUSES or spec.status == "in_progress":
+        raise InvalidInput(
+            f"a task starts as todo, done, dropped or blocked, not {spec.status!r}",
+            taskId=spec.task_id,
+        )
+    if spec.roi != spec.roi or spec.roi in (float("inf"), float("-inf")):
+        raise InvalidInput("roi must be a finite number", taskId=spec.task_id)
+    return TaskRegistered(
+        task_id=spec.task_id,
+        title=title,
+        priority=priority,
+        roi=float(spec.roi),
+        fingerprint=spec.fingerprint or None,
+        phase=spec.phase,
+        status=spec.status,
+    )
+
+
+def _backoff(attempt: int) -> None:
+    time.sleep(random.uniform(0, 0.0005 * min(attempt + 1, 20)))

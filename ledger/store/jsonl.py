@@ -1,0 +1,310 @@
+"""The JSONL store: one record a line, in one file, for one host.
+
+Writers take an exclusive ``flock`` on the file, catch their in-memory index up
+with whatever other processes appended, write the whole batch with one
+``write(2)`` and ``fsync`` before returning. Readers take a shared lock while they
+read new bytes, so they never see half a batch.
+
+A last line without its newline was being written when its writer died: it was
+never acknowledged (acknowledgement comes after the newline and the fsync). The
+next writer cuts it away and logs where; readers ignore it. Any other line that
+does not decode, or breaks the position or version sequence, is corruption: every
+operation refuses with ``CorruptLog`` naming the line and byte offset.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import threading
+from array import array
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from pathlib import Path
+
+import msgspec
+
+from ledger.clock import Clock, SystemClock
+from ledger.codec import decode_record
+from ledger.errors import CorruptLog, StoreError
+from ledger.records import NewEvent, Record
+from ledger.store.batch import (
+    EMPTY_HEAD,
+    check_expected,
+    replayed_batch,
+    seal_batch,
+    validate_batch,
+)
+from ledger.store.protocol import Head, RawEntry
+
+log = logging.getLogger(__name__)
+CHUNK = 1 << 20
+
+
+class _IndexEntry(msgspec.Struct, gc=False):
+    position: int
+    stream: str
+    version: int
+    event_id: str
+    recorded_at: datetime
+    hash: str
+
+
+_index_decoder = msgspec.json.Decoder(_IndexEntry)
+
+
+class TornTail(msgspec.Struct, frozen=True):
+    """An unacknowledged partial last line that a writer cut away."""
+
+    offset: int
+    length: int
+
+
+class JsonlStore:
+    """An event store in one append-only JSONL file."""
+
+    def __init__(self, path: str | Path, *, clock: Clock | None = None) -> None:
+        self._path = Path(path)
+        self._clock = clock or SystemClock()
+        self._lock = threading.Lock()
+        self.repairs: list[TornTail] = []
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        created = not self._path.exists()
+        try:
+            self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
+        except OSError as exc:
+            raise StoreError(f"cannot open JSONL store at {self._path}: {exc}") from exc
+        if created:
+            _fsync_dir(self._path.parent)
+        self._offsets = array("q")  # byte offset of the line at each position - 1
+        self._streams: dict[str, array[int]] = {}  # stream -> positions by version - 1
+        self._ids: dict[str, int] = {}
+        self._end = 0  # bytes of complete lines indexed so far
+        self._head = EMPTY_HEAD
+
+    @property
+    def url(self) -> str:
+        return f"jsonl://{self._path.resolve()}"
+
+    @property
+    def path(self) -> Path:
+        return self._path
+
+    # --- writing ---------------------------------------------------------------
+
+    def append(
+        self, stream: str, events: Sequence[NewEvent], *, expected_version: int
+    ) -> list[Record]:
+        validate_batch(stream, events, expected_version)
+        with self._lock, _Flock(self._fd, fcntl.LOCK_EX):
+            self._catch_up(writer=True)
+            replay = replayed_batch(stream, events, [self._by_id(e.event_id) for e in events])
+            if replay is not None:
+                return replay
+            current = len(self._streams.get(stream, ()))
+            check_expected(stream, expected_version, current)
+            sealed = seal_batch(
+                stream, events, current_version=current, head=self._head, now=self._clock.now()
+            )
+            payload = b"".join(raw + b"\n" for _, raw in sealed)
+            self._write_durably(payload)
+            offset = self._end
+            for record, raw in sealed:
+                self._index(record.position, stream, record.event_id, offset)
+                offset += len(raw) + 1
+            self._end = offset
+            last = sealed[-1][0]
+            self._head = Head(position=last.position, hash=last.hash, recorded_at=last.recorded_at)
+        return [record for record, _ in sealed]
+
+    def _write_durably(self, payload: bytes) -> None:
+        start = self._end
+        try:
+            view = memoryview(payload)
+            while view:
+                written = os.write(self._fd, view)
+                view = view[written:]
+            os.fsync(self._fd)
+        except OSError as exc:
+            self._undo_partial_write(start)
+            raise StoreError(f"JSONL append failed at {self._path}: {exc}") from exc
+
+    def _undo_partial_write(self, start: int) -> None:
+        """Remove what a failed write left, so the batch is all-or-nothing (S1)."""
+        try:
+            os.ftruncate(self._fd, start)
+            os.fsync(self._fd)
+        except OSError:
+            log.exception("could not cut a failed write back to byte %d of %s", start, self._path)
+
+    # --- reading ---------------------------------------------------------------
+
+    def read_stream(self, stream: str, *, after_version: int = 0) -> list[Record]:
+        with self._lock:
+            self._refresh()
+            positions = list(self._streams.get(stream, ())[after_version:])
+            spans = [self._span(position) for position in positions]
+        return [decode_record(os.pread(self._fd, length, offset)) for offset, length in spans]
+
+    def read_all(
+        self,
+        *,
+        after: int = 0,
+        until: int | None = None,
+        until_time: datetime | None = None,
+    ) -> Iterator[Record]:
+        with self._lock:
+            self._refresh()
+            count = len(self._offsets)
+            last = count if until is None else min(until, count)
+            if after >= last:
+                return
+            start = self._offsets[after]
+            stop = self._offsets[last] if last < count else self._end
+        for raw, _, _ in self._read_lines(start, stop):
+            record = decode_record(raw)
+            if until_time is not None and record.recorded_at > until_time:
+                return
+            yield record
+
+    def stream_version(self, stream: str) -> int:
+        with self._lock:
+            self._refresh()
+            return len(self._streams.get(stream, ()))
+
+    def head(self) -> Head:
+        with self._lock:
+            self._refresh()
+            return self._head
+
+    def head_position(self) -> int:
+        return self.head().position
+
+    def raw_entries(self) -> Iterator[RawEntry]:
+        """Every line as stored, numbered from 1 with its byte offset; a torn tail last."""
+        with self._lock, _Flock(self._fd, fcntl.LOCK_SH):
+            size = os.fstat(self._fd).st_size
+        for number, (line, offset, complete) in enumerate(self._read_lines(0, size), start=1):
+            where = f"line {number} (byte {offset})"
+            if complete:
+                yield RawEntry(where=where, body=line)
+            else:
+                yield RawEntry(where=f"{where}, no newline: torn tail", body=line, torn=True)
+
+    def close(self) -> None:
+        with self._lock:
+            os.close(self._fd)
+
+    # --- the index ---------------------------------------------------------------
+
+    def _refresh(self) -> None:
+        with _Flock(self._fd, fcntl.LOCK_SH):
+            self._catch_up(writer=False)
+
+    def _catch_up(self, *, writer: bool) -> None:
+        """Index complete lines past ``self._end``; a writer cuts a torn tail."""
+        size = os.fstat(self._fd).st_size
+        if size < self._end:
+            raise CorruptLog(
+                f"{self._path} shrank from {self._end} to {size} bytes",
+                offset=size,
+                position=len(self._offsets),
+            )
+        for line, offset, complete in self._read_lines(self._end, size):
+            if not complete:
+                if writer:
+                    self._cut_torn_tail(offset, size)
+                return
+            self._index_line(line, offset)
+            self._end = offset + len(line) + 1
+
+    def _read_lines(self, start: int, stop: int) -> Iterator[tuple[bytes, int, bool]]:
+        """``(line, offset, complete)`` for each line between two byte offsets."""
+        offset = start
+        pending = b""
+        while offset + len(pending) < stop:
+            want = min(CHUNK, stop - offset - len(pending))
+            chunk = os.pread(self._fd, want, offset + len(pending))
+            if not chunk:
+                break
+            pending += chunk
+            lines = pending.split(b"\n")
+            pending = lines.pop()
+            for line in lines:
+                yield line, offset, True
+                offset += len(line) + 1
+        if pending:
+            yield pending, offset, False
+
+    def _index_line(self, line: bytes, offset: int) -> None:
+        number = len(self._offsets) + 1
+        try:
+            entry = _index_decoder.decode(line)
+        except msgspec.DecodeError as exc:
+            raise CorruptLog(
+                f"line {number} at byte {offset} of {self._path} does not decode: {exc}",
+                line=number,
+                offset=offset,
+                position=number,
+            ) from exc
+        versions = self._streams.get(entry.stream, ())
+        if entry.position != number or entry.version != len(versions) + 1:
+            raise CorruptLog(
+                f"line {number} at byte {offset} of {self._path} holds position"
+                f" {entry.position} version {entry.version} of {entry.stream!r};"
+                f" expected position {number} version {len(versions) + 1}",
+                line=number,
+                offset=offset,
+                position=number,
+            )
+        self._index(entry.position, entry.stream, entry.event_id, offset)
+        self._head = Head(position=entry.position, hash=entry.hash, recorded_at=entry.recorded_at)
+
+    def _index(self, position: int, stream: str, event_id: str, offset: int) -> None:
+        self._offsets.append(offset)
+        self._streams.setdefault(stream, array("q")).append(position)
+        self._ids[event_id] = position
+
+    def _cut_torn_tail(self, offset: int, size: int) -> None:
+        os.ftruncate(self._fd, offset)
+        os.fsync(self._fd)
+        self.repairs.append(TornTail(offset=offset, length=size - offset))
+        log.warning(
+            "cut an unacknowledged torn last line of %d bytes at byte %d of %s",
+            size - offset,
+            offset,
+            self._path,
+        )
+
+    def _span(self, position: int) -> tuple[int, int]:
+        start = self._offsets[position - 1]
+        stop = self._offsets[position] if position < len(self._offsets) else self._end
+        return start, stop - start - 1
+
+    def _by_id(self, event_id: str) -> Record | None:
+        position = self._ids.get(event_id)
+        if position is None:
+            return None
+        offset, length = self._span(position)
+        return decode_record(os.pread(self._fd, length, offset))
+
+
+class _Flock:
+    def __init__(self, fd: int, mode: int) -> None:
+        self._fd = fd
+        self._mode = mode
+
+    def __enter__(self) -> None:
+        fcntl.flock(self._fd, self._mode)
+
+    def __exit__(self, *_: object) -> None:
+        fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,98 @@
+"""The store port: a narrow Protocol every backend implements.
+
+Store invariants (docs/store-invariants.md; the conformance suite cites them):
+
+S1  ``append`` is all-or-nothing: every event of the batch is stored, or none.
+S2  Stream versions start at 1 and have no gaps.
+S3  Positions start at 1, are store-wide, strictly increasing and gapless.
+S4  ``append`` checks ``expected_version`` and stores in one atomic step; a stream
+    that moved raises ``ConcurrencyConflict`` and stores nothing.
+S5  Re-appending a batch whose event ids are all stored, in that stream and order,
+    returns the stored records and writes nothing; any other reuse of a stored
+    event id raises ``DuplicateEventId``.
+S6  Every record's ``hash`` covers its canonical encoding; ``prev_hash`` is the
+    hash of the record before it (64 zeros for position 1).
+S7  ``recorded_at`` never decreases with position, so "as of a time" is a prefix.
+S8  A reader never sees part of a batch, and never skips a position that
+    commits later.
+S9  An append that returned is durable: it survives a crash of any process
+    (and, in the default durability mode, a power loss).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Final, Protocol
+
+import msgspec
+
+from ledger.records import NewEvent, Record
+
+ANY: Final = -1
+"""Expected version: append whatever the stream's version."""
+NO_STREAM: Final = 0
+"""Expected version: the stream must not exist yet."""
+
+
+class RawEntry(msgspec.Struct, frozen=True, gc=False):
+    """One stored record as bytes, with where it sits, for ``verify``."""
+
+    where: str
+    body: bytes
+    position: int | None = None
+    stream: str | None = None
+    version: int | None = None
+    torn: bool = False
+    """A last line without its newline: an append that never completed."""
+
+
+class Head(msgspec.Struct, frozen=True, gc=False):
+    """The last record of the log: its position, hash and recorded-at time."""
+
+    position: int
+    hash: str
+    recorded_at: datetime | None
+
+
+class EventStore(Protocol):
+    """An append-only log of records, one stream per task or session."""
+
+    @property
+    def url(self) -> str: ...
+
+    def append(
+        self, stream: str, events: Sequence[NewEvent], *, expected_version: int
+    ) -> list[Record]:
+        """Append all of ``events`` to ``stream`` if it is at ``expected_version``."""
+        ...
+
+    def read_stream(self, stream: str, *, after_version: int = 0) -> list[Record]:
+        """The stream's records with a version above ``after_version``, oldest first."""
+        ...
+
+    def read_all(
+        self,
+        *,
+        after: int = 0,
+        until: int | None = None,
+        until_time: datetime | None = None,
+    ) -> Iterator[Record]:
+        """Records with ``after < position <= until`` and ``recorded_at <= until_time``."""
+        ...
+
+    def stream_version(self, stream: str) -> int:
+        """The stream's last version, 0 when it does not exist."""
+        ...
+
+    def head(self) -> Head:
+        """Position, hash and time of the last record (position 0 when empty)."""
+        ...
+
+    def head_position(self) -> int: ...
+
+    def raw_entries(self) -> Iterator[RawEntry]:
+        """Every stored record as bytes, in storage order, for verification."""
+        ...
+
+    def close(self) -> None: ...

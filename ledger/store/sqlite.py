@@ -1,0 +1,296 @@
+"""The embedded SQLite store, the default.
+
+WAL journal; every append is one ``BEGIN IMMEDIATE`` transaction that checks the
+expected version, reads the head for the hash chain and inserts, so writers are
+serialised and commit order equals position order. ``synchronous=FULL`` (the
+default) makes an acknowledged append survive a power loss; ``synchronous=NORMAL``
+survives process crashes only, and is several times faster.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Literal
+
+from ledger.clock import Clock, SystemClock
+from ledger.codec import decode_record, micros
+from ledger.errors import StoreError
+from ledger.records import NewEvent, Record
+from ledger.store.batch import (
+    EMPTY_HEAD,
+    check_expected,
+    replayed_batch,
+    seal_batch,
+    validate_batch,
+)
+from ledger.store.migrations import MIGRATIONS_TABLE, load_migrations
+from ledger.store.protocol import Head, RawEntry
+
+Synchronous = Literal["FULL", "NORMAL"]
+PAGE = 5000
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+_INSERT = (
+    "INSERT INTO events (position, stream, version, event_id, type, recorded_us, hash, body)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+class SqliteStore:
+    """An event store in one SQLite file, safe for many processes on one host."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        clock: Clock | None = None,
+        synchronous: Synchronous = "FULL",
+        busy_timeout_ms: int = 30_000,
+    ) -> None:
+        self._path = Path(path)
+        self._clock = clock or SystemClock()
+        self._synchronous = synchronous
+        self._lock = threading.Lock()
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._db = sqlite3.connect(
+                self._path,
+                isolation_level=None,
+                timeout=busy_timeout_ms / 1000,
+                check_same_thread=False,
+            )
+            self._db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+            self._set_wal()
+            self._db.execute(f"PRAGMA synchronous = {synchronous}")
+            self._migrate()
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open SQLite store at {self._path}: {exc}") from exc
+
+    @property
+    def url(self) -> str:
+        suffix = "" if self._synchronous == "FULL" else "?synchronous=normal"
+        return f"sqlite://{self._path.resolve()}{suffix}"
+
+    @property
+    def path(self) -> Path:
+        return self._path
+
+    # --- writing ---------------------------------------------------------------
+
+    def append(
+        self, stream: str, events: Sequence[NewEvent], *, expected_version: int
+    ) -> list[Record]:
+        validate_batch(stream, events, expected_version)
+        with self._lock, self._translated("append"):
+            db = self._db
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                replay = replayed_batch(stream, events, self._stored_ids(events))
+                if replay is not None:
+                    db.execute("ROLLBACK")
+                    return replay
+                current = self._version(stream)
+                check_expected(stream, expected_version, current)
+                sealed = seal_batch(
+                    stream,
+                    events,
+                    current_version=current,
+                    head=self._head(),
+                    now=self._clock.now(),
+                )
+                db.executemany(
+                    _INSERT,
+                    [
+                        (
+                            record.position,
+                            stream,
+                            record.version,
+                            record.event_id,
+                            record.type,
+                            micros(record.recorded_at),
+                            record.hash,
+                            raw,
+                        )
+                        for record, raw in sealed
+                    ],
+                )
+                db.execute("COMMIT")
+            except BaseException:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise
+        return [record for record, _ in sealed]
+
+    # --- reading ---------------------------------------------------------------
+
+    def read_stream(self, stream: str, *, after_version: int = 0) -> list[Record]:
+        with self._lock, self._translated("read"):
+            rows = self._db.execute(
+                "SELECT body FROM events WHERE stream = ? AND version > ? ORDER BY version",
+                (stream, after_version),
+            ).fetchall()
+        return [decode_record(row[0]) for row in rows]
+
+    def read_all(
+        self,
+        *,
+        after: int = 0,
+        until: int | None = None,
+        until_time: datetime | None = None,
+    ) -> Iterator[Record]:
+        limit_position = until if until is not None else (1 << 62)
+        limit_time = micros(until_time) if until_time is not None else (1 << 62)
+        cursor = after
+        while True:
+            with self._lock, self._translated("read"):
+                rows = self._db.execute(
+                    "SELECT position, body FROM events"
+                    " WHERE position > ? AND position <= ? AND recorded_us <= ?"
+                    " ORDER BY position LIMIT ?",
+                    (cursor, limit_position, limit_time, PAGE),
+                ).fetchall()
+            for _, body in rows:
+                yield decode_record(body)
+            if len(rows) < PAGE:
+                return
+            cursor = rows[-1][0]
+
+    def stream_version(self, stream: str) -> int:
+        with self._lock, self._translated("read"):
+            return self._version(stream)
+
+    def head(self) -> Head:
+        with self._lock, self._translated("read"):
+            return self._head()
+
+    def head_position(self) -> int:
+        return self.head().position
+
+    def raw_entries(self) -> Iterator[RawEntry]:
+        cursor = 0
+        while True:
+            with self._lock, self._translated("read"):
+                rows = self._db.execute(
+                    "SELECT position, stream, version, body FROM events"
+                    " WHERE position > ? ORDER BY position LIMIT ?",
+                    (cursor, PAGE),
+                ).fetchall()
+            for position, stream, version, body in rows:
+                yield RawEntry(
+                    where=f"row with position {position}",
+                    body=bytes(body),
+                    position=position,
+                    stream=stream,
+                    version=version,
+                )
+            if len(rows) < PAGE:
+                return
+            cursor = rows[-1][0]
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # --- internals -------------------------------------------------------------
+
+    def _version(self, stream: str) -> int:
+        row = self._db.execute(
+            "SELECT version FROM events WHERE stream = ? ORDER BY version DESC LIMIT 1",
+            (stream,),
+        ).fetchone()
+        return 0 if row is None else int(row[0])
+
+    def _head(self) -> Head:
+        row = self._db.execute(
+            "SELECT position, hash, recorded_us FROM events ORDER BY position DESC LIMIT 1"
+        ).fetchone()
+        if row is None:
+            return EMPTY_HEAD
+        recorded_at = _EPOCH + timedelta(microseconds=row[2])
+        return Head(position=row[0], hash=row[1], recorded_at=recorded_at)
+
+    def _stored_ids(self, events: Sequence[NewEvent]) -> list[Record | None]:
+        ids = [event.event_id for event in events]
+        marks = ",".join("?" * len(ids))
+        rows = self._db.execute(
+            f"SELECT event_id, body FROM events WHERE event_id IN ({marks})", ids
+        ).fetchall()
+        found = {event_id: decode_record(body) for event_id, body in rows}
+        return [found.get(event_id) for event_id in ids]
+
+    def _set_wal(self) -> None:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                mode = self._db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            except sqlite3.OperationalError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
+                continue
+            if str(mode).lower() != "wal":
+                raise StoreError(f"SQLite refused WAL mode (got {mode!r}) at {self._path}")
+            return
+
+    def _migrate(self) -> None:
+        migrations = load_migrations("sqlite")
+        if self._applied() >= migrations[-1].version:
+            return
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.execute(
+                f"CREATE TABLE IF NOT EXISTS {MIGRATIONS_TABLE} ("
+                " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+            )
+            applied = self._applied()
+            for migration in migrations:
+                if migration.version <= applied:
+                    continue
+                for statement in _statements(migration.sql):
+                    db.execute(statement)
+                db.execute(
+                    f"INSERT INTO {MIGRATIONS_TABLE} (version, name, applied_at) VALUES (?, ?, ?)",
+                    (migration.version, migration.name, self._clock.now().isoformat()),
+                )
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+
+    def _applied(self) -> int:
+        try:
+            row = self._db.execute(f"SELECT max(version) FROM {MIGRATIONS_TABLE}").fetchone()
+        except sqlite3.OperationalError:
+            return 0
+        return int(row[0] or 0)
+
+    def _translated(self, action: str) -> _DriverErrors:
+        return _DriverErrors(action, self._path)
+
+
+class _DriverErrors:
+    """Translate sqlite3 errors into ``StoreError`` at one boundary."""
+
+    def __init__(self, action: str, path: Path) -> None:
+        self._action = action
+        self._path = path
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> None:
+        if isinstance(exc, sqlite3.Error):
+            raise StoreError(f"SQLite {self._action} failed at {self._path}: {exc}") from exc
+
+
+def _statements(sql: str) -> list[str]:
+    """Split a migration file into statements (no semicolons inside our DDL strings)."""
+    lines = [line for line in sql.splitlines() if not line.strip().startswith("--")]
+    return [part.strip() for part in "\n".join(lines).split(";") if part.strip()]
