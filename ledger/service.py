@@ -47,6 +47,7 @@ from ledger.events import (
     OrphanReason,
     SessionEnded,
     SessionStarted,
+    TakenOver,
     TaskRegistered,
     session_stream,
     task_stream,
@@ -248,9 +249,9 @@ class ClaimService:
         self._ensure_session(command.session_id, command.agent_type, command.tier)
         actor = (command.forced_by or command.session_id) if command.force else command.session_id
         before, after, records = self._execute(task_id, command, actor)
-        assert after.lease is not None and before.lease is not None
-        taken = [r.data for r in records if r.type == "taken_over"]
-        forced = bool(taken) and bool(getattr(taken[0], "forced", False))
+        assert after.lease is not None
+        assert before.lease is not None
+        forced = any(isinstance(r.data, TakenOver) and r.data.forced for r in records)
         return TakeoverResult(
             task=after,
             lease=after.lease,

@@ -49,8 +49,7 @@ def replayed_batch(
     complete = len(found) == len(events)
     same_stream = all(record.stream == stream for record in found)
     consecutive = all(
-        later.version == earlier.version + 1
-        for earlier, later in zip(found, found[1:], strict=False)
+        later.version == earlier.version + 1 for earlier, later in itertools.pairwise(found)
     )
     if complete and same_stream and consecutive:
         return found
