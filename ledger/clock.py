@@ -51,3 +51,10 @@ def to_ms(delta: timedelta) -> int:
 
 def add_ms(when: datetime, ms: int) -> datetime:
     return when + timedelta(milliseconds=ms)
+
+
+def iso(when: datetime | None) -> str | None:
+    """RFC 3339 in UTC with milliseconds, as every JSON body shows times."""
+    if when is None:
+        return None
+    return when.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

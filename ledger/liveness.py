@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import os
-import socket
 from pathlib import Path
 
 
 def this_host() -> str:
-    return socket.gethostname()
+    return os.uname().nodename
 
 
 def process_alive(pid: int) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
+import os
 from datetime import datetime
 
 import msgspec
@@ -11,8 +11,8 @@ from ledger.events import Event
 
 
 def new_event_id() -> str:
-    """A fresh, unique event id (32 hex digits)."""
-    return uuid.uuid4().hex
+    """A fresh, unique event id: 128 random bits as 32 hex digits."""
+    return os.urandom(16).hex()
 
 
 class NewEvent(msgspec.Struct, frozen=True, kw_only=True, gc=False):

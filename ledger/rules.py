@@ -12,7 +12,7 @@ from datetime import datetime
 
 import msgspec
 
-from ledger.clock import add_ms, to_ms
+from ledger.clock import add_ms, iso, to_ms
 from ledger.commands import Beat, ChangeStatus, Claim, Command, Expire, Orphan, Release, Takeover
 from ledger.config import ClaimConfig
 from ledger.errors import (
@@ -80,8 +80,8 @@ def holder_conflict(state: TaskState, lease: Lease, now: datetime) -> TaskAlread
         taskId=state.task_id,
         claim={
             "sessionId": lease.session_id,
-            "claimedAt": lease.claimed_at.isoformat().replace("+00:00", "Z"),
-            "expiresAt": lease.expires_at.isoformat().replace("+00:00", "Z"),
+            "claimedAt": iso(lease.claimed_at),
+            "expiresAt": iso(lease.expires_at),
             "remainingMs": max(0, to_ms(lease.expires_at - now)),
             "fencingToken": lease.fencing_token,
         },
@@ -261,9 +261,9 @@ def _owned_lease(
         )
     if not lease.live_at(now):
         raise ClaimExpired(
-            f"the claim on {state.task_id!r} expired at {lease.expires_at.isoformat()}",
+            f"the claim on {state.task_id!r} expired at {iso(lease.expires_at)}",
             taskId=state.task_id,
-            expiredAt=lease.expires_at.isoformat().replace("+00:00", "Z"),
+            expiredAt=iso(lease.expires_at),
         )
     return lease
 

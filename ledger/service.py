@@ -9,7 +9,6 @@ claim (``TASK_ALREADY_CLAIMED``). No lock outlives one append.
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Sequence
 from datetime import datetime
@@ -65,7 +64,7 @@ from ledger.results import (
     SweepResult,
     TakeoverResult,
 )
-from ledger.rules import decide
+from ledger.rules import check_ttl, decide
 from ledger.state import Lease, SessionState, TaskState, fold_session, fold_task
 from ledger.store.protocol import NO_STREAM, EventStore
 from projections.board import Board
@@ -213,6 +212,7 @@ class ClaimService:
 
     def claim(self, task_id: str, command: Claim) -> ClaimResult:
         """Claim a task for a session (starting the session if it is new)."""
+        self._precheck(task_id, command)
         self._ensure_session(command.session_id, command.agent_type, command.tier)
         return self._claim_task(task_id, command)
 
@@ -246,6 +246,7 @@ class ClaimService:
 
     def takeover(self, task_id: str, command: Takeover) -> TakeoverResult:
         """Take a task over after its lease expired, or by force with a reason."""
+        self._precheck(task_id, command)
         self._ensure_session(command.session_id, command.agent_type, command.tier)
         actor = (command.forced_by or command.session_id) if command.force else command.session_id
         before, after, records = self._execute(task_id, command, actor)
@@ -263,6 +264,11 @@ class ClaimService:
     def claim_next(self, command: Claim) -> ClaimResult:
         """Claim the best claimable task (ROI, then priority), skipping tasks whose
         fingerprint is already being worked on; a lost race moves to the next one."""
+        check_ttl(
+            command.ttl_ms if command.ttl_ms is not None else self.config.default_ttl, self.config
+        )
+        if not self.board().claimable(self.clock.now()):
+            raise NoTaskAvailable("no claimable task is left in the backlog")
         self._ensure_session(command.session_id, command.agent_type, command.tier)
         tried: set[str] = set()
         while True:
@@ -334,6 +340,12 @@ class ClaimService:
         return max(flight.entries, key=lambda entry: entry.lease.claimed_at)
 
     # --- internals -------------------------------------------------------------
+
+    def _precheck(self, task_id: str, command: Command) -> None:
+        """Let the rules refuse before anything is written (a new session, say)."""
+        decide(
+            self._load_task(check_id(task_id, kind="task")), command, self.clock.now(), self.config
+        )
 
     def _claim_task(self, task_id: str, command: Claim) -> ClaimResult:
         before, after, records = self._execute(task_id, command, command.session_id)
@@ -474,4 +486,7 @@ def _registration(spec: RegisterTask) -> TaskRegistered:
 
 
 def _backoff(attempt: int) -> None:
+    """A short random pause after a lost race, growing with the attempts."""
+    import random
+
     time.sleep(random.uniform(0, 0.0005 * min(attempt + 1, 20)))

@@ -6,8 +6,6 @@ and ``?busy_timeout=MS``. A bare path is SQLite, or JSONL when it ends in ``.jso
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs
-
 from ledger.clock import Clock
 from ledger.errors import InvalidStoreUrl
 from ledger.store.protocol import EventStore
@@ -63,8 +61,16 @@ def parse_store_url(url: str) -> tuple[str, str, dict[str, str]]:
         path = path[2:]
     if not path:
         raise InvalidStoreUrl(f"the store URL {url!r} names no file", url=url)
-    options = {key: values[-1] for key, values in parse_qs(query).items()}
+    options = _options(query)
     return scheme, path, options
+
+
+def _options(query: str) -> dict[str, str]:
+    if not query:
+        return {}
+    from urllib.parse import parse_qs
+
+    return {key: values[-1] for key, values in parse_qs(query).items()}
 
 
 def _no_options(url: str, options: dict[str, str]) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from importlib import resources
+from pathlib import Path
 
 import msgspec
 
@@ -18,7 +18,7 @@ MIGRATIONS_TABLE = "schema_migrations"
 
 def load_migrations(dialect: str) -> list[Migration]:
     """The migrations shipped for ``dialect`` (``sqlite``, ``postgres``), oldest first."""
-    folder = resources.files("ledger.store").joinpath("sql", dialect)
+    folder = Path(__file__).parent / "sql" / dialect
     found: list[Migration] = []
     for entry in folder.iterdir():
         if not entry.name.endswith(".sql"):

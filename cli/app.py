@@ -1,0 +1,71 @@
+"""The CLI's per-invocation state: which store, which session, how to answer."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from typing import Any, NoReturn
+
+import click
+import msgspec
+
+from cli.location import resolve_db
+from ledger.errors import LedgerError
+from ledger.service import ClaimService
+
+
+class App:
+    """Holds the options every command shares and opens the service on first use."""
+
+    def __init__(self) -> None:
+        self.db: str | None = None
+        self.json = False
+        self.session: str | None = None
+        self._service: ClaimService | None = None
+
+    @property
+    def url(self) -> str:
+        return resolve_db(self.db)
+
+    @property
+    def colour(self) -> bool:
+        return sys.stdout.isatty() and "NO_COLOR" not in os.environ
+
+    def service(self) -> ClaimService:
+        if self._service is None:
+            from ledger.store.factory import open_store
+
+            self._service = ClaimService(open_store(self.url))
+        return self._service
+
+    def require_session(self) -> str:
+        if not self.session:
+            raise click.UsageError("no session: pass --session ID or set CLAIMS_SESSION")
+        return self.session
+
+    def emit(self, body: dict[str, Any], human: Callable[[], None]) -> None:
+        """One JSON document on stdout with ``--json``, else the human rendering."""
+        if self.json:
+            sys.stdout.buffer.write(msgspec.json.encode(body) + b"\n")
+            sys.stdout.flush()
+        else:
+            human()
+
+    def fail(self, error: LedgerError) -> NoReturn:
+        """Report an error in the chosen form and exit with its documented code."""
+        if self.json:
+            sys.stdout.buffer.write(msgspec.json.encode(error.body()) + b"\n")
+            sys.stdout.flush()
+        else:
+            click.echo(f"error: {error.code}: {error.detail}", err=True)
+        raise SystemExit(error.exit_code)
+
+    def close(self) -> None:
+        if self._service is not None:
+            self._service.store.close()
+            self._service = None
+
+
+def app_of(ctx: click.Context) -> App:
+    return ctx.ensure_object(App)

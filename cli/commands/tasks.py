@@ -1,0 +1,172 @@
+"""``claims task add|import|list|show|status``: the backlog."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import get_args
+
+import click
+
+from cli.app import app_of
+from cli.options import common, session_option
+from cli.table import render_table
+from ledger.bodies import import_body, task_body
+from ledger.commands import ChangeStatus, RegisterTask
+from ledger.errors import InvalidInput
+from ledger.events import TaskStatus
+from ledger.task_import import parse_tasks_json
+
+STATUS_CHOICES = [status for status in get_args(TaskStatus) if status != "in_progress"]
+
+
+@click.group()
+def task() -> None:
+    """Register and inspect tasks."""
+
+
+@task.command("add")
+@click.argument("task_id", metavar="TASK")
+@click.option("--title", required=True, help="What the task is.")
+@click.option(
+    "--priority",
+    type=click.Choice(["critical", "high", "medium", "low"]),
+    default="medium",
+    show_default=True,
+)
+@click.option("--roi", type=float, default=0.0, show_default=True, help="Estimated ROI.")
+@click.option("--fingerprint", default=None, help="Identity of the work, for de-duplication.")
+@click.option("--phase", default=None, help="e.g. design, implementation, test.")
+@common
+@click.pass_context
+def add(
+    ctx: click.Context,
+    /,
+    task_id: str,
+    title: str,
+    priority: str,
+    roi: float,
+    fingerprint: str | None,
+    phase: str | None,
+) -> None:
+    """Register TASK in the backlog.
+
+    \b
+    claims task add fix-login --title "Fix the login form" --priority high --roi 3
+    """
+    app = app_of(ctx)
+    spec = RegisterTask(
+        task_id=task_id,
+        title=title,
+        priority=priority,
+        roi=roi,
+        fingerprint=fingerprint,
+        phase=phase,
+    )
+    state = app.service().register_task(spec)
+    app.emit(
+        {"success": True, "task": task_body(state)},
+        lambda: click.echo(f"{state.task_id}: registered ({state.priority}, ROI {state.roi:g})"),
+    )
+
+
+@task.command("import")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path, allow_dash=True))
+@common
+@click.pass_context
+def import_(ctx: click.Context, /, path: Path) -> None:
+    """Register every task of a tasks.json (seed 002's shape); known ids are skipped.
+
+    \b
+    claims task import tasks.json
+    """
+    app = app_of(ctx)
+    try:
+        raw = sys.stdin.buffer.read() if str(path) == "-" else path.read_bytes()
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {path}: {exc.strerror}") from exc
+    result = app.service().import_tasks(parse_tasks_json(raw))
+    app.emit(
+        import_body(result),
+        lambda: click.echo(
+            f"imported {len(result.added)} tasks; {len(result.existing)} already present"
+        ),
+    )
+
+
+@task.command("list")
+@click.option("--status", type=click.Choice(list(get_args(TaskStatus))), default=None)
+@common
+@click.pass_context
+def list_(ctx: click.Context, /, status: str | None) -> None:
+    """List tasks, best ROI first.
+
+    \b
+    claims task list --status todo
+    """
+    app = app_of(ctx)
+    service = app.service()
+    board = service.board()
+    now = service.clock.now()
+    tasks = sorted(board.tasks.values(), key=lambda t: (-t.roi, t.registered_position))
+    shown = [t for t in tasks if t.registered and (status is None or t.status == status)]
+    body = {"tasks": [task_body(t) for t in shown], "total": len(shown)}
+
+    def human() -> None:
+        rows = []
+        for t in shown:
+            holder = None
+            if t.lease is not None:
+                live = t.lease.live_at(now)
+                holder = t.lease.session_id if live else f"{t.lease.session_id} (expired)"
+            rows.append([t.task_id, t.title, t.status, t.priority, t.roi, holder])
+        headers = ["TASK", "TITLE", "STATUS", "PRIORITY", "ROI", "CLAIMED BY"]
+        click.echo(render_table(headers, rows))
+
+    app.emit(body, human)
+
+
+@task.command("show")
+@click.argument("task_id", metavar="TASK")
+@common
+@click.pass_context
+def show(ctx: click.Context, /, task_id: str) -> None:
+    """Show one task and its current claim."""
+    app = app_of(ctx)
+    state = app.service().task(task_id)
+    body = task_body(state)
+
+    def human() -> None:
+        for key, value in body.items():
+            if key != "claim":
+                click.echo(f"{key:>12}: {value}")
+        claim = body["claim"]
+        if claim:
+            click.echo(
+                f"{'claim':>12}: {claim['sessionId']} since {claim['claimedAt']},"
+                f" expires {claim['expiresAt']}, token {claim['fencingToken']}"
+            )
+
+    app.emit(body, human)
+
+
+@task.command("status")
+@click.argument("task_id", metavar="TASK")
+@click.argument("status", type=click.Choice(STATUS_CHOICES))
+@click.option("--reason", default=None, help="Why, recorded with the change.")
+@session_option
+@common
+@click.pass_context
+def status(ctx: click.Context, /, task_id: str, status: TaskStatus, reason: str | None) -> None:
+    """Move TASK to todo, done, dropped or blocked (the holder's claim ends with it).
+
+    \b
+    claims task status fix-login blocked --reason "waiting on API keys"
+    """
+    app = app_of(ctx)
+    command = ChangeStatus(status=status, session_id=app.session, reason=reason)
+    state = app.service().set_status(task_id, command)
+    app.emit(
+        {"success": True, "task": task_body(state)},
+        lambda: click.echo(f"{state.task_id}: {state.status}"),
+    )

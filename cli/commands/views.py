@@ -1,0 +1,84 @@
+"""``claims in-flight`` and ``claims current-task``: who holds what, and how healthy."""
+
+from __future__ import annotations
+
+import click
+
+from cli.app import app_of
+from cli.options import common
+from cli.table import HEALTH_COLOURS, paint, render_table
+from ledger.bodies import current_task_body, in_flight_body
+
+
+@click.command("in-flight")
+@click.option("--session", "session_id", default=None, help="Only this session's claims.")
+@click.option("--include-expired", is_flag=True, help="Also leases past expiry, not yet swept.")
+@common
+@click.pass_context
+def in_flight(ctx: click.Context, /, session_id: str | None, include_expired: bool) -> None:
+    """Every claimed task with its holder, lease and health.
+
+    Health: healthy; stale (no heartbeat for the warning threshold); expiring
+    (inside the expiring threshold); expired.
+
+    \b
+    claims in-flight --include-expired
+    """
+    app = app_of(ctx)
+    flight = app.service().in_flight(session_id=session_id, include_expired=include_expired)
+    body = in_flight_body(flight)
+
+    def human() -> None:
+        rows = []
+        for item in body["inFlight"]:
+            claim = item["claim"]
+            health = claim["healthStatus"]
+            rows.append(
+                [
+                    item["taskId"],
+                    item["task"]["priority"],
+                    claim["sessionId"],
+                    claim["agentType"],
+                    claim["fencingToken"],
+                    claim["heartbeatCount"],
+                    f"{claim['remainingMs'] / 1000:.0f}s",
+                    paint(health, HEALTH_COLOURS.get(health), enabled=app.colour),
+                ]
+            )
+        headers = ["TASK", "PRIORITY", "SESSION", "AGENT", "TOKEN", "BEATS", "LEFT", "HEALTH"]
+        click.echo(render_table(headers, rows))
+        by_session = ", ".join(f"{s}: {n}" for s, n in body["summary"]["bySession"].items())
+        click.echo(
+            f"{body['summary']['total']} in flight" + (f" ({by_session})" if by_session else "")
+        )
+
+    app.emit(body, human)
+
+
+@click.command("current-task")
+@click.argument("session_id", metavar="SESSION")
+@common
+@click.pass_context
+def current_task(ctx: click.Context, /, session_id: str) -> None:
+    """The task SESSION holds now (its most recent live claim).
+
+    \b
+    claims current-task agent-1
+    """
+    app = app_of(ctx)
+    entry = app.service().current_task(session_id)
+    body = current_task_body(session_id, entry)
+
+    def human() -> None:
+        current = body["currentTask"]
+        if current is None:
+            click.echo(f"{session_id}: no current task")
+            return
+        claim = current["claim"]
+        click.echo(
+            f"{session_id}: {current['taskId']} ({current['title']}), claimed"
+            f" {claim['claimedAt']}, {claim['remainingMs'] / 1000:.0f}s left,"
+            f" {claim['healthStatus']}"
+        )
+
+    app.emit(body, human)

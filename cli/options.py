@@ -1,0 +1,88 @@
+"""Options every command shares, as decorators (``--db``, ``--json``, ``--session``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from cli.app import app_of
+from cli.durations import DURATION
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _set(attribute: str) -> Callable[[click.Context, click.Parameter, Any], None]:
+    def callback(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+        app = app_of(ctx)  # created on the outermost context, shared by subcommands
+        if value is not None and value is not False:
+            setattr(app, attribute, value)
+
+    return callback
+
+
+def db_option(func: F) -> F:
+    return click.option(
+        "--db",
+        envvar="CLAIMS_DB",
+        metavar="URL",
+        expose_value=False,
+        is_eager=True,
+        callback=_set("db"),
+        help="Store URL (sqlite:///path, jsonl:///path, memory:). Default: nearest .claims/.",
+    )(func)
+
+
+def json_option(func: F) -> F:
+    return click.option(
+        "--json",
+        "json_output",
+        is_flag=True,
+        default=None,
+        expose_value=False,
+        is_eager=True,
+        callback=_set("json"),
+        help="Print exactly one JSON document (seed 002's bodies) on stdout.",
+    )(func)
+
+
+def session_option(func: F) -> F:
+    return click.option(
+        "--session",
+        envvar="CLAIMS_SESSION",
+        metavar="ID",
+        expose_value=False,
+        callback=_set("session"),
+        help="The agent's stable session id (or CLAIMS_SESSION).",
+    )(func)
+
+
+def common(func: F) -> F:
+    """``--db`` and ``--json``: on the group and on every command."""
+    return db_option(json_option(func))
+
+
+def ttl_option(func: F) -> F:
+    return click.option(
+        "--ttl",
+        type=DURATION,
+        default=None,
+        help="Lease length: 90s, 30m, 2h or ms (default from CLAIMS_DEFAULT_TTL, 30m).",
+    )(func)
+
+
+def claim_options(func: F) -> F:
+    """What a claim carries besides its session: agent type, tier, scope, constraints."""
+    for decorator in reversed(
+        [
+            ttl_option,
+            click.option("--agent-type", default="cli", show_default=True, help="cli, autonomous…"),
+            click.option("--tier", default=None, help="The agent's tier."),
+            click.option("--scope", multiple=True, help="Files or areas (repeatable)."),
+            click.option("--constraint", multiple=True, help="Allowed actions (repeatable)."),
+            click.option("--metadata", default=None, metavar="JSON", help="A JSON object."),
+        ]
+    ):
+        func = decorator(func)
+    return func
