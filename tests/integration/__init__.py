@@ -1,0 +1,1 @@
+"""Integration tests: real processes on real store files."""

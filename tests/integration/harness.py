@@ -1,0 +1,108 @@
+"""The test side of the integration suite: start workers, open the gate, read the log back."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import IO, TypeVar
+
+import msgspec
+
+from ledger.events import Claimed
+from ledger.records import Record
+from ledger.store.factory import open_store
+from ledger.verify import VerifyReport, verify_store
+from tests.integration.workers import go_path, ready_path
+
+T = TypeVar("T")
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+BACKENDS = ("sqlite", "jsonl")
+FILE_NAMES = {"sqlite": "ledger.db", "jsonl": "ledger.jsonl"}
+HANG_GUARD_SECONDS = 120.0
+"""How long to wait for a worker before calling the run hung (never a pass/fail on speed)."""
+
+
+def url_for(backend: str, folder: Path) -> tuple[str, Path]:
+    """The URL of a ``backend`` store in ``folder``, as agents pass it, and its file."""
+    path = folder / FILE_NAMES[backend]
+    return f"{backend}://{path}", path
+
+
+def worker_env() -> dict[str, str]:
+    """The test's environment without ``CLAIMS_*`` overrides, so workers use the defaults."""
+    return {name: value for name, value in os.environ.items() if not name.startswith("CLAIMS_")}
+
+
+def start_worker(
+    args: Sequence[str], *, stdout: int | IO[bytes], stderr: IO[bytes]
+) -> subprocess.Popen[bytes]:
+    """Run ``python -m tests.integration.workers ARGS`` from the repository root."""
+    command = [sys.executable, "-W", "error", "-m", "tests.integration.workers", *args]
+    return subprocess.Popen(command, cwd=REPO_ROOT, env=worker_env(), stdout=stdout, stderr=stderr)
+
+
+def open_gate(
+    barrier: Path, names: Iterable[str], procs: Sequence[subprocess.Popen[bytes]]
+) -> None:
+    """Wait until every worker is ready at the barrier, then let them all go at once."""
+    waiting = {ready_path(barrier, name) for name in names}
+    deadline = time.monotonic() + HANG_GUARD_SECONDS
+    while waiting:
+        waiting = {path for path in waiting if not path.exists()}
+        exited = [proc for proc in procs if proc.poll() is not None]
+        if exited:
+            raise AssertionError(f"a worker exited before the start: {exited[0].args!r}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"workers never got ready: {sorted(map(str, waiting))}")
+        time.sleep(0.005)
+    go_path(barrier).touch()
+
+
+def finish(proc: subprocess.Popen[bytes], kind: type[T]) -> T:
+    """Wait for a worker that prints one JSON document and decode it as ``kind``."""
+    out, _ = proc.communicate(timeout=HANG_GUARD_SECONDS)
+    assert proc.returncode == 0, f"worker {proc.args!r} failed with {proc.returncode}"
+    return msgspec.json.decode(out, type=kind)
+
+
+def read_log(url: str) -> list[Record]:
+    """Every record of the store at ``url``, read by a fresh store object."""
+    store = open_store(url)
+    try:
+        return list(store.read_all())
+    finally:
+        store.close()
+
+
+def verify_url(url: str) -> VerifyReport:
+    """``verify_store`` over a freshly opened store."""
+    store = open_store(url)
+    try:
+        return verify_store(store)
+    finally:
+        store.close()
+
+
+def claimed_per_task(records: Iterable[Record]) -> Counter[str]:
+    """How many ``Claimed`` events each task's stream holds."""
+    return Counter(record.data.task_id for record in records if isinstance(record.data, Claimed))
+
+
+def only_torn_tail_notices(report: VerifyReport) -> bool:
+    """Every notice is about an unacknowledged torn last line (the only notice allowed)."""
+    return all("torn tail" in notice for notice in report.notices)
+
+
+def acknowledged(ack: Path) -> list[str]:
+    """Event ids a worker acknowledged: complete lines only (a kill may cut the last)."""
+    if not ack.exists():
+        return []
+    data = ack.read_bytes()
+    complete = data[: data.rfind(b"\n") + 1]
+    return complete.decode("ascii").split()

@@ -1,0 +1,213 @@
+"""Worker programs the integration tests run as separate processes.
+
+Run one with ``python -m tests.integration.workers <command> ...`` from the repository
+root. Each opens the store from its URL with ``open_store`` and drives it through
+``ClaimService``, exactly as an agent runner would. Results go to stdout as one JSON
+document (decoded by the tests into the Structs below); ``crash-writer`` never ends
+on its own and instead acknowledges every event id it was told is stored, one a
+line, flushed and fsynced, only after ``append`` returned.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import BinaryIO
+
+import msgspec
+
+from ledger.commands import Beat, Claim, Release
+from ledger.errors import ClaimError, NoTaskAvailable, TaskAlreadyClaimed
+from ledger.records import Record
+from ledger.service import ClaimService
+from ledger.store.factory import open_store
+
+BARRIER_POLL_SECONDS = 0.0005
+COMPLETED = "completed"
+
+
+class ClaimOnceOutcome(msgspec.Struct, frozen=True, kw_only=True):
+    """What one ``claim-once`` worker saw."""
+
+    session_id: str
+    won: bool
+    fencing_token: int | None = None
+    event_ids: list[str] = []
+    error_code: str | None = None
+    holder: str | None = None
+
+
+class LoopClaim(msgspec.Struct, frozen=True, kw_only=True):
+    """One successful ``claim_next`` of a ``claim-loop`` worker."""
+
+    task_id: str
+    fencing_token: int
+    event_ids: list[str]
+    released: bool
+    release_event_ids: list[str] = []
+
+
+class ClaimLoopOutcome(msgspec.Struct, frozen=True, kw_only=True):
+    session_id: str
+    claims: list[LoopClaim]
+
+
+# --- the start barrier ---------------------------------------------------------------
+
+
+def ready_path(barrier: Path, name: str) -> Path:
+    return barrier / f"ready-{name}"
+
+
+def go_path(barrier: Path) -> Path:
+    return barrier / "go"
+
+
+def wait_at_barrier(barrier: Path, name: str) -> None:
+    """Say this worker is ready, then spin until the test opens the gate."""
+    ready_path(barrier, name).touch()
+    gate = go_path(barrier)
+    while not gate.exists():
+        time.sleep(BARRIER_POLL_SECONDS)
+
+
+# --- commands ------------------------------------------------------------------------
+
+
+def claim_once(url: str, task_id: str, session_id: str, barrier: Path) -> ClaimOnceOutcome:
+    """Warm up (session started, task state read), wait at the barrier, claim once."""
+    service = ClaimService(open_store(url))
+    service.start_session(session_id, agent_type="autonomous")
+    service.task(task_id)
+    wait_at_barrier(barrier, session_id)
+    try:
+        result = service.claim(task_id, Claim(session_id=session_id, agent_type="autonomous"))
+    except TaskAlreadyClaimed as exc:
+        holder = exc.context["claim"]["sessionId"]
+        return ClaimOnceOutcome(
+            session_id=session_id, won=False, error_code=exc.code, holder=str(holder)
+        )
+    except ClaimError as exc:
+        return ClaimOnceOutcome(session_id=session_id, won=False, error_code=exc.code)
+    finally:
+        service.store.close()
+    return ClaimOnceOutcome(
+        session_id=session_id,
+        won=True,
+        fencing_token=result.lease.fencing_token,
+        event_ids=_ids(result.records),
+    )
+
+
+def claim_loop(url: str, session_id: str, barrier: Path) -> ClaimLoopOutcome:
+    """``claim_next`` until nothing is left; release every other claim as completed."""
+    service = ClaimService(open_store(url))
+    service.start_session(session_id, agent_type="autonomous")
+    service.board()
+    wait_at_barrier(barrier, session_id)
+    claims: list[LoopClaim] = []
+    while True:
+        try:
+            result = service.claim_next(Claim(session_id=session_id, agent_type="autonomous"))
+        except NoTaskAvailable:
+            break
+        task_id = result.task.task_id
+        token = result.lease.fencing_token
+        release_ids: list[str] = []
+        release = len(claims) % 2 == 0
+        if release:
+            command = Release(session_id=session_id, reason=COMPLETED, fencing_token=token)
+            release_ids = _ids(service.release(task_id, command).records)
+        claims.append(
+            LoopClaim(
+                task_id=task_id,
+                fencing_token=token,
+                event_ids=_ids(result.records),
+                released=release,
+                release_event_ids=release_ids,
+            )
+        )
+    service.store.close()
+    return ClaimLoopOutcome(session_id=session_id, claims=claims)
+
+
+def crash_writer(url: str, session_id: str, tasks: Sequence[str], ack: Path, seed: int) -> None:
+    """Claim, heartbeat and release tasks of a shared pool until killed."""
+    rng = random.Random(seed)
+    service = ClaimService(open_store(url))
+    service.start_session(session_id)
+    with ack.open("ab") as acks:
+        while True:
+            task_id = rng.choice(tasks)
+            try:
+                claimed = service.claim(task_id, Claim(session_id=session_id, ttl_ms=600_000))
+                _acknowledge(acks, claimed.records)
+                token = claimed.lease.fencing_token
+                for _ in range(rng.randint(0, 2)):
+                    beat = Beat(session_id=session_id, fencing_token=token)
+                    _acknowledge(acks, service.heartbeat(task_id, beat).records)
+                if rng.random() < 0.8:
+                    release = Release(session_id=session_id, reason="handoff", fencing_token=token)
+                    _acknowledge(acks, service.release(task_id, release).records)
+            except ClaimError:
+                continue
+
+
+def _acknowledge(acks: BinaryIO, records: Sequence[Record]) -> None:
+    """Record event ids as acknowledged: only ever after ``append`` returned them."""
+    if not records:
+        return
+    acks.write(b"".join(record.event_id.encode("ascii") + b"\n" for record in records))
+    acks.flush()
+    os.fsync(acks.fileno())
+
+
+def _ids(records: Sequence[Record]) -> list[str]:
+    return [record.event_id for record in records]
+
+
+# --- the command line ----------------------------------------------------------------
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m tests.integration.workers")
+    commands = parser.add_subparsers(dest="command", required=True)
+    once = commands.add_parser("claim-once")
+    once.add_argument("url")
+    once.add_argument("task_id")
+    once.add_argument("session_id")
+    once.add_argument("barrier", type=Path)
+    loop = commands.add_parser("claim-loop")
+    loop.add_argument("url")
+    loop.add_argument("session_id")
+    loop.add_argument("barrier", type=Path)
+    crash = commands.add_parser("crash-writer")
+    crash.add_argument("url")
+    crash.add_argument("session_id")
+    crash.add_argument("ack", type=Path)
+    crash.add_argument("seed", type=int)
+    crash.add_argument("tasks", nargs="+")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    outcome: msgspec.Struct
+    if args.command == "claim-once":
+        outcome = claim_once(args.url, args.task_id, args.session_id, args.barrier)
+    elif args.command == "claim-loop":
+        outcome = claim_loop(args.url, args.session_id, args.barrier)
+    else:
+        crash_writer(args.url, args.session_id, args.tasks, args.ack, args.seed)
+        return 0
+    sys.stdout.buffer.write(msgspec.json.encode(outcome) + b"\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
