@@ -1,0 +1,91 @@
+"""A JSONL torn tail, written by hand: the partial last line a writer killed mid-write leaves."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import msgspec
+import pytest
+
+from ledger.codec import decode_record
+from ledger.commands import Claim, RegisterTask, Release
+from ledger.service import ClaimService
+from ledger.store.factory import open_store
+from tests.integration.harness import read_log, url_for, verify_url
+
+
+class TornLog(msgspec.Struct, frozen=True, kw_only=True):
+    url: str
+    path: Path
+    intact: bytes
+    """The file's bytes before the partial line was written."""
+    partial: bytes
+    acknowledged: list[str]
+
+
+@pytest.fixture
+def torn(tmp_path: Path) -> TornLog:
+    """A JSONL log of acknowledged appends followed by half of one more record."""
+    url, path = url_for("jsonl", tmp_path)
+    service = ClaimService(open_store(url))
+    service.register_task(RegisterTask(task_id="t-1", title="First"))
+    claimed = service.claim("t-1", Claim(session_id="s-1"))
+    service.store.close()
+    intact = path.read_bytes()
+    last_line = intact.splitlines()[-1]
+    partial = last_line[: len(last_line) // 2]
+    with path.open("ab") as handle:
+        handle.write(partial)
+    acked = [record.event_id for record in read_log(url)]
+    assert claimed.records[-1].event_id in acked
+    return TornLog(url=url, path=path, intact=intact, partial=partial, acknowledged=acked)
+
+
+def test_verify_reports_a_torn_tail_as_a_notice_naming_its_line_and_offset(torn: TornLog) -> None:
+    """``verify_store`` passes and names the torn last line and its byte offset in a notice."""
+    report = verify_url(torn.url)
+
+    assert report.ok, report.problem
+    assert report.checked == len(torn.acknowledged)
+    line = len(torn.acknowledged) + 1
+    assert len(report.notices) == 1
+    assert f"line {line} (byte {len(torn.intact)})" in report.notices[0]
+    assert "torn tail" in report.notices[0]
+
+
+def test_readers_skip_a_torn_tail_without_cutting_it(torn: TornLog) -> None:
+    """A reader returns the complete records only and leaves the file's bytes alone."""
+    records = read_log(torn.url)
+
+    assert [record.event_id for record in records] == torn.acknowledged
+    assert torn.path.read_bytes() == torn.intact + torn.partial
+
+
+def test_next_append_cuts_the_torn_tail_and_keeps_every_acknowledged_record(
+    torn: TornLog,
+) -> None:
+    """The next writer cuts the partial bytes, then appends right after the intact lines."""
+    service = ClaimService(open_store(torn.url))
+    released = service.release("t-1", Release(session_id="s-1", reason="handoff"))
+    service.store.close()
+
+    data = torn.path.read_bytes()
+    assert data.startswith(torn.intact)
+    appended = data[len(torn.intact) :].splitlines()
+    assert [decode_record(line).event_id for line in appended] == [
+        record.event_id for record in released.records
+    ]
+    stored = [record.event_id for record in read_log(torn.url)]
+    assert stored == [*torn.acknowledged, *(record.event_id for record in released.records)]
+
+
+def test_log_verifies_clean_after_the_torn_tail_was_cut(torn: TornLog) -> None:
+    """Once the next append has cut the torn tail, verify passes without a notice."""
+    service = ClaimService(open_store(torn.url))
+    service.release("t-1", Release(session_id="s-1", reason="handoff"))
+    service.store.close()
+
+    report = verify_url(torn.url)
+    assert report.ok, report.problem
+    assert report.notices == []
+    assert report.checked == len(torn.acknowledged) + 1
