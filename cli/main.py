@@ -32,6 +32,7 @@ COMMANDS = {
     "verify": "cli.commands.maintenance:verify",
     "run": "cli.commands.run:run",
     "codes": "cli.commands.codes:codes",
+    "demo": "cli.commands.demo:demo",
 }
 """Each command's module is imported only when that command runs (hooks stay fast)."""
 

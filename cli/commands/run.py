@@ -24,7 +24,7 @@ GRACE_SECONDS = 10
 NOT_FOUND = 127
 
 
-@click.command(context_settings={"allow_interspersed_args": False})
+@click.command()
 @click.argument("task_id", metavar="TASK")
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
 @click.option(
