@@ -1,0 +1,1 @@
+"""The store conformance suite: every backend passes every test here."""
