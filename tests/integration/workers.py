@@ -21,8 +21,8 @@ from typing import BinaryIO
 
 import msgspec
 
-from ledger.commands import Beat, Claim, Release
-from ledger.errors import ClaimError, NoTaskAvailable, TaskAlreadyClaimed
+from ledger.commands import Beat, Claim, RegisterTask, Release
+from ledger.errors import ClaimError, LedgerError, NoTaskAvailable, TaskAlreadyClaimed
 from ledger.records import Record
 from ledger.service import ClaimService
 from ledger.store.factory import open_store
@@ -40,6 +40,14 @@ class ClaimOnceOutcome(msgspec.Struct, frozen=True, kw_only=True):
     event_ids: list[str] = []
     error_code: str | None = None
     holder: str | None = None
+
+
+class RegisterOutcome(msgspec.Struct, frozen=True, kw_only=True):
+    """What one ``open-and-register`` worker saw."""
+
+    name: str
+    registered: bool
+    error_code: str | None = None
 
 
 class LoopClaim(msgspec.Struct, frozen=True, kw_only=True):
@@ -102,6 +110,22 @@ def claim_once(url: str, task_id: str, session_id: str, barrier: Path) -> ClaimO
         fencing_token=result.lease.fencing_token,
         event_ids=_ids(result.records),
     )
+
+
+def open_and_register(url: str, task_id: str, name: str, barrier: Path) -> RegisterOutcome:
+    """Wait at the barrier, then open a store that may not exist yet and register a task."""
+    wait_at_barrier(barrier, name)
+    try:
+        service = ClaimService(open_store(url))
+    except LedgerError as exc:
+        return RegisterOutcome(name=name, registered=False, error_code=exc.code)
+    try:
+        service.register_task(RegisterTask(task_id=task_id, title=f"Registered by {name}"))
+    except LedgerError as exc:
+        return RegisterOutcome(name=name, registered=False, error_code=exc.code)
+    finally:
+        service.store.close()
+    return RegisterOutcome(name=name, registered=True)
 
 
 def claim_loop(url: str, session_id: str, barrier: Path) -> ClaimLoopOutcome:
@@ -182,6 +206,11 @@ def _parser() -> argparse.ArgumentParser:
     once.add_argument("task_id")
     once.add_argument("session_id")
     once.add_argument("barrier", type=Path)
+    register = commands.add_parser("open-and-register")
+    register.add_argument("url")
+    register.add_argument("task_id")
+    register.add_argument("name")
+    register.add_argument("barrier", type=Path)
     loop = commands.add_parser("claim-loop")
     loop.add_argument("url")
     loop.add_argument("session_id")
@@ -200,6 +229,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     outcome: msgspec.Struct
     if args.command == "claim-once":
         outcome = claim_once(args.url, args.task_id, args.session_id, args.barrier)
+    elif args.command == "open-and-register":
+        outcome = open_and_register(args.url, args.task_id, args.name, args.barrier)
     elif args.command == "claim-loop":
         outcome = claim_loop(args.url, args.session_id, args.barrier)
     else:
