@@ -45,6 +45,12 @@ class RawEntry(msgspec.Struct, frozen=True, gc=False):
     version: int | None = None
     torn: bool = False
     """A last line without its newline: an append that never completed."""
+    event_id: str | None = None
+    type: str | None = None
+    hash: str | None = None
+    recorded_at: datetime | None = None
+    """Copies of the body's fields the backend keeps beside it and reads on its own
+    (SQLite's columns), so that ``verify`` can check they still agree."""
 
 
 class Head(msgspec.Struct, frozen=True, gc=False):

@@ -176,17 +176,21 @@ class SqliteStore:
         while True:
             with self._lock, self._translated("read"):
                 rows = self._db.execute(
-                    "SELECT position, stream, version, body FROM events"
-                    " WHERE position > ? ORDER BY position LIMIT ?",
+                    "SELECT position, stream, version, event_id, type, hash, recorded_us, body"
+                    " FROM events WHERE position > ? ORDER BY position LIMIT ?",
                     (cursor, PAGE),
                 ).fetchall()
-            for position, stream, version, body in rows:
+            for position, stream, version, event_id, type_, hash_, recorded_us, body in rows:
                 yield RawEntry(
                     where=f"row with position {position}",
                     body=bytes(body),
                     position=position,
                     stream=stream,
                     version=version,
+                    event_id=event_id,
+                    type=type_,
+                    hash=hash_,
+                    recorded_at=_EPOCH + timedelta(microseconds=recorded_us),
                 )
             if len(rows) < PAGE:
                 return

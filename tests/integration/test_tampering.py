@@ -245,3 +245,30 @@ def test_verify_names_the_position_of_a_deleted_sqlite_row(sqlite_log: tuple[str
 
     assert not report.ok
     assert _names(report, TARGET, f"row with position {TARGET + 1}")
+
+
+SQLITE_COLUMN_EDITS = {
+    "recorded_us": "UPDATE events SET recorded_us = recorded_us + 3600000000 WHERE position = ?",
+    "hash": "UPDATE events SET hash = 'ab' || substr(hash, 3) WHERE position = ?",
+    "event_id": "UPDATE events SET event_id = 'forged-id' WHERE position = ?",
+    "type": "UPDATE events SET type = 'claimed' WHERE position = ?",
+}
+
+
+@pytest.mark.parametrize("column", sorted(SQLITE_COLUMN_EDITS))
+def test_verify_names_the_position_of_a_sqlite_row_whose_indexed_column_was_updated(
+    sqlite_log: tuple[str, Path], column: str
+) -> None:
+    """A SQLite column the store reads without the body (hash, event id, time, type), changed
+    through sqlite3, makes verify name the row's position."""
+    url, path = sqlite_log
+    with sqlite3.connect(path) as db:
+        assert db.execute(SQLITE_COLUMN_EDITS[column], (TARGET,)).rowcount == 1
+    db.close()
+
+    report = verify_url(url)
+
+    assert not report.ok
+    assert _names(report, TARGET, f"row with position {TARGET}")
+    assert report.problem is not None
+    assert "indexed" in report.problem.message
