@@ -19,7 +19,8 @@ from ledger.records import NewEvent, Record, UnhashedRecord
 
 _canonical = msgspec.json.Encoder(order="deterministic")
 _record_decoder = msgspec.json.Decoder(Record)
-_HASH_SUFFIX_LEN = len(b',"hash":"') + 64 + len(b'"}')
+_HASH_MEMBER = b',"hash":"'
+_HASH_SUFFIX_LEN = len(_HASH_MEMBER) + 64 + len(b'"}')
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -82,10 +83,30 @@ def decode_record(raw: bytes | str) -> Record:
 
 
 def record_hash(record: Record) -> str:
-    """Recompute the hash a record should carry, from its canonical encoding."""
+    """Recompute the hash a record should carry, from its canonical encoding.
+
+    Only records written under today's event schemas re-encode to their stored
+    bytes; to check a stored record, use ``stored_hash`` on the bytes themselves.
+    """
     encoded = _canonical.encode(record)
     body = encoded[:-_HASH_SUFFIX_LEN] + b"}"
     return hashlib.sha256(body).hexdigest()
+
+
+def stored_hash(raw: bytes) -> str | None:
+    """The hash stored bytes should carry: the sha256 of them less their trailing
+    ``,"hash":"…"`` member, exactly what ``seal`` hashed; ``None`` without that member.
+
+    It covers every stored byte, so an edit that still decodes to an equal record
+    (a renamed member with a default, another spelling of a time) is caught, and a
+    record stored before a field was added still checks out after it was.
+    """
+    suffix = raw[-_HASH_SUFFIX_LEN:]
+    if len(suffix) < _HASH_SUFFIX_LEN or not (
+        suffix.startswith(_HASH_MEMBER) and suffix.endswith(b'"}')
+    ):
+        return None
+    return hashlib.sha256(raw[:-_HASH_SUFFIX_LEN] + b"}").hexdigest()
 
 
 def encode_event(event: EventBase) -> bytes:

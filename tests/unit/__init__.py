@@ -1,0 +1,1 @@
+"""Unit tests: rules, service, codec, settings, ids, verify and the error tree."""
