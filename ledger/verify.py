@@ -3,7 +3,7 @@
 Checks, for every record in storage order: it decodes; its position is the one
 before it plus one (S3); its stream version is its stream's previous plus one
 (S2); its ``prev_hash`` is the previous record's hash and its ``hash`` matches
-its canonical encoding (S6); its ``recorded_at`` does not go back (S7); its
+its stored bytes (S6); its ``recorded_at`` does not go back (S7); its
 indexed columns (SQLite) agree with its body. A torn last line of a JSONL file is
 an unacknowledged append and is reported as a notice, not a failure.
 """
@@ -15,7 +15,7 @@ from datetime import datetime
 
 import msgspec
 
-from ledger.codec import decode_record, record_hash
+from ledger.codec import decode_record, stored_hash
 from ledger.events import event_type
 from ledger.records import GENESIS_HASH, Record
 from ledger.store.protocol import EventStore, RawEntry
@@ -106,7 +106,7 @@ class _Checker:
                 return f"its indexed {name} ({indexed}) disagrees with its body"
         if record.prev_hash != self.hash:
             return "prev_hash does not match the hash of the record before it"
-        if record_hash(record) != record.hash:
+        if stored_hash(entry.body) != record.hash:
             return "hash does not match its content (edited after it was written)"
         if record.type != event_type(record.data):
             return f"type {record.type!r} does not match its data"
