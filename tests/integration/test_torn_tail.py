@@ -89,3 +89,30 @@ def test_log_verifies_clean_after_the_torn_tail_was_cut(torn: TornLog) -> None:
     assert report.ok, report.problem
     assert report.notices == []
     assert report.checked == len(torn.acknowledged) + 1
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a JSONL batch torn after its first line keeps the complete lines: nothing in a"
+    " record marks where its batch ends, so the next writer cuts only the partial line",
+)
+def test_a_batch_torn_after_its_first_line_is_cut_whole(tmp_path: Path) -> None:
+    """A two-record batch whose write stopped inside its second line leaves none of its records."""
+    url, path = url_for("jsonl", tmp_path)
+    service = ClaimService(open_store(url))
+    service.register_task(RegisterTask(task_id="t-1", title="First"))
+    service.claim("t-1", Claim(session_id="s-1"))
+    acknowledged = [record.event_id for record in read_log(url)]
+    batch = service.release("t-1", Release(session_id="s-1", reason="completed")).records
+    service.store.close()
+    assert len(batch) == 2
+    lines = path.read_bytes().splitlines(keepends=True)
+    path.write_bytes(b"".join(lines[:-1]) + lines[-1][: len(lines[-1]) // 2])
+
+    service = ClaimService(open_store(url))
+    service.register_task(RegisterTask(task_id="t-2", title="Second"))
+    service.store.close()
+
+    stored = [record.event_id for record in read_log(url)]
+    assert stored[: len(acknowledged)] == acknowledged
+    assert not {record.event_id for record in batch} & set(stored)
