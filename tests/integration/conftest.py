@@ -26,11 +26,3 @@ def file_path(tmp_path: Path, file_backend: str) -> Path:
 def file_url(tmp_path: Path, file_backend: str) -> str:
     """The store's URL, as agents pass it: ``sqlite:///abs/path`` or ``jsonl:///abs/path``."""
     return url_for(file_backend, tmp_path)[0]
-
-
-@pytest.fixture
-def barrier(tmp_path: Path) -> Path:
-    """A folder where workers say they are ready and wait for the gate to open."""
-    folder = tmp_path / "barrier"
-    folder.mkdir()
-    return folder

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import msgspec
@@ -35,7 +35,7 @@ def _snapshot(service: ClaimService, file_path: Path) -> Snapshot:
 
 
 @pytest.fixture
-def service(file_url: str) -> ClaimService:
+def service(file_url: str) -> Iterator[ClaimService]:
     """A backlog with a held task, a free task and a Done task, and two started sessions."""
     service = ClaimService(open_store(file_url))
     for task_id in ("held", "free", "finished"):
@@ -45,7 +45,8 @@ def service(file_url: str) -> ClaimService:
     service.claim("finished", Claim(session_id="s-owner"))
     service.release("finished", Release(session_id="s-owner", reason="completed"))
     service.claim("held", Claim(session_id="s-owner"))
-    return service
+    yield service
+    service.store.close()
 
 
 CASES: dict[str, tuple[Command, str]] = {

@@ -1,14 +1,23 @@
-"""Sixteen processes open a store file that does not exist yet, all at the same moment."""
+"""Sixteen processes open a store file that does not exist yet, all at the same moment, and
+register the same task; once per backend, each test checks one property."""
 
 from __future__ import annotations
 
 import subprocess
-from pathlib import Path
 
+import msgspec
 import pytest
 
 from ledger.events import TaskRegistered
-from tests.integration.harness import finish, open_gate, read_log, start_worker, verify_url
+from tests.integration.harness import (
+    BACKENDS,
+    finish,
+    open_gate,
+    read_log,
+    start_worker,
+    url_for,
+    verify_url,
+)
 from tests.integration.workers import RegisterOutcome
 
 WORKERS = 16
@@ -17,17 +26,25 @@ TASK = "first-task"
 pytestmark = pytest.mark.slow
 
 
-def test_sixteen_processes_create_one_store_and_register_one_task(
-    file_url: str, file_path: Path, barrier: Path, tmp_path: Path
-) -> None:
-    """Racing to create a new store, all 16 open it, one registers the task, 15 get
-    TASK_ALREADY_EXISTS, and the log holds one registration and verifies."""
-    assert not file_path.exists()
+class Opened(msgspec.Struct, frozen=True, kw_only=True):
+    url: str
+    outcomes: list[RegisterOutcome]
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def opened(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Opened:
+    """Sixteen ``open-and-register`` workers released at once on a store not yet created."""
+    backend: str = request.param
+    folder = tmp_path_factory.mktemp(f"fresh-{backend}")
+    url, path = url_for(backend, folder)
+    assert not path.exists()
+    barrier = folder / "barrier"
+    barrier.mkdir()
     names = [f"opener-{n:02d}" for n in range(WORKERS)]
-    with (tmp_path / "stderr.log").open("wb") as stderr:
+    with (folder / "stderr.log").open("wb") as stderr:
         procs = [
             start_worker(
-                ["open-and-register", file_url, TASK, name, str(barrier)],
+                ["open-and-register", url, TASK, name, str(barrier)],
                 stdout=subprocess.PIPE,
                 stderr=stderr,
             )
@@ -35,10 +52,20 @@ def test_sixteen_processes_create_one_store_and_register_one_task(
         ]
         open_gate(barrier, names, procs)
         outcomes = [finish(proc, RegisterOutcome) for proc in procs]
+    return Opened(url=url, outcomes=outcomes)
 
-    assert sum(outcome.registered for outcome in outcomes) == 1
-    refused = [outcome.error_code for outcome in outcomes if not outcome.registered]
+
+def test_one_of_sixteen_openers_registers_the_task(opened: Opened) -> None:
+    """All 16 open the new store; one registers the task and 15 get TASK_ALREADY_EXISTS."""
+    assert sum(outcome.registered for outcome in opened.outcomes) == 1
+    refused = [outcome.error_code for outcome in opened.outcomes if not outcome.registered]
     assert refused == ["TASK_ALREADY_EXISTS"] * (WORKERS - 1)
-    records = read_log(file_url)
-    assert [type(record.data) for record in records] == [TaskRegistered]
-    assert verify_url(file_url).ok
+
+
+def test_store_created_by_sixteen_openers_holds_one_registration_and_verifies(
+    opened: Opened,
+) -> None:
+    """The store the racing openers created holds one registration, and verifies."""
+    assert [type(record.data) for record in read_log(opened.url)] == [TaskRegistered]
+    report = verify_url(opened.url)
+    assert report.ok, report.problem

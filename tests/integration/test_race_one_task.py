@@ -1,22 +1,27 @@
-"""Sixteen processes claim one task at the same moment: one wins, fifteen see who did."""
+"""Sixteen processes claim one task at the same moment, once per backend; each test checks
+one property of that race."""
 
 from __future__ import annotations
 
 import subprocess
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from ledger.commands import RegisterTask
 from ledger.events import Claimed
+from ledger.records import Record
 from ledger.service import ClaimService
 from ledger.store.factory import open_store
 from tests.integration.harness import (
+    BACKENDS,
     claimed_per_task,
     finish,
     open_gate,
     read_log,
     start_worker,
+    url_for,
     verify_url,
 )
 from tests.integration.workers import ClaimOnceOutcome
@@ -27,12 +32,24 @@ TASK = "roi-top-task"
 pytestmark = pytest.mark.slow
 
 
-def _race(url: str, barrier: Path, tmp_path: Path) -> list[ClaimOnceOutcome]:
+class Race(msgspec.Struct, frozen=True, kw_only=True):
+    url: str
+    outcomes: list[ClaimOnceOutcome]
+    records: list[Record]
+
+    def winner(self) -> ClaimOnceOutcome:
+        (won,) = [outcome for outcome in self.outcomes if outcome.won]
+        return won
+
+
+def _race(url: str, folder: Path) -> list[ClaimOnceOutcome]:
     service = ClaimService(open_store(url))
     service.register_task(RegisterTask(task_id=TASK, title="The best task", roi=9.0))
     service.store.close()
+    barrier = folder / "barrier"
+    barrier.mkdir()
     sessions = [f"agent-{n:02d}" for n in range(WORKERS)]
-    with (tmp_path / "stderr.log").open("wb") as stderr:
+    with (folder / "stderr.log").open("wb") as stderr:
         procs = [
             start_worker(
                 ["claim-once", url, TASK, session, str(barrier)],
@@ -45,25 +62,42 @@ def _race(url: str, barrier: Path, tmp_path: Path) -> list[ClaimOnceOutcome]:
         return [finish(proc, ClaimOnceOutcome) for proc in procs]
 
 
-def test_exactly_one_of_sixteen_simultaneous_claims_wins(
-    file_url: str, barrier: Path, tmp_path: Path
-) -> None:
-    """Of 16 processes claiming one task at once, one wins and 15 get TASK_ALREADY_CLAIMED
-    naming the winner; the log holds one Claimed event and verifies."""
-    outcomes = _race(file_url, barrier, tmp_path)
+@pytest.fixture(scope="module", params=BACKENDS)
+def race(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Race:
+    """Sixteen ``claim-once`` workers, warmed up, released at once on one task."""
+    backend: str = request.param
+    folder = tmp_path_factory.mktemp(f"race-{backend}")
+    url, _ = url_for(backend, folder)
+    outcomes = _race(url, folder)
+    return Race(url=url, outcomes=outcomes, records=read_log(url))
 
-    winners = [outcome for outcome in outcomes if outcome.won]
-    losers = [outcome for outcome in outcomes if not outcome.won]
-    assert len(winners) == 1
-    winner = winners[0].session_id
-    assert len(losers) == WORKERS - 1
-    assert {loser.error_code for loser in losers} == {"TASK_ALREADY_CLAIMED"}
-    assert {loser.holder for loser in losers} == {winner}
-    records = read_log(file_url)
-    assert claimed_per_task(records) == {TASK: 1}
-    claim = next(record for record in records if isinstance(record.data, Claimed))
+
+def test_exactly_one_of_sixteen_simultaneous_claims_wins(race: Race) -> None:
+    """Exactly one of the 16 processes is told its claim succeeded."""
+    assert sum(outcome.won for outcome in race.outcomes) == 1
+
+
+def test_fifteen_losers_get_task_already_claimed_naming_the_winner(race: Race) -> None:
+    """The 15 losers each get TASK_ALREADY_CLAIMED with the winner as the holder."""
+    losers = [outcome for outcome in race.outcomes if not outcome.won]
+    assert [loser.error_code for loser in losers] == ["TASK_ALREADY_CLAIMED"] * (WORKERS - 1)
+    assert {loser.holder for loser in losers} == {race.winner().session_id}
+
+
+def test_log_holds_the_winners_claim_only(race: Race) -> None:
+    """The log holds exactly one Claimed event: the winner's, with the token it was given."""
+    assert claimed_per_task(race.records) == {TASK: 1}
+    (claim,) = [record for record in race.records if isinstance(record.data, Claimed)]
     assert isinstance(claim.data, Claimed)
-    assert claim.data.session_id == winner
-    assert claim.event_id in winners[0].event_ids
-    assert claim.data.fencing_token == winners[0].fencing_token
-    assert verify_url(file_url).ok
+    winner = race.winner()
+    assert claim.event_id in winner.event_ids
+    assert (claim.data.session_id, claim.data.fencing_token) == (
+        winner.session_id,
+        winner.fencing_token,
+    )
+
+
+def test_log_after_the_race_verifies(race: Race) -> None:
+    """``verify_store`` accepts the log written by the sixteen racing processes."""
+    report = verify_url(race.url)
+    assert report.ok, report.problem

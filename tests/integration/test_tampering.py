@@ -259,8 +259,7 @@ SQLITE_COLUMN_EDITS = {
 def test_verify_names_the_position_of_a_sqlite_row_whose_indexed_column_was_updated(
     sqlite_log: tuple[str, Path], column: str
 ) -> None:
-    """A SQLite column the store reads without the body (hash, event id, time, type), changed
-    through sqlite3, makes verify name the row's position."""
+    """An indexed SQLite column changed through sqlite3 makes verify name the row's position."""
     url, path = sqlite_log
     with sqlite3.connect(path) as db:
         assert db.execute(SQLITE_COLUMN_EDITS[column], (TARGET,)).rowcount == 1
