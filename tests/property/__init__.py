@@ -1,0 +1,1 @@
+"""Property tests: codec round trips and a stateful model of the claim service."""
