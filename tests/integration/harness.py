@@ -7,7 +7,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, TypeVar
 
@@ -69,6 +69,30 @@ def finish(proc: subprocess.Popen[bytes], kind: type[T]) -> T:
     out, _ = proc.communicate(timeout=HANG_GUARD_SECONDS)
     assert proc.returncode == 0, f"worker {proc.args!r} failed with {proc.returncode}"
     return msgspec.json.decode(out, type=kind)
+
+
+def run_together(workers: Mapping[str, Sequence[str]], folder: Path, kind: type[T]) -> list[T]:
+    """Start one worker per name with its arguments and the barrier as the last one, open
+    the gate once all wait there, and return what each printed, in order. Workers still
+    running when this fails are killed."""
+    barrier = folder / "barrier"
+    barrier.mkdir()
+    log = folder / "stderr.log"
+    procs: list[subprocess.Popen[bytes]] = []
+    with log.open("wb") as stderr:
+        try:
+            for args in workers.values():
+                command = [*args, str(barrier)]
+                procs.append(start_worker(command, stdout=subprocess.PIPE, stderr=stderr))
+            open_gate(barrier, workers, procs)
+            return [finish(proc, kind) for proc in procs]
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}\n--- workers' stderr ---\n{log.read_text()}") from exc
+        finally:
+            for proc in procs:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
 
 
 def read_log(url: str) -> list[Record]:

@@ -3,7 +3,6 @@ each test checks one property of that run."""
 
 from __future__ import annotations
 
-import subprocess
 from collections import Counter
 from pathlib import Path
 
@@ -18,10 +17,8 @@ from ledger.store.factory import open_store
 from tests.integration.harness import (
     BACKENDS,
     claimed_per_task,
-    finish,
-    open_gate,
     read_log,
-    start_worker,
+    run_together,
     url_for,
     verify_url,
 )
@@ -58,18 +55,10 @@ def _drain(url: str, folder: Path) -> list[ClaimLoopOutcome]:
     imported = service.import_tasks(_backlog())
     assert len(imported.added) == TASKS
     service.store.close()
-    barrier = folder / "barrier"
-    barrier.mkdir()
-    sessions = [f"worker-{n}" for n in range(WORKERS)]
-    with (folder / "stderr.log").open("wb") as stderr:
-        procs = [
-            start_worker(
-                ["claim-loop", url, session, str(barrier)], stdout=subprocess.PIPE, stderr=stderr
-            )
-            for session in sessions
-        ]
-        open_gate(barrier, sessions, procs)
-        return [finish(proc, ClaimLoopOutcome) for proc in procs]
+    workers = {
+        session: ["claim-loop", url, session] for session in (f"worker-{n}" for n in range(WORKERS))
+    }
+    return run_together(workers, folder, ClaimLoopOutcome)
 
 
 @pytest.fixture(scope="module", params=BACKENDS)

@@ -3,18 +3,14 @@ register the same task; once per backend, each test checks one property."""
 
 from __future__ import annotations
 
-import subprocess
-
 import msgspec
 import pytest
 
 from ledger.events import TaskRegistered
 from tests.integration.harness import (
     BACKENDS,
-    finish,
-    open_gate,
     read_log,
-    start_worker,
+    run_together,
     url_for,
     verify_url,
 )
@@ -38,20 +34,11 @@ def opened(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     folder = tmp_path_factory.mktemp(f"fresh-{backend}")
     url, path = url_for(backend, folder)
     assert not path.exists()
-    barrier = folder / "barrier"
-    barrier.mkdir()
-    names = [f"opener-{n:02d}" for n in range(WORKERS)]
-    with (folder / "stderr.log").open("wb") as stderr:
-        procs = [
-            start_worker(
-                ["open-and-register", url, TASK, name, str(barrier)],
-                stdout=subprocess.PIPE,
-                stderr=stderr,
-            )
-            for name in names
-        ]
-        open_gate(barrier, names, procs)
-        outcomes = [finish(proc, RegisterOutcome) for proc in procs]
+    workers = {
+        name: ["open-and-register", url, TASK, name]
+        for name in (f"opener-{n:02d}" for n in range(WORKERS))
+    }
+    outcomes = run_together(workers, folder, RegisterOutcome)
     return Opened(url=url, outcomes=outcomes)
 
 

@@ -3,7 +3,6 @@ one property of that race."""
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import msgspec
@@ -17,10 +16,8 @@ from ledger.store.factory import open_store
 from tests.integration.harness import (
     BACKENDS,
     claimed_per_task,
-    finish,
-    open_gate,
     read_log,
-    start_worker,
+    run_together,
     url_for,
     verify_url,
 )
@@ -46,20 +43,11 @@ def _race(url: str, folder: Path) -> list[ClaimOnceOutcome]:
     service = ClaimService(open_store(url))
     service.register_task(RegisterTask(task_id=TASK, title="The best task", roi=9.0))
     service.store.close()
-    barrier = folder / "barrier"
-    barrier.mkdir()
-    sessions = [f"agent-{n:02d}" for n in range(WORKERS)]
-    with (folder / "stderr.log").open("wb") as stderr:
-        procs = [
-            start_worker(
-                ["claim-once", url, TASK, session, str(barrier)],
-                stdout=subprocess.PIPE,
-                stderr=stderr,
-            )
-            for session in sessions
-        ]
-        open_gate(barrier, sessions, procs)
-        return [finish(proc, ClaimOnceOutcome) for proc in procs]
+    workers = {
+        session: ["claim-once", url, TASK, session]
+        for session in (f"agent-{n:02d}" for n in range(WORKERS))
+    }
+    return run_together(workers, folder, ClaimOnceOutcome)
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
