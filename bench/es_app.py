@@ -1,0 +1,128 @@
+"""The ``eventsourcing`` library doing the same work: read, change, save.
+
+A plain aggregate ``EsTask`` with the same few events (registered, claimed,
+heartbeat, released) in an ``Application`` with ``PERSISTENCE_MODULE`` set to
+``eventsourcing.sqlite`` and ``SQLITE_DBNAME`` a file. A command reads the
+aggregate back from its stored events (``repository.get``), triggers one event and
+saves it: one durable append in one transaction, like a ledger operation.
+
+Durability: the library sets WAL but no ``synchronous`` pragma, so its
+connections run at SQLite's default; each writer reads the value back from the
+library's own connection and the report shows it (2 is FULL, the ledger's default).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import Application
+from eventsourcing.domain import Aggregate, event
+from eventsourcing.sqlite import SQLiteFactory
+
+from bench.procs import Gate, Outcome, now_ns
+
+SAVE_CHUNK = 500
+SYNCHRONOUS_NAMES = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}
+
+
+class EsTask(Aggregate):
+    """A task as the library would hold it."""
+
+    @event("Registered")
+    def __init__(self, title: str) -> None:
+        self.title = title
+        self.holder: str | None = None
+        self.beats = 0
+
+    @event("Claimed")
+    def claim(self, session: str) -> None:
+        self.holder = session
+
+    @event("Heartbeat")
+    def heartbeat(self, session: str) -> None:
+        self.beats += 1
+
+    @event("Released")
+    def release(self, session: str, reason: str) -> None:
+        self.holder = None
+
+
+@dataclass(frozen=True)
+class EsShare:
+    path: str
+    session: str
+    task_ids: tuple[str, ...]
+    warmup: int
+
+
+def application(path: str) -> Application[UUID]:
+    env = {
+        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+        "SQLITE_DBNAME": path,
+        "SQLITE_LOCK_TIMEOUT": "30",
+    }
+    return Application[UUID](env=env)
+
+
+def prepare(path: Path, writers: int, cycles: int, warmup: int) -> list[EsShare]:
+    """Create every writer's aggregates (a few hundred per transaction)."""
+    app = application(str(path))
+    shares = []
+    for writer in range(writers):
+        count = warmup + cycles
+        tasks = [EsTask(title=f"Benchmark task w{writer}-t{index}") for index in range(count)]
+        for offset in range(0, len(tasks), SAVE_CHUNK):
+            app.save(*tasks[offset : offset + SAVE_CHUNK])
+        ids = tuple(str(task.id) for task in tasks)
+        shares.append(EsShare(str(path), f"bench-w{writer}", ids, warmup))
+    app.close()
+    return shares
+
+
+def run(share: EsShare, gate: Gate) -> Outcome:
+    """In a writer process: warm-up, the starting line, then three commands per task."""
+    app = application(share.path)
+    note = f"synchronous={synchronous_mode(app)}"
+    ids = [UUID(task_id) for task_id in share.task_ids]
+    _cycles(app, share.session, ids[: share.warmup])
+    gate.wait()
+    start = now_ns()
+    _cycles(app, share.session, ids[share.warmup :])
+    end = now_ns()
+    app.close()
+    return Outcome(ops=3 * (len(ids) - share.warmup), start_ns=start, end_ns=end, note=note)
+
+
+def _cycles(app: Application[UUID], session: str, ids: Sequence[UUID]) -> None:
+    """Claim, heartbeat, release: each a read (``get``), a change and a ``save``."""
+    for task_id in ids:
+        task = _get(app, task_id)
+        task.claim(session)
+        app.save(task)
+        task = _get(app, task_id)
+        task.heartbeat(session)
+        app.save(task)
+        task = _get(app, task_id)
+        task.release(session, "paused")
+        app.save(task)
+
+
+def synchronous_mode(app: Application[UUID]) -> str:
+    """The ``synchronous`` pragma of the library's own write connection."""
+    factory: Any = app.factory
+    assert isinstance(factory, SQLiteFactory)
+    with factory.datastore.get_connection(commit=True) as connection:
+        cursor = connection.cursor()
+        cursor.execute("PRAGMA synchronous")
+        value = int(cursor.fetchone()[0])
+    return f"{value} ({SYNCHRONOUS_NAMES.get(value, '?')})"
+
+
+def _get(app: Application[UUID], task_id: UUID) -> EsTask:
+    task: object = app.repository.get(task_id)
+    assert isinstance(task, EsTask)
+    return task

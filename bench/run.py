@@ -1,0 +1,187 @@
+"""Run the benchmark: ``python -m bench [--size smoke|full] [--only SECTION] [--dir DIR]``.
+
+``full`` (the default) is what ``docs/benchmarks.md`` records; ``smoke`` runs every
+row with tiny counts in well under 30 seconds, so CI can check the harness works.
+Figures only: nothing here asserts a speed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib.metadata
+import json
+import os
+import platform
+import sqlite3
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench import growth, report, startup, throughput
+from bench.growth import GrowthPlan
+
+SECTIONS = ("throughput", "growth", "startup")
+
+
+@dataclass(frozen=True)
+class Size:
+    name: str
+    cycles_one: int
+    """Cycles (three durable appends each) for a lone writer."""
+    cycles_four: int
+    """Cycles per writer when four writers share the store."""
+    warmup: int
+    """Untimed cycles per writer before the starting line (fills the WAL, warms caches)."""
+    rounds: int
+    growth: GrowthPlan
+    startup_runs: int
+
+    def cycles(self, writers: int) -> int:
+        return self.cycles_one if writers == 1 else self.cycles_four
+
+
+SIZES = {
+    "smoke": Size("smoke", 60, 20, 5, 1, GrowthPlan(2_000, 20_000, 500, 30, 10), 3),
+    "full": Size("full", 3_000, 1_000, 400, 3, GrowthPlan(10_000, 1_000_000, 10_000, 500, 100), 20),
+}
+
+
+@dataclass
+class Results:
+    """Everything a run measured, for ``--json``."""
+
+    machine: dict[str, Any]
+    throughput: list[throughput.Throughput] = field(default_factory=list)
+    growth: list[growth.Latency] = field(default_factory=list)
+    builds: dict[str, float] = field(default_factory=dict)
+    startup: list[startup.Startup] = field(default_factory=list)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    size = SIZES[args.size]
+    if args.rounds:
+        size = replace(size, rounds=args.rounds)
+    sections = args.only or list(SECTIONS)
+    with _workdir(args.dir) as folder:
+        results = Results(machine=_machine(folder, size))
+        _print_header(results.machine)
+        for section in SECTIONS:
+            if section in sections:
+                _SECTIONS[section](folder, size, results)
+    _print_comparison(results)
+    if args.json:
+        Path(args.json).write_text(json.dumps(_jsonable(results), indent=2) + "\n")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--size", choices=sorted(SIZES), default="full")
+    parser.add_argument("--only", action="append", choices=SECTIONS, help="run only this section")
+    parser.add_argument("--rounds", type=int, help="override the number of throughput rounds")
+    parser.add_argument("--dir", help="where the stores go (default: a fresh temporary folder)")
+    parser.add_argument("--json", help="also write every figure to this JSON file")
+    return parser
+
+
+def _throughput(folder: Path, size: Size, results: Results) -> None:
+    chosen = throughput.contenders()
+    _section(
+        f"Durable appends: {size.cycles_one:,} cycles (x3 appends) for 1 writer,"
+        f" {size.cycles_four:,} per writer for 4, after {size.warmup} untimed;"
+        f" median of {size.rounds} round(s)"
+    )
+    results.throughput = throughput.measure(
+        folder, chosen, size.cycles, warmup=size.warmup, rounds=size.rounds
+    )
+    print(report.throughput_table(results.throughput))
+
+
+def _growth(folder: Path, size: Size, results: Results) -> None:
+    plan = size.growth
+    _section(
+        f"Claim+release latency as the log grows (SQLite FULL; {plan.samples} samples,"
+        f" {plan.cold_samples} for the fresh-service case)"
+    )
+    results.growth, results.builds = growth.measure(folder, plan)
+    print(report.latency_table(results.growth))
+    built = ", ".join(f"{name} log {seconds:.1f} s" for name, seconds in results.builds.items())
+    print(f"(seeded with synchronous=OFF in big transactions: {built})")
+
+
+def _startup(folder: Path, size: Size, results: Results) -> None:
+    _section(f"Fresh process per command ({size.startup_runs} runs each)")
+    results.startup = startup.measure(folder, size.startup_runs)
+    print(report.startup_table(results.startup))
+
+
+_SECTIONS = {"throughput": _throughput, "growth": _growth, "startup": _startup}
+
+
+def _print_header(machine: dict[str, Any]) -> None:
+    print("claim-ledger benchmark")
+    for key, value in machine.items():
+        print(f"  {key}: {value}")
+
+
+def _print_comparison(results: Results) -> None:
+    _section("Targets (issue 2): ledger ops/s >= 70% of bare sqlite3 and >= 1.5x eventsourcing")
+    print(report.comparison(report.verdicts(results.throughput)))
+    print(f"load average at the end: {_load()}")
+
+
+def _section(title: str) -> None:
+    print(f"\n== {title}", flush=True)
+
+
+def _machine(folder: Path, size: Size) -> dict[str, Any]:
+    return {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "size": size.name,
+        "cores": os.cpu_count(),
+        "load average at start": _load(),
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "msgspec": importlib.metadata.version("msgspec"),
+        "eventsourcing": importlib.metadata.version("eventsourcing"),
+        "stores in": f"{folder} ({_filesystem(folder)})",
+    }
+
+
+def _load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.2f} {five:.2f} {fifteen:.2f}"
+
+
+def _filesystem(folder: Path) -> str:
+    """The filesystem type under ``folder`` (an fsync on tmpfs proves nothing)."""
+    best, kind = "", "unknown"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/mounts").read_text().splitlines():
+            _, mount, fstype, *_ = line.split()
+            inside = str(folder).startswith(mount.rstrip("/") + "/") or str(folder) == mount
+            if inside and len(mount) >= len(best):
+                best, kind = mount, fstype
+    return kind
+
+
+@contextlib.contextmanager
+def _workdir(requested: str | None) -> Iterator[Path]:
+    if requested:
+        folder = Path(requested).resolve()
+        folder.mkdir(parents=True, exist_ok=True)
+        yield folder
+        return
+    with tempfile.TemporaryDirectory(prefix="claims-bench-") as name:
+        yield Path(name).resolve()
+
+
+def _jsonable(results: Results) -> dict[str, Any]:
+    data = asdict(results)
+    data["comparison"] = [asdict(verdict) for verdict in report.verdicts(results.throughput)]
+    return data
