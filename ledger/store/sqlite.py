@@ -9,6 +9,7 @@ survives process crashes only, and is several times faster.
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 import threading
 import time
@@ -90,40 +91,44 @@ class SqliteStore:
             db = self._db
             db.execute("BEGIN IMMEDIATE")
             try:
-                replay = replayed_batch(stream, events, self._stored_ids(events))
-                if replay is not None:
-                    db.execute("ROLLBACK")
-                    return replay
-                current = self._version(stream)
-                check_expected(stream, expected_version, current)
-                sealed = seal_batch(
-                    stream,
-                    events,
-                    current_version=current,
-                    head=self._head(),
-                    now=self._clock.now(),
-                )
-                db.executemany(
-                    _INSERT,
-                    [
-                        (
-                            record.position,
-                            stream,
-                            record.version,
-                            record.event_id,
-                            record.type,
-                            micros(record.recorded_at),
-                            record.hash,
-                            raw,
-                        )
-                        for record, raw in sealed
-                    ],
-                )
-                db.execute("COMMIT")
+                return self._append_in_transaction(stream, events, expected_version)
             except BaseException:
                 if db.in_transaction:
                     db.execute("ROLLBACK")
                 raise
+
+    def _append_in_transaction(
+        self, stream: str, events: Sequence[NewEvent], expected_version: int
+    ) -> list[Record]:
+        """Check, seal, insert and commit; the caller rolls back on any error."""
+        current, any_stored, head = self._probe(stream, events)
+        if any_stored:
+            replay = replayed_batch(stream, events, self._stored_ids(events))
+            if replay is not None:
+                self._db.execute("ROLLBACK")
+                return replay
+        check_expected(stream, expected_version, current)
+        sealed = seal_batch(
+            stream, events, current_version=current, head=head, now=self._clock.now()
+        )
+        rows = [
+            (
+                record.position,
+                stream,
+                record.version,
+                record.event_id,
+                record.type,
+                micros(record.recorded_at),
+                record.hash,
+                raw,
+            )
+            for record, raw in sealed
+        ]
+        if len(rows) == 1:
+            self._db.execute(_INSERT, rows[0])
+        else:
+            self._db.executemany(_INSERT, rows)
+        self._db.execute("COMMIT")
         return [record for record, _ in sealed]
 
     # --- reading ---------------------------------------------------------------
@@ -213,10 +218,17 @@ class SqliteStore:
         row = self._db.execute(
             "SELECT position, hash, recorded_us FROM events ORDER BY position DESC LIMIT 1"
         ).fetchone()
+        return EMPTY_HEAD if row is None else _head_of(*row)
+
+    def _probe(self, stream: str, events: Sequence[NewEvent]) -> tuple[int, bool, Head]:
+        """In one statement: the stream's version, whether any of the batch's event
+        ids is already stored, and the head of the log (no row: the log is empty)."""
+        ids = [event.event_id for event in events]
+        row = self._db.execute(_probe_sql(len(ids)), (stream, *ids)).fetchone()
         if row is None:
-            return EMPTY_HEAD
-        recorded_at = _EPOCH + timedelta(microseconds=row[2])
-        return Head(position=row[0], hash=row[1], recorded_at=recorded_at)
+            return 0, False, EMPTY_HEAD
+        version, any_stored, position, digest, recorded_us = row
+        return int(version or 0), bool(any_stored), _head_of(position, digest, recorded_us)
 
     def _stored_ids(self, events: Sequence[NewEvent]) -> list[Record | None]:
         ids = [event.event_id for event in events]
@@ -292,6 +304,26 @@ class _DriverErrors:
     def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> None:
         if isinstance(exc, sqlite3.Error):
             raise StoreError(f"SQLite {self._action} failed at {self._path}: {exc}") from exc
+
+
+@functools.lru_cache(maxsize=64)
+def _probe_sql(ids: int) -> str:
+    marks = ",".join("?" * ids)
+    return (
+        "SELECT"
+        " (SELECT version FROM events WHERE stream = ? ORDER BY version DESC LIMIT 1),"
+        f" EXISTS (SELECT 1 FROM events WHERE event_id IN ({marks})),"
+        " position, hash, recorded_us"
+        " FROM events ORDER BY position DESC LIMIT 1"
+    )
+
+
+def _head_of(position: int, digest: str, recorded_us: int) -> Head:
+    return Head(
+        position=position,
+        hash=digest,
+        recorded_at=_EPOCH + timedelta(microseconds=recorded_us),
+    )
 
 
 def _statements(sql: str) -> list[str]:
