@@ -32,6 +32,7 @@ def seal(
     version: int,
     recorded_at: datetime,
     prev_hash: str,
+    more: int = 0,
 ) -> tuple[Record, bytes]:
     """Give a new event its place in the log; return the record and its stored bytes."""
     data = new.data
@@ -48,6 +49,7 @@ def seal(
         correlation_id=new.correlation_id,
         causation_id=new.causation_id,
         data=data,
+        more=more,
         prev_hash=prev_hash,
     )
     body = _canonical.encode(unhashed)
@@ -66,6 +68,7 @@ def seal(
         correlation_id=new.correlation_id,
         causation_id=new.causation_id,
         data=data,
+        more=more,
         prev_hash=prev_hash,
         hash=digest,
     )

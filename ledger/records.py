@@ -45,6 +45,9 @@ class Record(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     correlation_id: str
     causation_id: str | None
     data: Event
+    more: int = 0
+    """How many records of the same append follow this one (0 for the last), so a
+    reader can tell a whole batch from the start of one (S1)."""
     prev_hash: str
     hash: str
 
@@ -64,6 +67,7 @@ class UnhashedRecord(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     correlation_id: str
     causation_id: str | None
     data: Event
+    more: int = 0
     prev_hash: str
 
 

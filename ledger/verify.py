@@ -3,9 +3,11 @@
 Checks, for every record in storage order: it decodes; its position is the one
 before it plus one (S3); its stream version is its stream's previous plus one
 (S2); its ``prev_hash`` is the previous record's hash and its ``hash`` matches
-its stored bytes (S6); its ``recorded_at`` does not go back (S7); its
-indexed columns (SQLite) agree with its body. A torn last line of a JSONL file is
-an unacknowledged append and is reported as a notice, not a failure.
+its stored bytes (S6); its ``recorded_at`` does not go back (S7); it continues
+the append before it when that one said more records follow (S1); its
+indexed columns (SQLite) agree with its body. A torn last line of a JSONL file,
+or the first records of an append whose last never arrived, is an unacknowledged
+append and is reported as a notice, not a failure.
 """
 
 from __future__ import annotations
@@ -60,6 +62,12 @@ def verify_store(
             return checker.report(problem, notices)
         if progress is not None and checker.checked % 65536 == 0:
             progress(checker.checked)
+    if checker.batch_open:
+        notices.append(
+            f"positions {checker.head_position + 1} to {checker.position}: the first records"
+            " of an append whose last record never arrived; it was never acknowledged and"
+            " the next append cuts it away"
+        )
     return checker.report(None, notices)
 
 
@@ -70,6 +78,14 @@ class _Checker:
         self.hash = GENESIS_HASH
         self.recorded_at: datetime | None = None
         self.versions: dict[str, int] = {}
+        self.previous: Record | None = None
+        self.head_position = 0
+        self.head_hash = GENESIS_HASH
+
+    @property
+    def batch_open(self) -> bool:
+        """The last record checked says more records of its append follow."""
+        return self.previous is not None and self.previous.more > 0
 
     def check(self, entry: RawEntry) -> Problem | None:
         expected_position = self.position + 1
@@ -85,6 +101,10 @@ class _Checker:
         self.hash = record.hash
         self.recorded_at = record.recorded_at
         self.versions[record.stream] = record.version
+        self.previous = record
+        if record.more == 0:
+            self.head_position = record.position
+            self.head_hash = record.hash
         return None
 
     def _first_fault(self, entry: RawEntry, record: Record, position: int) -> str | None:
@@ -104,6 +124,12 @@ class _Checker:
             indexed = getattr(entry, name)
             if indexed is not None and indexed != getattr(record, name):
                 return f"its indexed {name} ({indexed}) disagrees with its body"
+        if (
+            self.batch_open
+            and self.previous is not None
+            and (record.stream != self.previous.stream or record.more != self.previous.more - 1)
+        ):
+            return "breaks off the append before it, whose last record never arrived"
         if record.prev_hash != self.hash:
             return "prev_hash does not match the hash of the record before it"
         if stored_hash(entry.body) != record.hash:
@@ -121,8 +147,8 @@ class _Checker:
         return VerifyReport(
             ok=problem is None,
             checked=self.checked,
-            head_position=self.position,
-            head_hash=self.hash,
+            head_position=self.head_position,
+            head_hash=self.head_hash,
             problem=problem,
             notices=notices,
         )

@@ -97,6 +97,7 @@ def seal_batch(
             version=current_version + offset,
             recorded_at=recorded_at,
             prev_hash=prev_hash,
+            more=len(events) - offset,
         )
         sealed.append((record, stored))
         prev_hash = record.hash

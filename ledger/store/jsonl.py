@@ -5,11 +5,14 @@ with whatever other processes appended, write the whole batch with one
 ``write(2)`` and ``fsync`` before returning. Readers take a shared lock while they
 read new bytes, so they never see half a batch.
 
-A last line without its newline was being written when its writer died: it was
-never acknowledged (acknowledgement comes after the newline and the fsync). The
-next writer cuts it away and logs where; readers ignore it. Any other line that
-does not decode, or breaks the position or version sequence, is corruption: every
-operation refuses with ``CorruptLog`` naming the line and byte offset.
+Every record says how many more records of its append follow it (``more``). A
+tail after the last whole batch (a line without its newline, or lines of a batch
+whose last record never arrived) was being written when its writer died: it was
+never acknowledged (acknowledgement comes after the whole batch and the fsync).
+The next writer cuts it away and logs where; readers ignore it. Any other line
+that does not decode, breaks the position or version sequence, the hash chain or
+a batch, is corruption: every operation refuses with ``CorruptLog`` naming the
+line and byte offset.
 """
 
 from __future__ import annotations
@@ -48,6 +51,8 @@ class _IndexEntry(msgspec.Struct, gc=False):
     version: int
     event_id: str
     recorded_at: datetime
+    more: int
+    prev_hash: str
     hash: str
 
 
@@ -55,7 +60,8 @@ _index_decoder = msgspec.json.Decoder(_IndexEntry)
 
 
 class TornTail(msgspec.Struct, frozen=True):
-    """An unacknowledged partial last line that a writer cut away."""
+    """An unacknowledged, unfinished append (a partial line, or the first lines of a
+    batch whose end never arrived) that a writer cut away."""
 
     offset: int
     length: int
@@ -203,7 +209,13 @@ class JsonlStore:
             self._catch_up(writer=False)
 
     def _catch_up(self, *, writer: bool) -> None:
-        """Index complete lines past ``self._end``; a writer cuts a torn tail."""
+        """Index whole batches past ``self._end``; a writer cuts an unfinished one.
+
+        A batch is whole when its last record (``more == 0``) ends with a newline.
+        Anything after the last whole batch was being written when its writer died:
+        a partial line, or complete lines of a batch whose end never arrived. It was
+        never acknowledged, so readers ignore it and the next writer cuts it (S1).
+        """
         size = os.fstat(self._fd).st_size
         if size < self._end:
             raise CorruptLog(
@@ -211,13 +223,22 @@ class JsonlStore:
                 offset=size,
                 position=len(self._offsets),
             )
+        batch: list[tuple[_IndexEntry, int]] = []
         for line, offset, complete in self._read_lines(self._end, size):
             if not complete:
-                if writer:
-                    self._cut_torn_tail(offset, size)
-                return
-            self._index_line(line, offset)
-            self._end = offset + len(line) + 1
+                break
+            entry = self._checked_entry(line, offset, batch)
+            batch.append((entry, offset))
+            if entry.more == 0:
+                for item, item_offset in batch:
+                    self._index(item.position, item.stream, item.event_id, item_offset)
+                self._head = Head(
+                    position=entry.position, hash=entry.hash, recorded_at=entry.recorded_at
+                )
+                self._end = offset + len(line) + 1
+                batch = []
+        if writer and size > self._end:
+            self._cut_torn_tail(self._end, size)
 
     def _read_lines(self, start: int, stop: int) -> Iterator[tuple[bytes, int, bool]]:
         """``(line, offset, complete)`` for each line between two byte offsets."""
@@ -237,29 +258,41 @@ class JsonlStore:
         if pending:
             yield pending, offset, False
 
-    def _index_line(self, line: bytes, offset: int) -> None:
-        number = len(self._offsets) + 1
+    def _checked_entry(
+        self, line: bytes, offset: int, batch: list[tuple[_IndexEntry, int]]
+    ) -> _IndexEntry:
+        """Decode a line and check it continues the log: position, version, chain, batch."""
+        number = len(self._offsets) + len(batch) + 1
         try:
             entry = _index_decoder.decode(line)
-        except msgspec.DecodeError as exc:
-            raise CorruptLog(
-                f"line {number} at byte {offset} of {self._path} does not decode: {exc}",
-                line=number,
-                offset=offset,
-                position=number,
-            ) from exc
-        versions = self._streams.get(entry.stream, ())
-        if entry.position != number or entry.version != len(versions) + 1:
-            raise CorruptLog(
-                f"line {number} at byte {offset} of {self._path} holds position"
-                f" {entry.position} version {entry.version} of {entry.stream!r};"
-                f" expected position {number} version {len(versions) + 1}",
-                line=number,
-                offset=offset,
-                position=number,
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            raise self._corrupt(number, offset, f"does not decode: {exc}") from exc
+        previous = batch[-1][0] if batch else None
+        version = len(self._streams.get(entry.stream, ())) + 1
+        version += sum(1 for item, _ in batch if item.stream == entry.stream)
+        prev_hash = previous.hash if previous else self._head.hash
+        if entry.position != number or entry.version != version:
+            raise self._corrupt(
+                number,
+                offset,
+                f"holds position {entry.position} version {entry.version} of"
+                f" {entry.stream!r}; expected position {number} version {version}",
             )
-        self._index(entry.position, entry.stream, entry.event_id, offset)
-        self._head = Head(position=entry.position, hash=entry.hash, recorded_at=entry.recorded_at)
+        if entry.prev_hash != prev_hash:
+            raise self._corrupt(number, offset, "does not chain to the line before it")
+        if previous is not None and (
+            entry.stream != previous.stream or entry.more != previous.more - 1
+        ):
+            raise self._corrupt(number, offset, "breaks off the batch before it")
+        return entry
+
+    def _corrupt(self, number: int, offset: int, message: str) -> CorruptLog:
+        return CorruptLog(
+            f"line {number} at byte {offset} of {self._path} {message}",
+            line=number,
+            offset=offset,
+            position=number,
+        )
 
     def _index(self, position: int, stream: str, event_id: str, offset: int) -> None:
         self._offsets.append(offset)
@@ -271,7 +304,7 @@ class JsonlStore:
         os.fsync(self._fd)
         self.repairs.append(TornTail(offset=offset, length=size - offset))
         log.warning(
-            "cut an unacknowledged torn last line of %d bytes at byte %d of %s",
+            "cut %d bytes of an unacknowledged, unfinished append at byte %d of %s",
             size - offset,
             offset,
             self._path,
