@@ -40,4 +40,4 @@ def load_config(environ: Mapping[str, str] | None = None) -> ClaimConfig:
         return ClaimConfig()
     from ledger.settings import settings_from_env
 
-    return settings_from_env(env)
+    return settings_from_env(environ)

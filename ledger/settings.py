@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Self
 
 from pydantic import Field, ValidationError, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from ledger.config import ClaimConfig
 from ledger.errors import InvalidInput
@@ -38,25 +38,51 @@ class ClaimSettings(BaseSettings):
     @model_validator(mode="after")
     def _ordered(self) -> Self:
         if not self.min_ttl <= self.default_ttl <= self.max_ttl:
-            raise ValueError("need min_ttl <= default_ttl <= max_ttl")
+            raise ValueError(
+                "need CLAIMS_MIN_TTL <= CLAIMS_DEFAULT_TTL <= CLAIMS_MAX_TTL, got"
+                f" {self.min_ttl} <= {self.default_ttl} <= {self.max_ttl}"
+            )
         return self
 
     def to_config(self) -> ClaimConfig:
         return ClaimConfig(**self.model_dump())
 
 
-def settings_from_env(environ: Mapping[str, str]) -> ClaimConfig:
-    """Validate ``CLAIMS_*`` values; a bad one is an ``InvalidInput`` naming it."""
-    values = {
-        field: environ["CLAIMS_" + field.upper()]
-        for field in ClaimSettings.model_fields
-        if "CLAIMS_" + field.upper() in environ
-    }
+class _GivenSettings(ClaimSettings):
+    """The same settings, read only from the values given, never from ``os.environ``."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings,)
+
+
+def settings_from_env(environ: Mapping[str, str] | None = None) -> ClaimConfig:
+    """Validate ``CLAIMS_*`` values from ``os.environ`` (or only from ``environ``);
+    a bad one is an ``InvalidInput`` naming its variable."""
     try:
-        return ClaimSettings.model_validate(values).to_config()
+        if environ is None:
+            return ClaimSettings().to_config()
+        values = {
+            field: environ["CLAIMS_" + field.upper()]
+            for field in ClaimSettings.model_fields
+            if "CLAIMS_" + field.upper() in environ
+        }
+        return _GivenSettings.model_validate(values).to_config()
     except ValidationError as exc:
-        problems = "; ".join(
-            f"CLAIMS_{'.'.join(str(p) for p in err['loc']).upper() or 'SETTINGS'}: {err['msg']}"
-            for err in exc.errors()
-        )
-        raise InvalidInput(f"bad settings: {problems}") from exc
+        raise InvalidInput(f"bad settings: {_describe(exc)}") from exc
+
+
+def _describe(exc: ValidationError) -> str:
+    problems = []
+    for error in exc.errors():
+        names = ".".join(str(part) for part in error["loc"]).upper()
+        message = error["msg"].removeprefix("Value error, ")
+        problems.append(f"CLAIMS_{names}: {message}" if names else message)
+    return "; ".join(problems)

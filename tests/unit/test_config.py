@@ -79,10 +79,6 @@ def test_every_setting_has_its_variable() -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ledger/settings.py validates through BaseSettings, which also reads os.environ",
-)
 def test_an_explicit_environment_ignores_the_process_environment(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -126,10 +122,6 @@ def test_a_default_ttl_outside_min_and_max_is_invalid_input() -> None:
         load_config({"CLAIMS_DEFAULT_TTL": str(3 * 60 * MINUTE)})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ledger/settings.py names the model, CLAIMS_SETTINGS, for cross-field errors",
-)
 def test_a_default_ttl_outside_min_and_max_names_the_variables() -> None:
     """The ordering error names CLAIMS_DEFAULT_TTL, the variable that broke it, not a
     variable that does not exist."""
