@@ -14,6 +14,7 @@ from typing import Any
 
 import msgspec
 
+from ledger.errors import CorruptLog
 from ledger.events import EventBase, event_type
 from ledger.records import NewEvent, Record, UnhashedRecord
 
@@ -83,6 +84,17 @@ def encode_record(record: Record) -> bytes:
 def decode_record(raw: bytes | str) -> Record:
     """Decode stored bytes; raises ``msgspec.DecodeError`` or ``ValidationError``."""
     return _record_decoder.decode(raw)
+
+
+def decode_stored(raw: bytes, *, position: int, where: str) -> Record:
+    """Decode a record read back from a store; bytes that do not decode are a
+    ``CorruptLog`` naming where they sit, never an unexpected crash."""
+    try:
+        return _record_decoder.decode(raw)
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise CorruptLog(
+            f"the record at {where} does not decode: {exc}", position=position, where=where
+        ) from exc
 
 
 def record_hash(record: Record) -> str:

@@ -29,7 +29,7 @@ from pathlib import Path
 import msgspec
 
 from ledger.clock import Clock, SystemClock
-from ledger.codec import decode_record
+from ledger.codec import decode_stored
 from ledger.errors import CorruptLog, StoreError
 from ledger.records import NewEvent, Record
 from ledger.store.batch import (
@@ -150,8 +150,7 @@ class JsonlStore:
         with self._lock:
             self._refresh()
             positions = list(self._streams.get(stream, ())[after_version:])
-            spans = [self._span(position) for position in positions]
-        return [decode_record(os.pread(self._fd, length, offset)) for offset, length in spans]
+        return [self._read_record(position) for position in positions]
 
     def read_all(
         self,
@@ -168,8 +167,8 @@ class JsonlStore:
                 return
             start = self._offsets[after]
             stop = self._offsets[last] if last < count else self._end
-        for raw, _, _ in self._read_lines(start, stop):
-            record = decode_record(raw)
+        for position, (raw, offset, _) in enumerate(self._read_lines(start, stop), after + 1):
+            record = decode_stored(raw, position=position, where=self._where(position, offset))
             if until_time is not None and record.recorded_at > until_time:
                 return
             yield record
@@ -317,10 +316,15 @@ class JsonlStore:
 
     def _by_id(self, event_id: str) -> Record | None:
         position = self._ids.get(event_id)
-        if position is None:
-            return None
+        return None if position is None else self._read_record(position)
+
+    def _read_record(self, position: int) -> Record:
         offset, length = self._span(position)
-        return decode_record(os.pread(self._fd, length, offset))
+        raw = os.pread(self._fd, length, offset)
+        return decode_stored(raw, position=position, where=self._where(position, offset))
+
+    def _where(self, position: int, offset: int) -> str:
+        return f"line {position} (byte {offset}) of {self._path}"
 
 
 class _Flock:

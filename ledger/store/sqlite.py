@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Literal
 
 from ledger.clock import Clock, SystemClock
-from ledger.codec import decode_record, micros
+from ledger.codec import decode_stored, micros
 from ledger.errors import StoreError
 from ledger.records import NewEvent, Record
 from ledger.store.batch import (
@@ -136,10 +136,11 @@ class SqliteStore:
     def read_stream(self, stream: str, *, after_version: int = 0) -> list[Record]:
         with self._lock, self._translated("read"):
             rows = self._db.execute(
-                "SELECT body FROM events WHERE stream = ? AND version > ? ORDER BY version",
+                "SELECT position, body FROM events WHERE stream = ? AND version > ?"
+                " ORDER BY version",
                 (stream, after_version),
             ).fetchall()
-        return [decode_record(row[0]) for row in rows]
+        return [_decode(position, body) for position, body in rows]
 
     def read_all(
         self,
@@ -159,8 +160,8 @@ class SqliteStore:
                     " ORDER BY position LIMIT ?",
                     (cursor, limit_position, limit_time, PAGE),
                 ).fetchall()
-            for _, body in rows:
-                yield decode_record(body)
+            for position, body in rows:
+                yield _decode(position, body)
             if len(rows) < PAGE:
                 return
             cursor = rows[-1][0]
@@ -234,9 +235,9 @@ class SqliteStore:
         ids = [event.event_id for event in events]
         marks = ",".join("?" * len(ids))
         rows = self._db.execute(
-            f"SELECT event_id, body FROM events WHERE event_id IN ({marks})", ids
+            f"SELECT position, event_id, body FROM events WHERE event_id IN ({marks})", ids
         ).fetchall()
-        found = {event_id: decode_record(body) for event_id, body in rows}
+        found = {event_id: _decode(position, body) for position, event_id, body in rows}
         return [found.get(event_id) for event_id in ids]
 
     def _set_wal(self) -> None:
@@ -324,6 +325,10 @@ def _head_of(position: int, digest: str, recorded_us: int) -> Head:
         hash=digest,
         recorded_at=_EPOCH + timedelta(microseconds=recorded_us),
     )
+
+
+def _decode(position: int, body: bytes) -> Record:
+    return decode_stored(body, position=position, where=f"row with position {position}")
 
 
 def _statements(sql: str) -> list[str]:
