@@ -30,7 +30,7 @@ class App:
 
     @property
     def colour(self) -> bool:
-        return sys.stdout.isatty() and "NO_COLOR" not in os.environ
+        return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
 
     def service(self) -> ClaimService:
         if self._service is None:

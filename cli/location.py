@@ -10,7 +10,7 @@ LEDGER_FILE = "ledger.db"
 
 def resolve_db(explicit: str | None, cwd: Path | None = None) -> str:
     """The store URL: an explicit one, else the nearest ``.claims/`` directory up the
-    tree from ``cwd``, else ``./.claims/ledger.db`` (created on first write)."""
+    tree from ``cwd``, else ``./.claims/ledger.db`` (created on first use)."""
     if explicit:
         return explicit
     here = (cwd or Path.cwd()).resolve()

@@ -7,10 +7,11 @@ with its child's code once the child has started.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from importlib import import_module
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -81,21 +82,39 @@ def cli() -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """The console script: ``claims``."""
+    args = sys.argv[1:] if argv is None else argv
+    wants_json = "--json" in args[: args.index("--")] if "--" in args else "--json" in args
     try:
-        cli.main(args=argv, prog_name="claims", standalone_mode=False)
+        cli.main(args=args, prog_name="claims", standalone_mode=False)
     except click.exceptions.Exit as done:
         sys.exit(done.exit_code)
     except click.ClickException as problem:
-        problem.show()
-        sys.exit(problem.exit_code)
+        _fail("USAGE_ERROR", problem.format_message(), problem.exit_code, wants_json, problem)
     except click.exceptions.Abort:
-        click.echo("aborted", err=True)
-        sys.exit(1)
+        _fail("ABORTED", "aborted", 1, wants_json, None)
     except BrokenPipeError:
         sys.exit(1)
     except Exception as error:  # the unexpected: one line, or the traceback on request
         if os.environ.get("CLAIMS_DEBUG"):
             raise
-        click.echo(f"unexpected error: {type(error).__name__}: {error}", err=True)
-        sys.exit(1)
+        message = f"{type(error).__name__}: {error}"
+        _fail("INTERNAL_ERROR", f"unexpected error: {message}", 1, wants_json, None)
     sys.exit(0)
+
+
+def _fail(
+    code: str,
+    message: str,
+    exit_code: int,
+    wants_json: bool,
+    problem: click.ClickException | None,
+) -> NoReturn:
+    """Errors outside the ledger's own: a JSON body with ``--json``, else click's text."""
+    if wants_json:
+        body = {"success": False, "error": code, "message": message}
+        sys.stdout.write(json.dumps(body) + "\n")
+    if problem is not None:
+        problem.show()
+    elif not wants_json:
+        click.echo(message, err=True)
+    sys.exit(exit_code)

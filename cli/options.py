@@ -77,7 +77,9 @@ def claim_options(func: F) -> F:
     for decorator in reversed(
         [
             ttl_option,
-            click.option("--agent-type", default="cli", show_default=True, help="cli, autonomous…"),
+            click.option(
+                "--agent-type", default=None, help="cli, autonomous, ... (default: the session's)"
+            ),
             click.option("--tier", default=None, help="The agent's tier."),
             click.option("--scope", multiple=True, help="Files or areas (repeatable)."),
             click.option("--constraint", multiple=True, help="Allowed actions (repeatable)."),

@@ -9,10 +9,18 @@ import msgspec
 from ledger.events import OrphanReason, TaskStatus
 
 
+class Trace(msgspec.Struct, frozen=True, kw_only=True):
+    """Correlation and causation ids a caller wants on the records a command writes."""
+
+    correlation_id: str | None = None
+    causation_id: str | None = None
+
+
 class Claim(msgspec.Struct, frozen=True, kw_only=True):
     session_id: str
     ttl_ms: int | None = None
-    agent_type: str = "cli"
+    agent_type: str | None = None
+    """None: the session's own agent type."""
     tier: str | None = None
     scope: tuple[str, ...] = ()
     constraints: tuple[str, ...] = ()
@@ -37,7 +45,7 @@ class Takeover(msgspec.Struct, frozen=True, kw_only=True):
     force: bool = False
     forced_by: str | None = None
     ttl_ms: int | None = None
-    agent_type: str = "cli"
+    agent_type: str | None = None
     tier: str | None = None
     scope: tuple[str, ...] = ()
     constraints: tuple[str, ...] = ()
@@ -59,6 +67,9 @@ class Orphan(msgspec.Struct, frozen=True, kw_only=True):
 
     session_id: str
     reason: OrphanReason
+    min_silence_ms: int | None = None
+    """Only if the holder has not heartbeated for longer than this (re-checked on
+    the state read at append time, so a heartbeat that just landed wins)."""
 
 
 Command = Claim | Beat | Release | Takeover | ChangeStatus | Expire | Orphan

@@ -108,7 +108,7 @@ def _claim(state: TaskState, cmd: Claim, now: datetime, config: ClaimConfig) -> 
             fencing_token=token,
             ttl_ms=ttl,
             expires_at=add_ms(now, ttl),
-            agent_type=cmd.agent_type,
+            agent_type=cmd.agent_type or "cli",
             tier=cmd.tier,
             scope=cmd.scope,
             constraints=cmd.constraints,
@@ -174,7 +174,7 @@ def _takeover(state: TaskState, cmd: Takeover, now: datetime, config: ClaimConfi
             forced_by=(cmd.forced_by or cmd.session_id) if live else None,
             ttl_ms=ttl,
             expires_at=add_ms(now, ttl),
-            agent_type=cmd.agent_type,
+            agent_type=cmd.agent_type or "cli",
             tier=cmd.tier,
             scope=cmd.scope,
             constraints=cmd.constraints,
@@ -231,6 +231,9 @@ def _orphan(state: TaskState, cmd: Orphan, now: datetime) -> list[Event]:
         return []
     if not lease.live_at(now):
         return [_expired(state, lease)]
+    silence = to_ms(now - lease.last_heartbeat)
+    if cmd.min_silence_ms is not None and silence <= cmd.min_silence_ms:
+        return []
     return [
         Orphaned(
             task_id=state.task_id,

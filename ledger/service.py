@@ -10,8 +10,11 @@ claim (``TASK_ALREADY_CLAIMED``). No lock outlives one append.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import TypeVar
+
+import msgspec
 
 from ledger.clock import Clock, SystemClock, to_ms
 from ledger.commands import (
@@ -24,6 +27,7 @@ from ledger.commands import (
     RegisterTask,
     Release,
     Takeover,
+    Trace,
 )
 from ledger.config import ClaimConfig, load_config
 from ledger.errors import (
@@ -71,6 +75,7 @@ from projections.board import Board
 from projections.health import claim_health
 
 MAX_ATTEMPTS = 64
+ClaimT = TypeVar("ClaimT", Claim, Takeover)
 PRIORITIES = ("critical", "high", "medium", "low")
 
 
@@ -156,49 +161,36 @@ class ClaimService:
         host: str | None = None,
     ) -> SessionState:
         """Start (or restart, with a new process) a session."""
-        check_id(session_id, kind="session")
-        for _ in range(MAX_ATTEMPTS):
-            state = self._load_session(session_id)
-            unchanged = state.started and not state.ended and state.pid == pid
-            if unchanged and state.agent_type == agent_type:
-                return state
-            event = SessionStarted(
+
+        def started(state: SessionState) -> Event | None:
+            same = state.started and not state.ended and state.pid == pid
+            if same and state.agent_type == agent_type and state.tier == tier:
+                return None
+            return SessionStarted(
                 session_id=session_id,
                 agent_type=agent_type,
                 tier=tier,
                 host=host or self.host,
                 pid=pid,
             )
-            try:
-                records = self._append(
-                    session_stream(session_id), [event], state.version or NO_STREAM, session_id
-                )
-            except ConcurrencyConflict:
-                continue
-            state = fold_session(session_id, records, state)
-            self._sessions[session_id] = state
-            return state
-        raise ConcurrencyConflict(f"could not start session {session_id!r}")
+
+        return self._session_event(session_id, started)
 
     def end_session(
         self, session_id: str, *, reason: str = "ended"
     ) -> tuple[SessionState, list[str]]:
-        """End a session and orphan the claims it still holds; returns them."""
-        state = self.session(session_id)
-        if not state.ended:
-            records = self._append(
-                session_stream(session_id),
-                [SessionEnded(session_id=session_id, reason=reason)],
-                state.version,
-                session_id,
-            )
-            state = fold_session(session_id, records, state)
-            self._sessions[session_id] = state
+        """End a session and orphan the claims it still holds; returns the orphaned tasks."""
+        self.session(session_id)
+
+        def ended(state: SessionState) -> Event | None:
+            return None if state.ended else SessionEnded(session_id=session_id, reason=reason)
+
+        state = self._session_event(session_id, ended)
         orphaned = []
         for task in self.board().holdings(session_id):
             command = Orphan(session_id=session_id, reason="session_ended")
             _, _, records = self._execute(task.task_id, command, "claims")
-            if records:
+            if any(isinstance(record.data, Orphaned) for record in records):
                 orphaned.append(task.task_id)
         return state, orphaned
 
@@ -210,26 +202,29 @@ class ClaimService:
 
     # --- claims ----------------------------------------------------------------
 
-    def claim(self, task_id: str, command: Claim) -> ClaimResult:
+    def claim(self, task_id: str, command: Claim, *, trace: Trace | None = None) -> ClaimResult:
         """Claim a task for a session (starting the session if it is new)."""
         self._precheck(task_id, command)
-        self._ensure_session(command.session_id, command.agent_type, command.tier)
-        return self._claim_task(task_id, command)
+        return self._claim_task(task_id, self._with_session(command), trace)
 
-    def heartbeat(self, task_id: str, command: Beat) -> HeartbeatResult:
+    def heartbeat(
+        self, task_id: str, command: Beat, *, trace: Trace | None = None
+    ) -> HeartbeatResult:
         """Extend the holder's lease; ``CLAIM_EXPIRED`` once it has lapsed."""
         try:
-            _, after, records = self._execute(task_id, command, command.session_id)
+            _, after, records = self._execute(task_id, command, command.session_id, trace)
         except (NotClaimOwner, TaskNotClaimed):
             self._require_session(command.session_id)
             raise
         assert after.lease is not None
         return HeartbeatResult(task=after, lease=after.lease, records=records)
 
-    def release(self, task_id: str, command: Release) -> ReleaseResult:
+    def release(
+        self, task_id: str, command: Release, *, trace: Trace | None = None
+    ) -> ReleaseResult:
         """End the holder's claim with a reason; ``completed`` marks the task Done."""
         try:
-            before, after, records = self._execute(task_id, command, command.session_id)
+            before, after, records = self._execute(task_id, command, command.session_id, trace)
         except (NotClaimOwner, TaskNotClaimed):
             self._require_session(command.session_id)
             raise
@@ -244,12 +239,14 @@ class ClaimService:
             records=records,
         )
 
-    def takeover(self, task_id: str, command: Takeover) -> TakeoverResult:
+    def takeover(
+        self, task_id: str, command: Takeover, *, trace: Trace | None = None
+    ) -> TakeoverResult:
         """Take a task over after its lease expired, or by force with a reason."""
         self._precheck(task_id, command)
-        self._ensure_session(command.session_id, command.agent_type, command.tier)
+        command = self._with_session(command)
         actor = (command.forced_by or command.session_id) if command.force else command.session_id
-        before, after, records = self._execute(task_id, command, actor)
+        before, after, records = self._execute(task_id, command, actor, trace)
         assert after.lease is not None
         assert before.lease is not None
         forced = any(isinstance(r.data, TakenOver) and r.data.forced for r in records)
@@ -261,29 +258,27 @@ class ClaimService:
             records=records,
         )
 
-    def claim_next(self, command: Claim) -> ClaimResult:
+    def claim_next(self, command: Claim, *, trace: Trace | None = None) -> ClaimResult:
         """Claim the best claimable task (ROI, then priority), skipping tasks whose
-        fingerprint is already being worked on; a lost race moves to the next one."""
+        fingerprint is already being worked on. After a lost race it catches up with
+        the log and chooses again, so a fingerprint the winner took is skipped too."""
         check_ttl(
             command.ttl_ms if command.ttl_ms is not None else self.config.default_ttl, self.config
         )
         if not self.board().claimable(self.clock.now()):
             raise NoTaskAvailable("no claimable task is left in the backlog")
-        self._ensure_session(command.session_id, command.agent_type, command.tier)
+        command = self._with_session(command)
         tried: set[str] = set()
         while True:
-            board = self.board()
-            candidates = [
-                task for task in board.claimable(self.clock.now()) if task.task_id not in tried
-            ]
-            if not candidates:
+            candidates = self.board().claimable(self.clock.now())
+            task = next((task for task in candidates if task.task_id not in tried), None)
+            if task is None:
                 raise NoTaskAvailable("no claimable task is left in the backlog")
-            for task in candidates:
-                tried.add(task.task_id)
-                try:
-                    return self._claim_task(task.task_id, command)
-                except (TaskAlreadyClaimed, TaskNotClaimable):
-                    continue
+            tried.add(task.task_id)
+            try:
+                return self._claim_task(task.task_id, command, trace)
+            except (TaskAlreadyClaimed, TaskNotClaimable):
+                continue
 
     def sweep(self) -> SweepResult:
         """Record expiry of lapsed leases, and orphan claims of ended sessions, of
@@ -300,7 +295,8 @@ class ClaimService:
                 reason = self._orphan_reason(board, lease, to_ms(now - lease.last_heartbeat))
                 if reason is None:
                     continue
-                command = Orphan(session_id=lease.session_id, reason=reason)
+                silence = self.config.orphan_threshold if reason == "heartbeat_timeout" else None
+                command = Orphan(session_id=lease.session_id, reason=reason, min_silence_ms=silence)
             _, _, written = self._execute(task.task_id, command, "sweeper")
             for record in written:
                 if isinstance(record.data, Expired):
@@ -347,8 +343,8 @@ class ClaimService:
             self._load_task(check_id(task_id, kind="task")), command, self.clock.now(), self.config
         )
 
-    def _claim_task(self, task_id: str, command: Claim) -> ClaimResult:
-        before, after, records = self._execute(task_id, command, command.session_id)
+    def _claim_task(self, task_id: str, command: Claim, trace: Trace | None) -> ClaimResult:
+        before, after, records = self._execute(task_id, command, command.session_id, trace)
         assert after.lease is not None
         renewed = (
             before.lease is not None and before.lease.fencing_token == after.lease.fencing_token
@@ -356,11 +352,12 @@ class ClaimService:
         return ClaimResult(task=after, lease=after.lease, renewed=renewed, records=records)
 
     def _execute(
-        self, task_id: str, command: Command, actor: str
+        self, task_id: str, command: Command, actor: str, trace: Trace | None = None
     ) -> tuple[TaskState, TaskState, list[Record]]:
         check_id(task_id, kind="task")
         stream = task_stream(task_id)
-        correlation_id = new_event_id()
+        correlation_id = (trace and trace.correlation_id) or new_event_id()
+        causation_id = trace.causation_id if trace else None
         for attempt in range(MAX_ATTEMPTS):
             before = self._load_task(task_id)
             now = self.clock.now()
@@ -368,7 +365,13 @@ class ClaimService:
             if not events:
                 return before, before, []
             new = [
-                NewEvent(data=event, occurred_at=now, actor=actor, correlation_id=correlation_id)
+                NewEvent(
+                    data=event,
+                    occurred_at=now,
+                    actor=actor,
+                    correlation_id=correlation_id,
+                    causation_id=causation_id,
+                )
                 for event in events
             ]
             try:
@@ -403,6 +406,28 @@ class ClaimService:
         ]
         return self.store.append(stream, new, expected_version=expected)
 
+    def _session_event(
+        self, session_id: str, decide_event: Callable[[SessionState], Event | None]
+    ) -> SessionState:
+        """Append what ``decide_event`` makes of the session's state, retrying lost races."""
+        check_id(session_id, kind="session")
+        for attempt in range(MAX_ATTEMPTS):
+            state = self._load_session(session_id)
+            event = decide_event(state)
+            if event is None:
+                return state
+            try:
+                records = self._append(
+                    session_stream(session_id), [event], state.version, session_id
+                )
+            except ConcurrencyConflict:
+                _backoff(attempt)
+                continue
+            state = fold_session(session_id, records, state)
+            self._sessions[session_id] = state
+            return state
+        raise ConcurrencyConflict(f"gave up on session {session_id!r} after lost races")
+
     def _load_task(self, task_id: str) -> TaskState:
         cached = self._tasks.get(task_id)
         records = self.store.read_stream(
@@ -421,12 +446,19 @@ class ClaimService:
         self._sessions[session_id] = state
         return state
 
-    def _ensure_session(self, session_id: str, agent_type: str, tier: str | None) -> None:
-        check_id(session_id, kind="session")
-        state = self._load_session(session_id)
-        if state.started and not state.ended:
-            return
-        self.start_session(session_id, agent_type=agent_type, tier=tier)
+    def _with_session(self, command: ClaimT) -> ClaimT:
+        """Start the command's session if it is new; fill in its agent type and tier."""
+        check_id(command.session_id, kind="session")
+        state = self._load_session(command.session_id)
+        if not state.started or state.ended:
+            state = self.start_session(
+                command.session_id, agent_type=command.agent_type or "cli", tier=command.tier
+            )
+        return msgspec.structs.replace(
+            command,
+            agent_type=command.agent_type or state.agent_type,
+            tier=command.tier if command.tier is not None else state.tier,
+        )
 
     def _require_session(self, session_id: str) -> None:
         self.session(session_id)

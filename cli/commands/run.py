@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from types import FrameType
 from typing import Any
 
@@ -16,8 +17,10 @@ from cli.commands.claims import claim_command
 from cli.durations import DURATION
 from cli.options import claim_options, common, session_option
 from ledger.bodies import release_body
-from ledger.commands import Beat, Release
+from ledger.commands import Beat, Release, Trace
 from ledger.errors import ClaimError, LedgerError, SessionNotFound
+from ledger.liveness import process_alive
+from ledger.results import ClaimResult
 from ledger.service import ClaimService
 
 GRACE_SECONDS = 10
@@ -42,10 +45,12 @@ def run(
 ) -> None:
     """Claim TASK, run CMD while heartbeating, release with CMD's outcome.
 
-    The child gets CLAIMS_TASK, CLAIMS_SESSION, CLAIMS_FENCING_TOKEN and CLAIMS_DB.
-    If the lease is lost (taken over, expired) the child is terminated and
-    ``run`` exits with that error's code; otherwise it releases the claim
-    (``completed`` on exit 0, else ``failed``) and exits with the child's code.
+    Put `--` before CMD. The child gets CLAIMS_TASK, CLAIMS_SESSION,
+    CLAIMS_FENCING_TOKEN and CLAIMS_DB. While it runs, this process is the
+    session's registered process. If the lease is lost (taken over, expired) the
+    child is terminated and `run` exits with that error's code; otherwise it
+    releases the claim (`completed` on exit 0, `interrupted` if a signal ended the
+    child, `failed` otherwise) and exits with the child's code.
 
     \b
     claims run fix-login --session agent-1 -- make test
@@ -54,25 +59,21 @@ def run(
     service = app.service()
     session_id = app.require_session()
     claim = claim_command(session_id, **options)
-    _register_process(service, session_id, claim.agent_type, claim.tier)
     result = service.claim(task_id, claim)
-    token = result.lease.fencing_token
-    interval_ms = min(beat or service.config.heartbeat_interval, max(result.lease.ttl_ms // 3, 1))
-    env = {
-        **os.environ,
-        "CLAIMS_TASK": task_id,
-        "CLAIMS_SESSION": session_id,
-        "CLAIMS_FENCING_TOKEN": str(token),
-        "CLAIMS_DB": app.url,
-    }
-    code, lost = _supervise(
-        service, task_id, session_id, token, command, env, interval_ms, app.json
-    )
+    registered = _register_process(service, session_id, claim.agent_type, claim.tier)
+    try:
+        code, lost = _supervise(service, result, command, beat, app.url, app.json)
+    finally:
+        if registered:
+            _unregister_process(service, session_id)
     if lost is not None:
         app.fail(lost)
     reason = "completed" if code == 0 else ("interrupted" if code < 0 else "failed")
+    token = result.lease.fencing_token
     released = service.release(
-        task_id, Release(session_id=session_id, reason=reason, fencing_token=token)
+        task_id,
+        Release(session_id=session_id, reason=reason, fencing_token=token),
+        trace=_trace(result),
     )
     exit_code = code if code >= 0 else 128 - code
     body = {
@@ -90,34 +91,73 @@ def run(
 
 
 def _register_process(
-    service: ClaimService, session_id: str, agent_type: str, tier: str | None
-) -> None:
-    """This process is the agent's long-lived one, unless the session already named one."""
+    service: ClaimService, session_id: str, agent_type: str | None, tier: str | None
+) -> bool:
+    """Make this process the session's evidence of life, unless a live one already is."""
     try:
         state = service.session(session_id)
     except SessionNotFound:
         state = None
-    if state is None or state.ended or state.pid is None:
-        service.start_session(session_id, agent_type=agent_type, tier=tier, pid=os.getpid())
+    live_elsewhere = (
+        state is not None
+        and not state.ended
+        and state.pid is not None
+        and (state.host != service.host or process_alive(state.pid))
+    )
+    if live_elsewhere:
+        return False
+    service.start_session(
+        session_id,
+        agent_type=agent_type or (state.agent_type if state else "cli"),
+        tier=tier if tier is not None else (state.tier if state else None),
+        pid=os.getpid(),
+    )
+    return True
+
+
+def _unregister_process(service: ClaimService, session_id: str) -> None:
+    """This process is ending; the session goes on without a registered process."""
+    state = service.session(session_id)
+    if state.pid == os.getpid() and not state.ended:
+        service.start_session(session_id, agent_type=state.agent_type, tier=state.tier, pid=None)
+
+
+def _trace(result: ClaimResult) -> Trace:
+    """Heartbeats and the release are caused by the claim and share its correlation id."""
+    first = result.records[-1] if result.records else None
+    return Trace(
+        correlation_id=first.correlation_id if first else None,
+        causation_id=first.event_id if first else None,
+    )
 
 
 def _supervise(
     service: ClaimService,
-    task_id: str,
-    session_id: str,
-    token: int,
+    result: ClaimResult,
     command: tuple[str, ...],
-    env: dict[str, str],
-    interval_ms: int,
+    beat: int | None,
+    url: str,
     json_output: bool,
 ) -> tuple[int, LedgerError | None]:
     """Run the child, heartbeating; ``(exit code, the error if the lease was lost)``."""
+    task_id = result.task.task_id
+    lease = result.lease
+    interval_ms = min(beat or service.config.heartbeat_interval, max(lease.ttl_ms // 3, 1))
+    env = {
+        **os.environ,
+        "CLAIMS_TASK": task_id,
+        "CLAIMS_SESSION": lease.session_id,
+        "CLAIMS_FENCING_TOKEN": str(lease.fencing_token),
+        "CLAIMS_DB": url,
+    }
     try:
         child = subprocess.Popen(list(command), env=env, stdout=sys.stderr if json_output else None)
     except OSError as exc:
         click.echo(f"cannot run {command[0]!r}: {exc.strerror}", err=True)
         return NOT_FOUND, None
     previous = _forward_signals(child)
+    beat_command = Beat(session_id=lease.session_id, fencing_token=lease.fencing_token)
+    expires = time.monotonic() + lease.ttl_ms / 1000
     try:
         while True:
             try:
@@ -125,22 +165,41 @@ def _supervise(
             except subprocess.TimeoutExpired:
                 pass
             try:
-                service.heartbeat(task_id, Beat(session_id=session_id, fencing_token=token))
+                beaten = service.heartbeat(task_id, beat_command, trace=_trace(result))
             except ClaimError as lost:
                 click.echo(f"lease lost ({lost.code}); stopping the command", err=True)
                 _stop(child)
                 return child.wait(), lost
+            except LedgerError as trouble:
+                if time.monotonic() < expires:
+                    click.echo(f"heartbeat failed ({trouble.code}); retrying", err=True)
+                    continue
+                click.echo(f"lease ran out while heartbeats failed ({trouble.code})", err=True)
+                _stop(child)
+                return child.wait(), trouble
+            expires = time.monotonic() + beaten.lease.ttl_ms / 1000
     finally:
+        if child.poll() is None:
+            _stop(child)
         for signum, handler in previous.items():
             signal.signal(signum, handler)
 
 
 def _forward_signals(child: subprocess.Popen[bytes]) -> dict[int, Any]:
+    """SIGTERM and SIGHUP sent to `run` go on to the child; Ctrl-C already reaches the
+    child from the terminal, so `run` only waits for the child to act on it."""
+
     def forward(signum: int, frame: FrameType | None) -> None:
         if child.poll() is None:
             child.send_signal(signum)
 
-    return {signum: signal.signal(signum, forward) for signum in (signal.SIGINT, signal.SIGTERM)}
+    def wait(signum: int, frame: FrameType | None) -> None:
+        return None
+
+    handlers: dict[int, Any] = {signal.SIGINT: signal.signal(signal.SIGINT, wait)}
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        handlers[signum] = signal.signal(signum, forward)
+    return handlers
 
 
 def _stop(child: subprocess.Popen[bytes]) -> None:

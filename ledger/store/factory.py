@@ -6,11 +6,15 @@ and ``?busy_timeout=MS``. A bare path is SQLite, or JSONL when it ends in ``.jso
 
 from __future__ import annotations
 
+import re
+
 from ledger.clock import Clock
 from ledger.errors import InvalidStoreUrl
 from ledger.store.protocol import EventStore
 
 SCHEMES = ("sqlite", "jsonl", "memory")
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]+")
+"""A URL scheme of two letters or more (one letter is a Windows drive)."""
 
 
 def open_store(url: str, *, clock: Clock | None = None) -> EventStore:
@@ -46,14 +50,15 @@ def parse_store_url(url: str) -> tuple[str, str, dict[str, str]]:
     """``(scheme, path, options)`` of a store URL, or ``InvalidStoreUrl``."""
     if not url:
         raise InvalidStoreUrl("the store URL is empty")
-    if url == "memory:" or url == "memory://":
+    if url in ("memory:", "memory://"):
         return "memory", "", {}
     scheme, sep, rest = url.partition(":")
+    if sep and _SCHEME.fullmatch(scheme) and scheme not in ("sqlite", "jsonl"):
+        raise InvalidStoreUrl(
+            f"unsupported store URL {url!r}; use sqlite:///path, jsonl:///path or memory:",
+            url=url,
+        )
     if not sep or scheme not in SCHEMES or len(scheme) == 1:
-        if "://" in url:
-            raise InvalidStoreUrl(
-                f"unsupported store URL {url!r}; use one of: sqlite:, jsonl:, memory:", url=url
-            )
         scheme = "jsonl" if url.endswith(".jsonl") else "sqlite"
         rest = url
     path, _, query = rest.partition("?")
