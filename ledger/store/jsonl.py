@@ -149,7 +149,7 @@ class JsonlStore:
     def read_stream(self, stream: str, *, after_version: int = 0) -> list[Record]:
         with self._lock:
             self._refresh()
-            positions = list(self._streams.get(stream, ())[after_version:])
+            positions = list(self._streams.get(stream, ())[max(after_version, 0) :])
         return [self._read_record(position) for position in positions]
 
     def read_all(
@@ -162,6 +162,7 @@ class JsonlStore:
         with self._lock:
             self._refresh()
             count = len(self._offsets)
+            after = max(after, 0)
             last = count if until is None else min(until, count)
             if after >= last:
                 return

@@ -60,7 +60,7 @@ class MemoryStore:
 
     def read_stream(self, stream: str, *, after_version: int = 0) -> list[Record]:
         with self._lock:
-            positions = self._streams.get(stream, [])[after_version:]
+            positions = self._streams.get(stream, [])[max(after_version, 0) :]
             return [self._records[position - 1] for position in positions]
 
     def read_all(
@@ -72,7 +72,7 @@ class MemoryStore:
     ) -> Iterator[Record]:
         with self._lock:
             end = len(self._records) if until is None else min(until, len(self._records))
-            chunk = self._records[after:end]
+            chunk = self._records[max(after, 0) : max(end, 0)]
         for record in chunk:
             if until_time is not None and record.recorded_at > until_time:
                 return

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from ledger.clock import FrozenClock
 from ledger.records import GENESIS_HASH
 from ledger.store.protocol import ANY, NO_STREAM, EventStore
@@ -219,3 +221,25 @@ def test_head_position_follows_appends(store: EventStore) -> None:
         seen.append(store.head_position())
 
     assert seen == [1, 5, 7]
+
+
+def test_read_stream_after_a_negative_version_reads_the_whole_stream(store: EventStore) -> None:
+    """S2: every version is above -1, so after_version=-1 returns the whole stream."""
+    store.append("task-a", notes(3), expected_version=NO_STREAM)
+
+    assert versions(store.read_stream("task-a", after_version=-1)) == [1, 2, 3]
+
+
+def test_read_all_after_a_negative_position_reads_from_the_start(store: EventStore) -> None:
+    """S3: every position is above -1, so after=-1 returns the whole log."""
+    store.append("task-a", notes(3), expected_version=NO_STREAM)
+
+    assert positions(store.read_all(after=-1)) == [1, 2, 3]
+
+
+@pytest.mark.parametrize("until", [0, -1, -5])
+def test_read_all_until_a_position_below_one_is_empty(store: EventStore, until: int) -> None:
+    """S3: no position is at or below 0, so until=0 or below returns nothing."""
+    store.append("task-a", notes(3), expected_version=NO_STREAM)
+
+    assert list(store.read_all(until=until)) == []
