@@ -92,8 +92,7 @@ def test_re_appending_a_stored_batch_writes_nothing(store: EventStore) -> None:
 def test_a_retry_after_the_stream_moved_still_returns_the_stored_records(
     store: EventStore,
 ) -> None:
-    """S5: a retry whose expected version is now stale is answered with the stored records,
-    not a conflict (the writer's first attempt succeeded, its acknowledgement was lost)."""
+    """S5: a retry after a lost acknowledgement gets the stored records, not a conflict."""
     batch = notes(2)
     stored = store.append("task-a", batch, expected_version=NO_STREAM)
     store.append("task-a", notes(1, first=2), expected_version=2)

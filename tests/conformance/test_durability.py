@@ -126,8 +126,7 @@ def test_writers_with_clocks_behind_keep_recorded_at_in_order(shared_store_url: 
 
 
 def test_a_memory_store_is_a_log_of_its_own() -> None:
-    """Why memory sits out the reopen and process tests: a second ``memory:`` store
-    sees nothing of the first, so its log cannot be shared or reopened."""
+    """Why memory sits out reopen and process tests: a second memory: store sees nothing."""
     first = open_store("memory:")
     first.append("task-a", notes(2), expected_version=ANY)
 

@@ -69,8 +69,7 @@ def _append_or_lose(expected_version: int) -> Callable[[EventStore, int], list[R
 def test_one_of_eight_threads_wins_the_same_expected_version(
     store: EventStore, open_another: Callable[[], EventStore], prefill: int
 ) -> None:
-    """S4: eight threads append to one stream at the same expected version: exactly one
-    succeeds, seven get ConcurrencyConflict, and the stream holds only the winner's batch."""
+    """S1, S4: of eight threads appending at one expected version, exactly one is stored."""
     if prefill:
         store.append("task-a", notes(prefill, first=1000), expected_version=NO_STREAM)
 
@@ -85,8 +84,7 @@ def test_one_of_eight_threads_wins_the_same_expected_version(
 def test_eight_threads_re_appending_one_batch_store_it_once(
     store: EventStore, open_another: Callable[[], EventStore]
 ) -> None:
-    """S5: eight threads append the same events at once: all get the same records back,
-    and the events are stored once."""
+    """S5: eight threads appending the same events all get the records, stored once."""
     batch = notes(3)
 
     results = _thread_race(
@@ -136,8 +134,7 @@ def _read_while_writing(
 def test_a_polling_reader_never_sees_part_of_a_batch(
     open_another: Callable[[], EventStore],
 ) -> None:
-    """S8: while four threads append batches of three, every read from the last seen
-    position ends on a batch boundary."""
+    """S8: reads polled while four threads append batches of three end on batch boundaries."""
     chunks = _read_while_writing(open_another, writers=4, batches=40)
 
     assert all(chunk[-1].version % 3 == 0 for chunk in chunks)
@@ -234,8 +231,7 @@ def test_process_race_positions_are_gapless(process_race: ProcessRace) -> None:
 def test_process_race_stores_every_acknowledged_event_exactly_once(
     process_race: ProcessRace,
 ) -> None:
-    """S1, S9: every event id a process saw acknowledged is in the log exactly once,
-    and the log holds nothing else."""
+    """S1, S9: the log holds every acknowledged event exactly once, and nothing else."""
     stored = Counter(event_ids(process_race.log))
 
     assert sorted(stored.elements()) == sorted(_acked_ids(process_race))
@@ -276,8 +272,7 @@ def test_process_race_shared_stream_saw_conflicts_and_holds_every_writer(
 
 @pytest.mark.slow
 def test_process_race_reader_saw_every_position_in_order(process_race: ProcessRace) -> None:
-    """S8: a reader polling while the processes wrote got every record once, in order,
-    exactly as the log holds them afterwards."""
+    """S8: a reader polling during the race got every record once, in the log's order."""
     assert process_race.read_during == process_race.log
 
 
@@ -293,8 +288,7 @@ def test_process_race_log_verifies(process_race: ProcessRace) -> None:
 def test_one_of_eight_processes_wins_the_same_expected_version(
     shared_store_url: str, spawned: Spawned
 ) -> None:
-    """S1, S4: eight processes append a batch at NO_STREAM at once: exactly one wins,
-    and the stream holds exactly its two events."""
+    """S1, S4: of eight processes appending at NO_STREAM at once, exactly one is stored."""
     won = spawned.run(workers.append_once, shared_store_url, NO_STREAM)
 
     store = open_store(shared_store_url)

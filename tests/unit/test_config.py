@@ -123,8 +123,7 @@ def test_a_default_ttl_outside_min_and_max_is_invalid_input() -> None:
 
 
 def test_a_default_ttl_outside_min_and_max_names_the_variables() -> None:
-    """The ordering error names CLAIMS_DEFAULT_TTL, the variable that broke it, not a
-    variable that does not exist."""
+    """The ordering error names CLAIMS_DEFAULT_TTL, not a variable that does not exist."""
     with pytest.raises(InvalidInput) as caught:
         load_config({"CLAIMS_DEFAULT_TTL": str(3 * 60 * MINUTE)})
 

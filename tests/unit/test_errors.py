@@ -45,8 +45,7 @@ def test_all_error_classes_starts_at_ledger_error() -> None:
 
 @pytest.mark.parametrize("cls", [c for c in _every_subclass() if not c.__subclasses__()], ids=_name)
 def test_every_leaf_error_has_a_code_of_its_own(cls: type[LedgerError]) -> None:
-    """A class nothing derives from defines its own code and exit code, so that
-    all_error_classes (which leaves grouping classes out) cannot drop it."""
+    """A leaf error class defines its own code and exit code, so all_error_classes lists it."""
     assert "code" in vars(cls)
     assert "exit_code" in vars(cls)
     assert cls in CLASSES
@@ -72,8 +71,7 @@ def test_exit_codes_are_not_0_or_2() -> None:
 
 
 def test_every_class_is_drawn_in_the_docstring_tree() -> None:
-    """Every error class, grouping classes included, has a line in the tree of
-    ledger/errors.py, and the tree names no class that does not exist."""
+    """The docstring tree draws every error class, groups included, and no other name."""
     assert sorted(_tree()) == sorted(map(_name, _every_subclass()))
 
 

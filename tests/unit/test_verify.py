@@ -94,8 +94,7 @@ def test_a_changed_byte_is_named_by_line_and_position(jsonl_path: Path) -> None:
 
 
 def test_a_renamed_field_that_decodes_to_the_same_record_is_caught(jsonl_path: Path) -> None:
-    """Renaming a member that has a default, so the line decodes to the same record,
-    still breaks the hash of the stored bytes."""
+    """A renamed defaulted member (the line decodes to an equal record) breaks the hash."""
     lines = _lines(jsonl_path)
     lines[2] = lines[2].replace(b'"priority":', b'"priorita":')
 
@@ -244,8 +243,7 @@ def test_a_type_that_does_not_match_the_data_is_caught(tmp_path: Path) -> None:
 
 
 def test_a_record_of_an_older_schema_still_verifies(tmp_path: Path) -> None:
-    """A record stored before a defaulted field existed (no "phase" member) verifies:
-    the hash covers the bytes as stored, not a re-encoding under today's schema."""
+    """A record stored before a defaulted field existed (no "phase" member) verifies."""
     [line] = _chain(("task-a", 1, _event(0), NOW))
     record = msgspec.json.decode(line)
     del record["data"]["phase"]
