@@ -15,7 +15,8 @@ their context as keyword fields, which end up in the JSON error body::
     │   ├── ClaimExpired                CLAIM_EXPIRED         410  exit 9
     │   ├── StaleFencingToken           STALE_FENCING_TOKEN   409  exit 10
     │   ├── TaskAlreadyExists           TASK_ALREADY_EXISTS   409  exit 11
-    │   └── NoTaskAvailable             NO_TASK_AVAILABLE     404  exit 12
+    │   ├── NoTaskAvailable             NO_TASK_AVAILABLE     404  exit 12
+    │   └── TaskAlreadyActive           TASK_ALREADY_ACTIVE   409  exit 15
     ├── InvalidInput                    VALIDATION_ERROR      400  exit 13
     │   └── InvalidTtl                  INVALID_TTL           400  exit 14
     └── StoreError                      STORE_ERROR           503  exit 20
@@ -123,6 +124,15 @@ class NoTaskAvailable(ClaimError):
     title = "No claimable task"
     http_status = 404
     exit_code = 12
+
+
+class TaskAlreadyActive(ClaimError):
+    """Seed 000's ``task_already_active``: a proposal duplicates unfinished work."""
+
+    code = "TASK_ALREADY_ACTIVE"
+    title = "Task already active"
+    http_status = 409
+    exit_code = 15
 
 
 class InvalidInput(LedgerError):

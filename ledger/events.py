@@ -23,6 +23,7 @@ OrphanReason = Literal["session_ended", "process_gone", "heartbeat_timeout"]
 
 TASK_STREAM_PREFIX = "task-"
 SESSION_STREAM_PREFIX = "session-"
+FINGERPRINT_STREAM_PREFIX = "fingerprint-"
 
 
 def task_stream(task_id: str) -> str:
@@ -31,6 +32,10 @@ def task_stream(task_id: str) -> str:
 
 def session_stream(session_id: str) -> str:
     return SESSION_STREAM_PREFIX + session_id
+
+
+def fingerprint_stream(fingerprint: str) -> str:
+    return FINGERPRINT_STREAM_PREFIX + fingerprint
 
 
 class EventBase(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag_field="type"):
@@ -57,6 +62,14 @@ class TaskStatusChanged(EventBase, frozen=True, tag="task_status_changed"):
     status: TaskStatus
     previous: TaskStatus
     reason: str | None = None
+
+
+class FingerprintReserved(EventBase, frozen=True, tag="fingerprint_reserved"):
+    """A proposal took a fingerprint for a new task (stream ``fingerprint-<fp>``); the
+    stream's expected version makes two proposals of one fingerprint race to one winner."""
+
+    fingerprint: str
+    task_id: str
 
 
 # --- sessions --------------------------------------------------------------
@@ -141,6 +154,7 @@ class Orphaned(EventBase, frozen=True, tag="orphaned"):
 Event = (
     TaskRegistered
     | TaskStatusChanged
+    | FingerprintReserved
     | SessionStarted
     | SessionEnded
     | Claimed
@@ -154,6 +168,7 @@ Event = (
 EVENT_TYPES: tuple[type[EventBase], ...] = (
     TaskRegistered,
     TaskStatusChanged,
+    FingerprintReserved,
     SessionStarted,
     SessionEnded,
     Claimed,
@@ -170,3 +185,9 @@ def event_type(event: EventBase) -> str:
     tag = type(event).__struct_config__.tag
     assert isinstance(tag, str)
     return tag
+
+
+def task_of(event: EventBase) -> str | None:
+    """The task an event is about, if any."""
+    task_id = getattr(event, "task_id", None)
+    return task_id if isinstance(task_id, str) else None

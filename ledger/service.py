@@ -16,7 +16,7 @@ from typing import TypeVar
 
 import msgspec
 
-from ledger.clock import Clock, SystemClock, to_ms
+from ledger.clock import Clock, SystemClock, iso, to_ms
 from ledger.commands import (
     Beat,
     ChangeStatus,
@@ -36,6 +36,7 @@ from ledger.errors import (
     NoTaskAvailable,
     NotClaimOwner,
     SessionNotFound,
+    TaskAlreadyActive,
     TaskAlreadyClaimed,
     TaskAlreadyExists,
     TaskNotClaimable,
@@ -46,12 +47,14 @@ from ledger.events import (
     TASK_STATUSES,
     Event,
     Expired,
+    FingerprintReserved,
     Orphaned,
     OrphanReason,
     SessionEnded,
     SessionStarted,
     TakenOver,
     TaskRegistered,
+    fingerprint_stream,
     session_stream,
     task_stream,
 )
@@ -73,6 +76,7 @@ from ledger.state import Lease, SessionState, TaskState, fold_session, fold_task
 from ledger.store.protocol import NO_STREAM, EventStore
 from projections.board import Board
 from projections.health import claim_health
+from projections.runner import ProjectionRunner
 
 MAX_ATTEMPTS = 64
 ClaimT = TypeVar("ClaimT", Claim, Takeover)
@@ -96,7 +100,7 @@ class ClaimService:
         self.host = host or this_host()
         self._tasks: dict[str, TaskState] = {}
         self._sessions: dict[str, SessionState] = {}
-        self._board = Board()
+        self._runner: ProjectionRunner | None = None
 
     # --- tasks -----------------------------------------------------------------
 
@@ -136,6 +140,77 @@ class ClaimService:
             else:
                 added.append(spec.task_id)
         return ImportResult(added=added, existing=existing)
+
+    def propose_task(
+        self, spec: RegisterTask, *, actor: str = "claims", reservation_ttl_ms: int = 60_000
+    ) -> TaskState:
+        """Register a task unless unfinished work with its fingerprint exists (seed 000).
+
+        A proposal first takes the fingerprint in the stream ``fingerprint-<fp>`` at the
+        version it read, so of several racing proposals exactly one goes on to register
+        its task; the others see the reservation and answer ``TASK_ALREADY_ACTIVE`` with
+        the active task and its holder. A fingerprint of done or dropped work is free.
+        """
+        if not spec.fingerprint:
+            return self.register_task(spec, actor=actor)
+        event = _registration(spec)
+        stream = fingerprint_stream(spec.fingerprint)
+        for attempt in range(MAX_ATTEMPTS):
+            reservations = self.store.read_stream(stream)
+            if reservations:
+                self._refuse_active(reservations[-1], spec.fingerprint, reservation_ttl_ms)
+            board_active = self.board().unfinished_with(spec.fingerprint)
+            if board_active is not None:
+                raise self._already_active(board_active, spec.fingerprint)
+            reserve = FingerprintReserved(fingerprint=spec.fingerprint, task_id=spec.task_id)
+            try:
+                self._append(stream, [reserve], len(reservations), actor)
+            except ConcurrencyConflict:
+                _backoff(attempt)
+                continue
+            records = self._append(task_stream(spec.task_id), [event], NO_STREAM, actor)
+            state = fold_task(spec.task_id, records)
+            self._tasks[spec.task_id] = state
+            return state
+        raise ConcurrencyConflict(f"gave up proposing {spec.task_id!r} after lost races")
+
+    def _refuse_active(self, reservation: Record, fingerprint: str, ttl_ms: int) -> None:
+        """Raise ``TASK_ALREADY_ACTIVE`` if the last reservation still stands."""
+        data = reservation.data
+        assert isinstance(data, FingerprintReserved)
+        task = self._load_task(data.task_id)
+        if task.registered and task.status not in ("done", "dropped"):
+            raise self._already_active(task, fingerprint)
+        pending = to_ms(self.clock.now() - reservation.recorded_at) < ttl_ms
+        if not task.registered and pending:
+            raise TaskAlreadyActive(
+                f"task {data.task_id!r} was just proposed with fingerprint {fingerprint!r}",
+                status="task_already_active",
+                fingerprint=fingerprint,
+                activeTask={"taskId": data.task_id, "status": "proposed"},
+                holder=None,
+            )
+
+    def _already_active(self, task: TaskState, fingerprint: str) -> TaskAlreadyActive:
+        lease = task.lease if task.lease and task.lease.live_at(self.clock.now()) else None
+        return TaskAlreadyActive(
+            f"task {task.task_id!r} with fingerprint {fingerprint!r} is still {task.status}",
+            status="task_already_active",
+            fingerprint=fingerprint,
+            activeTask={
+                "taskId": task.task_id,
+                "title": task.title,
+                "status": task.status,
+                "roi": task.roi,
+            },
+            holder=None
+            if lease is None
+            else {
+                "sessionId": lease.session_id,
+                "claimedAt": iso(lease.claimed_at),
+                "fencingToken": lease.fencing_token,
+            },
+        )
 
     def task(self, task_id: str) -> TaskState:
         state = self._load_task(check_id(task_id, kind="task"))
@@ -308,16 +383,32 @@ class ClaimService:
 
     # --- reads -----------------------------------------------------------------
 
+    @property
+    def projections(self) -> ProjectionRunner:
+        """The read side: projections restored from snapshots and caught up on demand."""
+        if self._runner is None:
+            self._runner = ProjectionRunner(self.store, clock=self.clock)
+        return self._runner
+
     def board(self) -> Board:
         """The board, caught up with the log."""
-        self._board.catch_up(self.store)
-        return self._board
+        return self.projections.catch_up()
+
+    def board_at(
+        self, *, position: int | None = None, when: datetime | None = None
+    ) -> tuple[Board, datetime]:
+        """The board as of a position or a time, and the ledger time it stands at."""
+        return self.projections.board_at(position=position, when=when)
 
     def in_flight(
-        self, *, session_id: str | None = None, include_expired: bool = False
+        self,
+        *,
+        session_id: str | None = None,
+        include_expired: bool = False,
+        as_of: tuple[Board, datetime] | None = None,
     ) -> InFlight:
-        board = self.board()
-        now = self.clock.now()
+        """Claimed tasks with health, now or ``as_of`` a board and its ledger time."""
+        board, now = as_of or (self.board(), self.clock.now())
         entries = []
         for task, lease in board.leases():
             if session_id is not None and lease.session_id != session_id:
@@ -327,10 +418,12 @@ class ClaimService:
             entries.append(self._entry(task, lease, now))
         return InFlight(entries=entries, at=now, position=board.position)
 
-    def current_task(self, session_id: str) -> InFlightEntry | None:
+    def current_task(
+        self, session_id: str, *, as_of: tuple[Board, datetime] | None = None
+    ) -> InFlightEntry | None:
         """The session's most recently claimed live task, or ``None``."""
         self.session(session_id)
-        flight = self.in_flight(session_id=session_id)
+        flight = self.in_flight(session_id=session_id, as_of=as_of)
         if not flight.entries:
             return None
         return max(flight.entries, key=lambda entry: entry.lease.claimed_at)

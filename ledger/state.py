@@ -94,53 +94,50 @@ def evolve_task(state: TaskState, record: Record) -> TaskState:
             )
         case TaskStatusChanged():
             return msgspec.structs.replace(state, status=event.status)
-        case Claimed():
-            lease = Lease(
-                session_id=event.session_id,
-                fencing_token=event.fencing_token,
-                claimed_at=record.occurred_at,
-                expires_at=event.expires_at,
-                last_heartbeat=record.occurred_at,
-                heartbeat_count=0,
-                ttl_ms=event.ttl_ms,
-                agent_type=event.agent_type,
-                tier=event.tier,
-                scope=event.scope,
-                constraints=event.constraints,
-                metadata=event.metadata,
-            )
-            return msgspec.structs.replace(state, lease=lease, status="in_progress")
-        case TakenOver():
-            lease = Lease(
-                session_id=event.to_session,
-                fencing_token=event.fencing_token,
-                claimed_at=record.occurred_at,
-                expires_at=event.expires_at,
-                last_heartbeat=record.occurred_at,
-                heartbeat_count=0,
-                ttl_ms=event.ttl_ms,
-                agent_type=event.agent_type,
-                tier=event.tier,
-                scope=event.scope,
-                constraints=event.constraints,
-                metadata=event.metadata,
-            )
+        case Claimed() | TakenOver():
+            lease = lease_after(state.lease, record)
             return msgspec.structs.replace(state, lease=lease, status="in_progress")
         case Heartbeat():
-            if state.lease is None:
-                return state
-            lease = msgspec.structs.replace(
-                state.lease,
-                expires_at=event.expires_at,
-                last_heartbeat=record.occurred_at,
-                heartbeat_count=state.lease.heartbeat_count + 1,
-            )
-            return msgspec.structs.replace(state, lease=lease)
+            return msgspec.structs.replace(state, lease=lease_after(state.lease, record))
         case Released() | Expired() | Orphaned():
             status: TaskStatus = "todo" if state.status == "in_progress" else state.status
             return msgspec.structs.replace(state, lease=None, status=status)
         case _:
             return state
+
+
+def lease_after(lease: Lease | None, record: Record) -> Lease | None:
+    """A task's lease after one more record of its stream (``None``: no claim)."""
+    event = record.data
+    match event:
+        case Claimed() | TakenOver():
+            return Lease(
+                session_id=event.session_id if isinstance(event, Claimed) else event.to_session,
+                fencing_token=event.fencing_token,
+                claimed_at=record.occurred_at,
+                expires_at=event.expires_at,
+                last_heartbeat=record.occurred_at,
+                heartbeat_count=0,
+                ttl_ms=event.ttl_ms,
+                agent_type=event.agent_type,
+                tier=event.tier,
+                scope=event.scope,
+                constraints=event.constraints,
+                metadata=event.metadata,
+            )
+        case Heartbeat():
+            if lease is None:
+                return None
+            return msgspec.structs.replace(
+                lease,
+                expires_at=event.expires_at,
+                last_heartbeat=record.occurred_at,
+                heartbeat_count=lease.heartbeat_count + 1,
+            )
+        case Released() | Expired() | Orphaned():
+            return None
+        case _:
+            return lease
 
 
 def evolve_session(state: SessionState, record: Record) -> SessionState:

@@ -174,6 +174,21 @@ class JsonlStore:
                 return
             yield record
 
+    def position_at(self, when: datetime) -> int:
+        """Binary search over the index: ``recorded_at`` never decreases (S7)."""
+        with self._lock:
+            self._refresh()
+            low, high = 0, len(self._offsets)
+            while low < high:
+                middle = (low + high) // 2
+                offset, length = self._span(middle + 1)
+                entry = _index_decoder.decode(os.pread(self._fd, length, offset))
+                if entry.recorded_at <= when:
+                    low = middle + 1
+                else:
+                    high = middle
+            return low
+
     def stream_version(self, stream: str) -> int:
         with self._lock:
             self._refresh()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import threading
 from collections.abc import Iterator, Sequence
 from datetime import datetime
@@ -77,6 +78,10 @@ class MemoryStore:
             if until_time is not None and record.recorded_at > until_time:
                 return
             yield record
+
+    def position_at(self, when: datetime) -> int:
+        with self._lock:
+            return bisect.bisect_right(self._records, when, key=lambda r: r.recorded_at)
 
     def stream_version(self, stream: str) -> int:
         with self._lock:

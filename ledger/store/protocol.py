@@ -87,6 +87,11 @@ class EventStore(Protocol):
         """Records with ``after < position <= until`` and ``recorded_at <= until_time``."""
         ...
 
+    def position_at(self, when: datetime) -> int:
+        """The last position recorded at or before ``when`` (0 if none); by S7 the
+        log up to it is exactly the log "as of" that time."""
+        ...
+
     def stream_version(self, stream: str) -> int:
         """The stream's last version, 0 when it does not exist."""
         ...

@@ -166,6 +166,14 @@ class SqliteStore:
                 return
             cursor = rows[-1][0]
 
+    def position_at(self, when: datetime) -> int:
+        with self._lock, self._translated("read"):
+            row = self._db.execute(
+                "SELECT coalesce(max(position), 0) FROM events WHERE recorded_us <= ?",
+                (micros(when),),
+            ).fetchone()
+        return int(row[0])
+
     def stream_version(self, stream: str) -> int:
         with self._lock, self._translated("read"):
             return self._version(stream)

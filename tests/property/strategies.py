@@ -12,6 +12,7 @@ from ledger.events import (
     Claimed,
     EventBase,
     Expired,
+    FingerprintReserved,
     Heartbeat,
     Orphaned,
     Released,
@@ -75,6 +76,7 @@ EVENT_STRATEGIES: dict[type[EventBase], st.SearchStrategy[Any]] = {
     TaskStatusChanged: st.builds(
         TaskStatusChanged, task_id=texts, status=statuses, previous=statuses, reason=optional_texts
     ),
+    FingerprintReserved: st.builds(FingerprintReserved, fingerprint=texts, task_id=texts),
     SessionStarted: st.builds(
         SessionStarted,
         session_id=texts,
