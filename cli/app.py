@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, NoReturn
 
 import click
@@ -13,6 +14,7 @@ import msgspec
 from cli.location import resolve_db
 from ledger.errors import LedgerError
 from ledger.service import ClaimService
+from projections.board import Board
 
 
 class App:
@@ -38,6 +40,15 @@ class App:
 
             self._service = ClaimService(open_store(self.url))
         return self._service
+
+    def board_as_of(self, moment: int | datetime | None) -> tuple[Board, datetime] | None:
+        """The board and ledger time as of a position or time; ``None`` for now."""
+        if moment is None:
+            return None
+        service = self.service()
+        if isinstance(moment, datetime):
+            return service.board_at(when=moment)
+        return service.board_at(position=moment)
 
     def require_session(self) -> str:
         if not self.session:

@@ -33,7 +33,10 @@ COMMANDS = {
     "verify": "cli.commands.maintenance:verify",
     "run": "cli.commands.run:run",
     "codes": "cli.commands.codes:codes",
+    "replay": "cli.commands.replay:replay",
+    "projections": "cli.commands.projections:projections",
     "demo": "cli.commands.demo:demo",
+    "serve": "cli.commands.serve:serve",
 }
 """Each command's module is imported only when that command runs (hooks stay fast)."""
 

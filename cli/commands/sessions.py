@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from cli.app import app_of
+from cli.moments import Moment, as_of_option
 from cli.options import common, session_option
 from cli.table import render_table
 from ledger.bodies import history_body, session_body
@@ -79,9 +80,12 @@ def end(ctx: click.Context, /, session_id: str | None, reason: str) -> None:
 @click.argument("session_id", metavar="SESSION")
 @click.option("--limit", type=int, default=10, show_default=True, help="Newest first.")
 @click.option("--all", "show_all", is_flag=True, help="The whole history.")
+@as_of_option
 @common
 @click.pass_context
-def history(ctx: click.Context, /, session_id: str, limit: int, show_all: bool) -> None:
+def history(
+    ctx: click.Context, /, session_id: str, limit: int, show_all: bool, as_of: Moment | None
+) -> None:
     """A session's current task and its claims, newest first, with durations and reasons.
 
     \b
@@ -90,10 +94,11 @@ def history(ctx: click.Context, /, session_id: str, limit: int, show_all: bool) 
     app = app_of(ctx)
     service = app.service()
     service.session(session_id)
-    view = service.board().sessions.get(session_id)
-    if view is None:
-        raise SessionNotFound(f"session {session_id!r} does not exist", sessionId=session_id)
-    body = history_body(session_id, view, service.clock.now(), None if show_all else limit)
+    board, now = app.board_as_of(as_of) or (service.board(), service.clock.now())
+    view = board.sessions.get(session_id)
+    if view is None or not view.state.started:
+        raise SessionNotFound(f"session {session_id!r} did not exist then", sessionId=session_id)
+    body = history_body(session_id, view, now, None if show_all else limit)
 
     def human() -> None:
         click.echo(f"session {session_id}: current task {body['currentTaskId'] or '-'}")

@@ -9,6 +9,7 @@ from typing import get_args
 import click
 
 from cli.app import app_of
+from cli.moments import Moment, as_of_option
 from cli.options import common, session_option
 from cli.table import render_table
 from ledger.bodies import import_body, task_body
@@ -70,6 +71,55 @@ def add(
     )
 
 
+@task.command("propose")
+@click.argument("task_id", metavar="TASK")
+@click.option("--title", required=True, help="What the task is.")
+@click.option("--fingerprint", required=True, help="Identity of the work, for de-duplication.")
+@click.option(
+    "--priority",
+    type=click.Choice(["critical", "high", "medium", "low"]),
+    default="medium",
+    show_default=True,
+)
+@click.option("--roi", type=float, default=0.0, show_default=True, help="Estimated ROI.")
+@click.option("--phase", default=None, help="e.g. design, implementation, test.")
+@common
+@click.pass_context
+def propose(
+    ctx: click.Context,
+    /,
+    task_id: str,
+    title: str,
+    fingerprint: str,
+    priority: str,
+    roi: float,
+    phase: str | None,
+) -> None:
+    """Register TASK unless unfinished work with the same fingerprint exists.
+
+    For ROI auto-pickers (seed 000): a duplicate is answered with exit 15,
+    TASK_ALREADY_ACTIVE, naming the active task and its holder. Work that is done
+    or dropped frees its fingerprint.
+
+    \b
+    claims task propose fix-login-2 --title "Fix login" --fingerprint auth/login --roi 5
+    """
+    app = app_of(ctx)
+    spec = RegisterTask(
+        task_id=task_id,
+        title=title,
+        priority=priority,
+        roi=roi,
+        fingerprint=fingerprint,
+        phase=phase,
+    )
+    state = app.service().propose_task(spec)
+    app.emit(
+        {"success": True, "status": "created", "task": task_body(state)},
+        lambda: click.echo(f"{state.task_id}: proposed and registered ({fingerprint})"),
+    )
+
+
 @task.command("import")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path, allow_dash=True))
 @common
@@ -96,18 +146,19 @@ def import_(ctx: click.Context, /, path: Path) -> None:
 
 @task.command("list")
 @click.option("--status", type=click.Choice(list(get_args(TaskStatus))), default=None)
+@as_of_option
 @common
 @click.pass_context
-def list_(ctx: click.Context, /, status: str | None) -> None:
-    """List tasks, best ROI first.
+def list_(ctx: click.Context, /, status: str | None, as_of: Moment | None) -> None:
+    """List tasks, best ROI first (the task board).
 
     \b
     claims task list --status todo
+    claims task list --as-of 2026-11-24T09:30:00Z
     """
     app = app_of(ctx)
     service = app.service()
-    board = service.board()
-    now = service.clock.now()
+    board, now = app.board_as_of(as_of) or (service.board(), service.clock.now())
     tasks = sorted(board.tasks.values(), key=lambda t: (-t.roi, t.registered_position))
     shown = [t for t in tasks if t.registered and (status is None or t.status == status)]
     body = {"tasks": [task_body(t) for t in shown], "total": len(shown)}

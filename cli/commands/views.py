@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from cli.app import app_of
+from cli.moments import Moment, as_of_option
 from cli.options import common
 from cli.table import HEALTH_COLOURS, paint, render_table
 from ledger.bodies import current_task_body, in_flight_body
@@ -13,9 +14,12 @@ from ledger.bodies import current_task_body, in_flight_body
 @click.command("in-flight")
 @click.option("--session", "session_id", default=None, help="Only this session's claims.")
 @click.option("--include-expired", is_flag=True, help="Also leases past expiry, not yet swept.")
+@as_of_option
 @common
 @click.pass_context
-def in_flight(ctx: click.Context, /, session_id: str | None, include_expired: bool) -> None:
+def in_flight(
+    ctx: click.Context, /, session_id: str | None, include_expired: bool, as_of: Moment | None
+) -> None:
     """Every claimed task with its holder, lease and health.
 
     Health: healthy; stale (no heartbeat for the warning threshold); expiring
@@ -25,7 +29,9 @@ def in_flight(ctx: click.Context, /, session_id: str | None, include_expired: bo
     claims in-flight --include-expired
     """
     app = app_of(ctx)
-    flight = app.service().in_flight(session_id=session_id, include_expired=include_expired)
+    flight = app.service().in_flight(
+        session_id=session_id, include_expired=include_expired, as_of=app.board_as_of(as_of)
+    )
     body = in_flight_body(flight)
 
     def human() -> None:
@@ -57,16 +63,17 @@ def in_flight(ctx: click.Context, /, session_id: str | None, include_expired: bo
 
 @click.command("current-task")
 @click.argument("session_id", metavar="SESSION")
+@as_of_option
 @common
 @click.pass_context
-def current_task(ctx: click.Context, /, session_id: str) -> None:
+def current_task(ctx: click.Context, /, session_id: str, as_of: Moment | None) -> None:
     """The task SESSION holds now (its most recent live claim).
 
     \b
     claims current-task agent-1
     """
     app = app_of(ctx)
-    entry = app.service().current_task(session_id)
+    entry = app.service().current_task(session_id, as_of=app.board_as_of(as_of))
     body = current_task_body(session_id, entry)
 
     def human() -> None:
