@@ -6,7 +6,7 @@ import os
 import sys
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 import msgspec
@@ -14,7 +14,9 @@ import msgspec
 from cli.location import resolve_db
 from ledger.errors import LedgerError
 from ledger.service import ClaimService
-from projections.board import Board
+
+if TYPE_CHECKING:
+    from projections.board import Board
 
 
 class App:

@@ -21,7 +21,7 @@ from ledger.results import (
     TakeoverResult,
 )
 from ledger.state import Lease, SessionState, TaskState
-from projections.board import SessionView
+from projections.sessions import SessionView
 
 Body = dict[str, Any]
 

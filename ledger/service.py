@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import msgspec
 
@@ -74,9 +74,11 @@ from ledger.results import (
 from ledger.rules import check_ttl, decide
 from ledger.state import Lease, SessionState, TaskState, fold_session, fold_task
 from ledger.store.protocol import NO_STREAM, EventStore
-from projections.board import Board
 from projections.health import claim_health
-from projections.runner import ProjectionRunner
+
+if TYPE_CHECKING:
+    from projections.board import Board
+    from projections.runner import ProjectionRunner
 
 MAX_ATTEMPTS = 64
 ClaimT = TypeVar("ClaimT", Claim, Takeover)
@@ -385,8 +387,13 @@ class ClaimService:
 
     @property
     def projections(self) -> ProjectionRunner:
-        """The read side: projections restored from snapshots and caught up on demand."""
+        """The read side: projections restored from snapshots and caught up on demand.
+
+        Imported here, not at the top: hook commands (heartbeat, release) never read it.
+        """
         if self._runner is None:
+            from projections.runner import ProjectionRunner
+
             self._runner = ProjectionRunner(self.store, clock=self.clock)
         return self._runner
 
