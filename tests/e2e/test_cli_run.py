@@ -98,3 +98,27 @@ def test_run_of_missing_command_exits_127(claims: Claims) -> None:
     result = claims("run", "t1", "--session", "r1", "--json", "--", "no-such-command-here")
     assert result.code == 127
     assert result.body["released"]["reason"] == "failed"
+
+
+def test_run_leaves_no_process_registered_after_it_ends(claims: Claims) -> None:
+    """When run ends, the session keeps no pid, so later claims are never orphaned by it."""
+    claims.json("task", "add", "t1", "--title", "t1")
+    claims.json("task", "add", "t2", "--title", "t2")
+    claims("run", "t1", "--session", "r1", "--json", "--", sys.executable, "-c", "pass")
+    claims.json("claim", "t2", "--session", "r1")
+    swept = claims.json("sweep").body
+    timeline = claims.json("replay", "--session", "r1").body["timeline"]
+    starts = [entry["event"]["pid"] for entry in timeline if entry["type"] == "session_started"]
+    assert starts[-1] is None
+    assert swept["orphaned"] == []
+
+
+def test_second_run_in_the_same_session_works(claims: Claims) -> None:
+    """Two runs one after the other in one session both complete."""
+    claims.json("task", "add", "t1", "--title", "t1")
+    claims.json("task", "add", "t2", "--title", "t2")
+    first = claims("run", "t1", "--session", "r1", "--json", "--", sys.executable, "-c", "pass")
+    claims.json("sweep")
+    second = claims("run", "t2", "--session", "r1", "--json", "--", sys.executable, "-c", "pass")
+    assert (first.code, second.code) == (0, 0)
+    assert second.body["released"]["reason"] == "completed"

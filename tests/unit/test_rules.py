@@ -482,3 +482,19 @@ def test_orphan_of_a_lapsed_claim_records_the_expiry_instead() -> None:
     [event] = _decide(LAPSED, Orphan(session_id="s1", reason="session_ended"))
 
     assert isinstance(event, Expired)
+
+
+def test_a_silence_orphan_spares_a_claim_that_just_heartbeated() -> None:
+    """An orphan for silence re-checks the state it appends to: a fresh heartbeat wins."""
+    command = Orphan(session_id="s1", reason="heartbeat_timeout", min_silence_ms=10 * MINUTE)
+
+    assert _decide(HELD, command) == []
+
+
+def test_a_silence_orphan_ends_a_claim_silent_for_longer() -> None:
+    """An orphan for silence ends a claim whose last heartbeat is older than the bound."""
+    command = Orphan(session_id="s1", reason="heartbeat_timeout", min_silence_ms=30_000)
+    [event] = _decide(HELD, command)
+
+    assert isinstance(event, Orphaned)
+    assert event.reason == "heartbeat_timeout"
