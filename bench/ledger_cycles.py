@@ -73,7 +73,7 @@ def run(share: CycleShare, gate: Gate) -> Outcome:
     service = ClaimService(store)
     if share.url == "memory:":
         _register(service, share.session, share.tasks)
-    cycles = _Cycles(service, share.session)
+    cycles = Cycles(service, share.session)
     cycles.run(share.tasks[: share.warmup])
     gate.wait()
     start = now_ns()
@@ -84,7 +84,9 @@ def run(share: CycleShare, gate: Gate) -> Outcome:
     return Outcome(ops=ops, start_ns=start, end_ns=end, errors=errors, first_error=first_error)
 
 
-class _Cycles:
+class Cycles:
+    """A writer's loop: claim, heartbeat and release each task in turn."""
+
     def __init__(self, service: ClaimService, session: str) -> None:
         self._service = service
         self._claim = Claim(session_id=session, agent_type="bench")

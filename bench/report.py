@@ -6,6 +6,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bench.breakdown import Part
 from bench.growth import Latency
 from bench.startup import Startup
 from bench.throughput import Throughput
@@ -49,6 +50,13 @@ def throughput_table(rows: Sequence[Throughput]) -> str:
         for row in rows
     ]
     return table(headers, body, [False, True, True, True, True, True, True, False])
+
+
+def breakdown_table(rows: Sequence[Part], full: float, normal: float) -> str:
+    headers = ["part of one operation", "FULL us/op", "NORMAL us/op"]
+    body = [[row.label, f"{row.full_us:.1f}", f"{row.normal_us:.1f}"] for row in rows]
+    body.append(["total (wall clock)", f"{full:.1f}", f"{normal:.1f}"])
+    return table(headers, body, [False, True, True])
 
 
 def latency_table(rows: Sequence[Latency]) -> str:

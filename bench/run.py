@@ -21,10 +21,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import growth, report, startup, throughput
+from bench import breakdown, growth, report, startup, throughput
 from bench.growth import GrowthPlan
 
-SECTIONS = ("throughput", "growth", "startup")
+SECTIONS = ("throughput", "breakdown", "growth", "startup")
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ class Size:
 
 
 SIZES = {
-    "smoke": Size("smoke", 60, 20, 5, 1, GrowthPlan(2_000, 20_000, 500, 30, 10), 3),
+    "smoke": Size("smoke", 40, 15, 5, 1, GrowthPlan(2_000, 10_000, 300, 20, 5), 3),
     "full": Size("full", 3_000, 1_000, 400, 3, GrowthPlan(10_000, 1_000_000, 10_000, 500, 100), 20),
 }
 
@@ -56,6 +56,7 @@ class Results:
 
     machine: dict[str, Any]
     throughput: list[throughput.Throughput] = field(default_factory=list)
+    breakdown: list[breakdown.Part] = field(default_factory=list)
     growth: list[growth.Latency] = field(default_factory=list)
     builds: dict[str, float] = field(default_factory=dict)
     startup: list[startup.Startup] = field(default_factory=list)
@@ -102,6 +103,19 @@ def _throughput(folder: Path, size: Size, results: Results) -> None:
     print(report.throughput_table(results.throughput))
 
 
+def _breakdown(folder: Path, size: Size, results: Results) -> None:
+    _section(
+        f"Where one operation's time goes (1 writer, in-process, {size.cycles_one:,} cycles,"
+        " timers around each statement)"
+    )
+    results.breakdown, full, normal = breakdown.measure(folder, size.cycles_one, size.warmup)
+    print(report.breakdown_table(results.breakdown, full, normal))
+    encode, digest = breakdown.sealing_split()
+    print(
+        f"(sealing one heartbeat record: canonical encode {encode:.1f} us, sha256 {digest:.1f} us)"
+    )
+
+
 def _growth(folder: Path, size: Size, results: Results) -> None:
     plan = size.growth
     _section(
@@ -120,7 +134,12 @@ def _startup(folder: Path, size: Size, results: Results) -> None:
     print(report.startup_table(results.startup))
 
 
-_SECTIONS = {"throughput": _throughput, "growth": _growth, "startup": _startup}
+_SECTIONS = {
+    "throughput": _throughput,
+    "breakdown": _breakdown,
+    "growth": _growth,
+    "startup": _startup,
+}
 
 
 def _print_header(machine: dict[str, Any]) -> None:

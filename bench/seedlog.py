@@ -57,17 +57,19 @@ class SeededLog:
 
 
 def build(path: Path, *, events: int, hot_beats: int = 0) -> SeededLog:
-    """Write about ``events`` records (at least) to a new SQLite log at ``path``."""
+    """Write exactly ``events`` records to a new SQLite log at ``path``."""
     SqliteStore(path, synchronous="NORMAL").close()
-    tasks = (events - SESSIONS - (hot_beats + 3 if hot_beats else 0)) // TASK_EVENTS
-    task_ids = tuple(f"seed-{index}" for index in range(max(1, tasks)))
-    written = _write(path, _events(task_ids, hot_beats), start=_START)
+    hot = hot_beats + 4 if hot_beats else 0  # its session, registered, claimed, released
+    tasks = max(1, (events - SESSIONS - hot) // TASK_EVENTS)
+    sessions = max(SESSIONS, events - hot - tasks * TASK_EVENTS)
+    task_ids = tuple(f"seed-{index}" for index in range(tasks))
+    written = _write(path, _events(task_ids, sessions, hot_beats), start=_START)
     return SeededLog(path, written, task_ids, HOT_TASK if hot_beats else None)
 
 
-def _events(task_ids: tuple[str, ...], hot_beats: int) -> Iterator[Entry]:
+def _events(task_ids: tuple[str, ...], sessions: int, hot_beats: int) -> Iterator[Entry]:
     """``(actor, stream, event)`` in log order."""
-    for index in range(SESSIONS):
+    for index in range(sessions):
         yield _session(f"seed-s{index}")
     if hot_beats:
         yield _session(HOT_SESSION)
