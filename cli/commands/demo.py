@@ -40,16 +40,43 @@ COLOURS = ["cyan", "magenta", "green", "yellow", "blue", "red"]
 @click.command()
 @click.option("--agents", type=click.IntRange(2, 8), default=4, show_default=True)
 @click.option("--db", "db", default=None, metavar="URL", help="Store (default: a new temp dir).")
+@click.option(
+    "--serve", is_flag=True, help="Run the HTTP server and dashboard; agents use the API."
+)
+@click.option("--port", type=click.IntRange(1, 65535), default=8765, show_default=True)
+@click.option(
+    "--duration",
+    type=click.FloatRange(1, None),
+    default=None,
+    help="With --serve: stop after this many seconds (default: at Ctrl-C).",
+)
 @click.pass_context
-def demo(ctx: click.Context, agents: int, db: str | None) -> None:
+def demo(
+    ctx: click.Context,
+    agents: int,
+    db: str | None,
+    serve: bool,
+    port: int,
+    duration: float | None,
+) -> None:
     """Watch agents race for a backlog: claims, heartbeats, an expiry, a forced takeover.
 
     Every agent is a separate process that uses only the `claims` CLI. It ends
     with the in-flight table, a session history and `claims verify`.
+
+    With --serve, it starts `claims serve` on the demo's SQLite store and agents
+    drive the HTTP API until Ctrl-C: open the dashboard it prints to watch claims,
+    heartbeats, expiries and takeovers live.
+
+    \b
+    claims demo --serve          # then open http://127.0.0.1:8765/
     """
     app = app_of(ctx)
     colour = app.colour
     url = db or f"sqlite://{Path(tempfile.mkdtemp(prefix='claims-demo-')) / 'ledger.db'}"
+    if serve:
+        _serve_demo(url, port, agents, duration, colour)
+        return
     env = {
         **os.environ,
         "CLAIMS_DB": url,
@@ -103,6 +130,22 @@ def demo(ctx: click.Context, agents: int, db: str | None) -> None:
     click.echo(paint("\n== verify ==", "bold", enabled=colour))
     step("verify")
     click.echo(f"\nexplore it: CLAIMS_DB={url} claims in-flight")
+
+
+def _serve_demo(url: str, port: int, agents: int, duration: float | None, colour: bool) -> None:
+    from cli.demo_http import run_demo
+
+    shades: dict[str, str] = {}
+
+    def say(who: str, text: str) -> None:
+        fg = shades.setdefault(who, COLOURS[len(shades) % len(COLOURS)])
+        click.echo(paint(f"{who:<8} {text}", fg, enabled=colour))
+
+    def note(text: str) -> None:
+        click.echo(paint(text, "bold", enabled=colour))
+
+    run_demo(url=url, port=port, agents=agents, duration=duration, say=say, note=note)
+    click.echo(f"explore it: CLAIMS_DB={url} claims in-flight --include-expired")
 
 
 class _Step:

@@ -1,0 +1,74 @@
+"""The composition root: one FastAPI app over one ``Runtime``.
+
+``create_app(options)`` opens the store, builds the service, its worker thread
+and the event hub, installs the problem handlers and the bearer-token check, and
+includes the routes in order (fixed paths before ``{taskId}``). Its lifespan
+starts the event tail and the sweeper and stops them again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from importlib.metadata import version
+
+from fastapi import FastAPI
+
+from api import dashboard, problems
+from api.auth import BearerAuth
+from api.openapi import build_openapi
+from api.routes import claims, events, health, maintenance, sessions, tasks, views
+from api.runtime import Runtime, ServerOptions
+from api.sweeper import run_sweeper
+
+DESCRIPTION = """\
+Claims with leases on a shared backlog, over an append-only ledger.
+
+Seed 002's seven endpoints (claim, release, heartbeat, in-flight, current task,
+cleanup, statistics), with tasks, sessions, claim-next, takeover and a live event
+stream around them. Errors are `application/problem+json` that keep seed 002's
+body: `{"success": false, "error": "TASK_ALREADY_CLAIMED", ...}`.
+"""
+
+NO_TELEMETRY = {"tracing": False, "metrics": False, "logs": False, "operation_spans": False}
+
+
+def create_app(options: ServerOptions, runtime: Runtime | None = None) -> FastAPI:
+    """The HTTP API and dashboard over the store ``options.db``."""
+    runtime = runtime or Runtime.open(options)
+    app = FastAPI(
+        title="claim-ledger",
+        version=version("claim-ledger"),
+        description=DESCRIPTION,
+        docs_url=None,
+        redoc_url=None,
+        lifespan=_lifespan,
+        telemetry=NO_TELEMETRY,  # type: ignore[arg-type]
+    )
+    app.state.runtime = runtime
+    problems.install(app)
+    for module in (views, maintenance, claims, tasks, sessions, events, health, dashboard):
+        app.include_router(module.router)
+    app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
+    if options.token:
+        app.add_middleware(BearerAuth, token=options.token)
+    return app
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    runtime: Runtime = app.state.runtime
+    await runtime.hub.start()
+    background = [asyncio.create_task(runtime.hub.run(), name="event-hub")]
+    if runtime.options.sweep:
+        interval = runtime.service.config.cleanup_interval / 1000
+        background.append(asyncio.create_task(run_sweeper(runtime, interval), name="sweeper"))
+    try:
+        yield
+    finally:
+        runtime.hub.close()
+        for task in background:
+            task.cancel()
+        await asyncio.gather(*background, return_exceptions=True)
+        runtime.close()

@@ -1,0 +1,154 @@
+"""The live event hub: one tail of the store, fanned out to every SSE client.
+
+A single background task reads ``store.read_all(after=position)`` whenever an
+append in this process wakes it, and at least every ``poll_interval`` seconds so
+that appends made by other processes on the same store are seen too. Records
+come from the store, so only committed events are ever sent. Recent frames are
+kept in memory; a client resuming from an older position is served from the
+store first, in chunks, and then from memory, so it gets every position after
+its own exactly once, in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import contextlib
+import functools
+import itertools
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import ParamSpec, TypeVar
+
+from api.events import sse_frame
+from ledger.store.protocol import EventStore
+
+FETCH_LIMIT = 2000
+"""Records read per wake-up; more are read on the next turn at once."""
+BACKLOG_CHUNK = 1000
+"""Records a resuming client reads from the store per turn."""
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class EventHub:
+    """Tails one store and streams SSE frames to any number of subscribers."""
+
+    def __init__(
+        self,
+        store: EventStore,
+        *,
+        poll_interval: float = 0.25,
+        keep: int = 10_000,
+        keepalive: float = 15.0,
+    ) -> None:
+        self.store = store
+        self._poll_interval = poll_interval
+        self._keep = keep
+        self._keepalive = keepalive
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger-events")
+        self.position = 0
+        """The last position read from the store."""
+        self._floor = 0
+        """Every frame after this position, up to ``position``, is in memory."""
+        self._positions: list[int] = []
+        self._frames: list[bytes] = []
+        self._wake = asyncio.Event()
+        self._advanced = asyncio.Event()
+        self._closed = False
+
+    # --- the tail --------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Begin at the store's head: earlier events are served from the store on demand."""
+        self.position = self._floor = await self._in_thread(self.store.head_position)
+
+    def wake(self) -> None:
+        """An append in this process committed: read the store now."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        """The tail loop; runs until ``close``."""
+        while not self._closed:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self._poll_interval)
+            self._wake.clear()
+            if not self._closed:
+                await self.fetch()
+
+    async def fetch(self) -> int:
+        """Read what is new in the store and hand it to the subscribers."""
+        new = await self._in_thread(self._read_after, self.position, None, FETCH_LIMIT)
+        if not new:
+            return 0
+        for position, frame in new:
+            self._positions.append(position)
+            self._frames.append(frame)
+        self.position = new[-1][0]
+        self._trim()
+        if len(new) == FETCH_LIMIT:
+            self._wake.set()
+        self._advanced.set()
+        self._advanced = asyncio.Event()
+        return len(new)
+
+    def close(self) -> None:
+        """End the tail and every open stream."""
+        self._closed = True
+        self._wake.set()
+        self._advanced.set()
+
+    def shutdown(self) -> None:
+        self.close()
+        self._executor.shutdown(wait=True)
+
+    # --- subscribers -----------------------------------------------------------
+
+    def default_start(self) -> int:
+        """Where a client that names no position starts: the events to come."""
+        return self.position
+
+    async def stream(self, after: int) -> AsyncIterator[bytes]:
+        """SSE frames of every record with a position above ``after``, then live ones."""
+        cursor = after
+        while not self._closed:
+            frames = await self._frames_after(cursor)
+            if frames:
+                for position, frame in frames:
+                    yield frame
+                    cursor = position
+                continue
+            advanced = self._advanced
+            if self.position > cursor:
+                continue
+            try:
+                await asyncio.wait_for(advanced.wait(), self._keepalive)
+            except TimeoutError:
+                yield b": keepalive\n\n"
+
+    async def _frames_after(self, cursor: int) -> list[tuple[int, bytes]]:
+        if cursor >= self.position:
+            return []
+        if cursor < self._floor:
+            return await self._in_thread(self._read_after, cursor, self._floor, BACKLOG_CHUNK)
+        start = bisect.bisect_right(self._positions, cursor)
+        return list(zip(self._positions[start:], self._frames[start:], strict=True))
+
+    # --- internals -------------------------------------------------------------
+
+    def _read_after(self, after: int, until: int | None, limit: int) -> list[tuple[int, bytes]]:
+        records = self.store.read_all(after=after, until=until)
+        return [(record.position, sse_frame(record)) for record in itertools.islice(records, limit)]
+
+    def _trim(self) -> None:
+        excess = len(self._positions) - self._keep
+        if excess > self._keep // 4:
+            self._floor = self._positions[excess - 1]
+            del self._positions[:excess]
+            del self._frames[:excess]
+
+    async def _in_thread(self, func: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+        """Store reads run on the hub's own thread, never on the event loop."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, functools.partial(func, *args, **kwargs))

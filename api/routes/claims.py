@@ -1,0 +1,114 @@
+"""Seed 002's claim, heartbeat and release, and claim-next and takeover around them."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from starlette.responses import Response
+
+from api.models.requests import ClaimRequest, HeartbeatRequest, ReleaseRequest, TakeoverRequest
+from api.models.responses import (
+    ClaimResponse,
+    HeartbeatResponse,
+    ReleaseResponse,
+    TakeoverResponse,
+)
+from api.wire import Ledger, problems, send
+from ledger.bodies import claim_body, heartbeat_body, release_body, takeover_body
+from ledger.commands import Beat, Claim, Release, Takeover
+
+router = APIRouter(prefix="/api/tasks", tags=["claims"])
+
+
+def claim_command(body: ClaimRequest) -> Claim:
+    return Claim(
+        session_id=body.sessionId,
+        ttl_ms=body.ttlMs,
+        agent_type=body.agentType,
+        tier=body.tier,
+        scope=tuple(body.scope),
+        constraints=tuple(body.constraints),
+        metadata=body.metadata,
+    )
+
+
+@router.post(
+    "/claim-next",
+    response_model=ClaimResponse,
+    responses=problems(404),
+    summary="Claim the best claimable task (ROI auto-pick)",
+)
+async def claim_next(body: ClaimRequest, ledger: Ledger) -> Response:
+    """Claims the claimable task with the highest ROI, then priority; tasks whose
+    fingerprint is already being worked on are skipped (seed 000). 404
+    NO_TASK_AVAILABLE when nothing is left."""
+    result = await ledger.write(ledger.service.claim_next, claim_command(body))
+    return send(claim_body(result))
+
+
+@router.post(
+    "/{taskId:path}/claim/heartbeat",
+    response_model=HeartbeatResponse,
+    responses=problems(403, 404, 409, 410),
+    summary="Extend the holder's lease",
+)
+async def heartbeat(taskId: str, body: HeartbeatRequest, ledger: Ledger) -> Response:
+    """Only the holder may heartbeat; after expiry the answer is 410 CLAIM_EXPIRED."""
+    command = Beat(
+        session_id=body.sessionId, extend_ms=body.extendMs, fencing_token=body.fencingToken
+    )
+    result = await ledger.write(ledger.service.heartbeat, taskId, command)
+    return send(heartbeat_body(result))
+
+
+@router.post(
+    "/{taskId:path}/claim",
+    response_model=ClaimResponse,
+    responses=problems(404, 409),
+    summary="Claim a task for a session",
+)
+async def claim(taskId: str, body: ClaimRequest, ledger: Ledger) -> Response:
+    """A re-claim by the holder extends the lease. 409 TASK_ALREADY_CLAIMED names the
+    holder (``claim.sessionId``, ``claimedAt``, ``remainingMs``). The answer carries
+    the fencing token and the task stream's version."""
+    result = await ledger.write(ledger.service.claim, taskId, claim_command(body))
+    return send(claim_body(result))
+
+
+@router.post(
+    "/{taskId:path}/release",
+    response_model=ReleaseResponse,
+    responses=problems(403, 404, 409, 410),
+    summary="Release the holder's claim with a reason",
+)
+async def release(taskId: str, body: ReleaseRequest, ledger: Ledger) -> Response:
+    """``completed`` marks the task done; any other reason returns it to the backlog."""
+    command = Release(
+        session_id=body.sessionId, reason=body.reason, fencing_token=body.fencingToken
+    )
+    result = await ledger.write(ledger.service.release, taskId, command)
+    return send(release_body(result))
+
+
+@router.post(
+    "/{taskId:path}/takeover",
+    response_model=TakeoverResponse,
+    responses=problems(404, 409),
+    summary="Take a task over after expiry, or by force with a reason",
+)
+async def takeover(taskId: str, body: TakeoverRequest, ledger: Ledger) -> Response:
+    """Without ``force`` the lease must have expired (else 409 with the holder). A
+    forced takeover needs a ``reason`` and is recorded with who forced it (seed 001)."""
+    command = Takeover(
+        session_id=body.sessionId,
+        reason=body.reason,
+        force=body.force,
+        forced_by=body.forcedBy,
+        ttl_ms=body.ttlMs,
+        agent_type=body.agentType,
+        tier=body.tier,
+        scope=tuple(body.scope),
+        constraints=tuple(body.constraints),
+        metadata=body.metadata,
+    )
+    result = await ledger.write(ledger.service.takeover, taskId, command)
+    return send(takeover_body(result))

@@ -1,0 +1,96 @@
+"""Sessions: start, end, list, history, and seed 002's current task."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from starlette.responses import Response
+
+from api.models.requests import SessionEndRequest, SessionRequest
+from api.models.responses import (
+    CurrentTaskResponse,
+    HistoryResponse,
+    SessionEnded,
+    SessionList,
+    SessionResponse,
+)
+from api.views import session_cards
+from api.wire import Ledger, problems, send
+from ledger.bodies import current_task_body, history_body, session_body
+from ledger.errors import SessionNotFound
+from ledger.service import ClaimService
+
+router = APIRouter(prefix="/api/sessions", tags=["sessions"])
+
+
+@router.post(
+    "",
+    response_model=SessionResponse,
+    responses=problems(),
+    summary="Start (or restart) a session",
+)
+async def start_session(body: SessionRequest, ledger: Ledger) -> Response:
+    """A claim by an unknown session starts it too; start it here to register the
+    agent's long-lived process (``pid``), whose death orphans its claims."""
+    state = await ledger.write(
+        ledger.service.start_session,
+        body.sessionId,
+        agent_type=body.agentType,
+        tier=body.tier,
+        pid=body.pid,
+        host=body.host,
+    )
+    return send({"success": True, "session": session_body(state)})
+
+
+@router.get("", response_model=SessionList, responses=problems(), summary="Every session")
+async def list_sessions(ledger: Ledger) -> Response:
+    """Active sessions first, each with its current task and claim counts."""
+    return send(await ledger.read(session_cards, ledger.service))
+
+
+@router.post(
+    "/{sessionId:path}/end",
+    response_model=SessionEnded,
+    responses=problems(404),
+    summary="End a session; the claims it holds are orphaned",
+)
+async def end_session(sessionId: str, body: SessionEndRequest, ledger: Ledger) -> Response:
+    state, orphaned = await ledger.write(ledger.service.end_session, sessionId, reason=body.reason)
+    return send({"success": True, "session": session_body(state), "orphaned": orphaned})
+
+
+@router.get(
+    "/{sessionId:path}/current-task",
+    response_model=CurrentTaskResponse,
+    responses=problems(404),
+    summary="The task a session holds now",
+)
+async def current_task(sessionId: str, ledger: Ledger) -> Response:
+    """Its most recent live claim, or ``currentTask: null``."""
+    entry = await ledger.read(ledger.service.current_task, sessionId)
+    return send(current_task_body(sessionId, entry))
+
+
+@router.get(
+    "/{sessionId:path}/history",
+    response_model=HistoryResponse,
+    responses=problems(404),
+    summary="A session's claims, newest first, with durations and reasons",
+)
+async def history(
+    sessionId: str,
+    ledger: Ledger,
+    limit: Annotated[int | None, Query(ge=1, le=100_000)] = 10,
+) -> Response:
+    """Seed 002's ``claimHistory``; ``limit`` bounds it (default 10)."""
+    return send(await ledger.read(_history, ledger.service, sessionId, limit))
+
+
+def _history(service: ClaimService, session_id: str, limit: int | None) -> dict[str, object]:
+    service.session(session_id)
+    view = service.board().sessions.get(session_id)
+    if view is None:
+        raise SessionNotFound(f"session {session_id!r} does not exist", sessionId=session_id)
+    return history_body(session_id, view, service.clock.now(), limit)

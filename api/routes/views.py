@@ -1,0 +1,56 @@
+"""Seed 002's in-flight view and claim statistics, and the dashboard's board."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from starlette.responses import Response
+
+from api.models.responses import Board, InFlightResponse, Stats
+from api.views import board_snapshot, stats
+from api.wire import Ledger, problems, send
+from ledger.bodies import in_flight_body
+
+router = APIRouter(tags=["views"])
+
+
+@router.get(
+    "/api/tasks/in-flight",
+    response_model=InFlightResponse,
+    responses=problems(),
+    summary="Every claimed task with its holder, lease and health",
+)
+async def in_flight(
+    ledger: Ledger,
+    sessionId: Annotated[str | None, Query(max_length=128)] = None,
+    includeExpired: Annotated[bool, Query()] = False,
+) -> Response:
+    """Health: healthy, stale (no heartbeat for the warning threshold), expiring
+    (inside the expiring threshold), expired (only with ``includeExpired``)."""
+    flight = await ledger.read(
+        ledger.service.in_flight, session_id=sessionId, include_expired=includeExpired
+    )
+    return send(in_flight_body(flight))
+
+
+@router.get(
+    "/api/tasks/claims/stats",
+    response_model=Stats,
+    responses=problems(),
+    summary="Claim statistics",
+)
+async def claim_stats(ledger: Ledger) -> Response:
+    """Claims by health, session and agent type; tasks by status; sessions."""
+    return send(await ledger.read(stats, ledger.service))
+
+
+@router.get(
+    "/api/board",
+    response_model=Board,
+    responses=problems(),
+    summary="Tasks, sessions and settings as of one position (the dashboard's view)",
+)
+async def board(ledger: Ledger) -> Response:
+    """Follow it with ``GET /api/events?after=<position>`` to miss nothing."""
+    return send(await ledger.read(board_snapshot, ledger.service))
