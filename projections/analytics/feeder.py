@@ -1,0 +1,191 @@
+"""The incremental feeder: brings the analytics store up to date with the ledger.
+
+It reads ``store.read_all(after=checkpoint)`` through the store's own reader (never
+the ledger's file behind a writer's back), folds each batch, and writes the batch's
+rows and the new checkpoint (position and hash of the last record applied) in one
+DuckDB transaction. A crash between batches loses nothing: the next update resumes
+at the checkpoint. Before resuming it checks that the ledger's record at the
+checkpoint still has the hash it had; if not (another ledger, or a rebuilt one), it
+starts again from position 0.
+"""
+
+from __future__ import annotations
+
+import itertools
+import tempfile
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Final
+
+import duckdb
+import msgspec
+
+from ledger.records import GENESIS_HASH, Record
+from ledger.store.protocol import EventStore
+from projections.analytics.connect import reset
+from projections.analytics.fold import Fold, IntervalState
+from projections.analytics.rows import EventRow, IntervalRow, SessionRow, TaskRow
+from projections.analytics.transfer import RowT, TableShape, fetch, write_rows
+
+BATCH: Final = 200_000
+"""Records per transaction: big enough for DuckDB, small enough for memory."""
+CACHE_LIMIT: Final = 250_000
+"""Rows the fold may keep between batches before it forgets them (they are stored)."""
+
+Progress = Callable[[int, int], None]
+"""Called with (records applied so far, records to apply)."""
+
+
+class Checkpoint(msgspec.Struct, frozen=True):
+    """The last ledger record the analytics store holds."""
+
+    position: int
+    hash: str
+    recorded_at: datetime | None = None
+
+
+class UpdateResult(msgspec.Struct, frozen=True, kw_only=True):
+    applied: int
+    checkpoint: Checkpoint
+    rebuilt: str | None = None
+    """Why the store was emptied and fed from position 0, if it was."""
+
+
+def read_checkpoint(con: duckdb.DuckDBPyConnection) -> Checkpoint:
+    row = con.execute(
+        "SELECT position, hash, strftime(recorded_at, '%Y-%m-%dT%H:%M:%S.%fZ') FROM checkpoint"
+    ).fetchone()
+    if row is None:
+        return Checkpoint(0, GENESIS_HASH)
+    return msgspec.convert({"position": row[0], "hash": row[1], "recorded_at": row[2]}, Checkpoint)
+
+
+def update(
+    con: duckdb.DuckDBPyConnection,
+    store: EventStore,
+    *,
+    until: int | None = None,
+    batch: int = BATCH,
+    progress: Progress | None = None,
+) -> UpdateResult:
+    """Apply every record past the checkpoint (up to ``until``); returns what it did."""
+    checkpoint = read_checkpoint(con)
+    rebuilt = _lineage_problem(store, checkpoint)
+    if rebuilt is not None:
+        reset(con)
+        checkpoint = Checkpoint(0, GENESIS_HASH)
+    total = _pending(store, checkpoint, until)
+    feed = _Feed(con)
+    applied = 0
+    records = store.read_all(after=checkpoint.position, until=until)
+    with tempfile.TemporaryDirectory(prefix="claims-analytics-") as folder:
+        while chunk := list(itertools.islice(records, batch)):
+            checkpoint = feed.apply(chunk, Path(folder))
+            applied += len(chunk)
+            if progress is not None:
+                progress(applied, max(total, applied))
+    return UpdateResult(applied=applied, checkpoint=checkpoint, rebuilt=rebuilt)
+
+
+def _lineage_problem(store: EventStore, checkpoint: Checkpoint) -> str | None:
+    """Why the checkpoint does not belong to this ledger, or ``None`` if it does."""
+    if checkpoint.position == 0:
+        return None
+    at = next(store.read_all(after=checkpoint.position - 1, until=checkpoint.position), None)
+    if at is None:
+        return f"the ledger has no record at position {checkpoint.position} any more"
+    if at.hash != checkpoint.hash:
+        return f"the ledger's record at position {checkpoint.position} is not the one fed before"
+    return None
+
+
+def _pending(store: EventStore, checkpoint: Checkpoint, until: int | None) -> int:
+    head = store.head().position
+    return max(0, (head if until is None else min(head, until)) - checkpoint.position)
+
+
+class _Feed:
+    """One update's worth of batches over one connection."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+        self.fold = Fold()
+        self.events = TableShape(con, "events", EventRow)
+        self.intervals = TableShape(con, "claim_intervals", IntervalRow)
+        self.tasks = TableShape(con, "tasks", TaskRow)
+        self.sessions = TableShape(con, "sessions", SessionRow)
+
+    def apply(self, chunk: list[Record], folder: Path) -> Checkpoint:
+        self._load(chunk)
+        for record in chunk:
+            self.fold.apply(record)
+        last = chunk[-1]
+        checkpoint = Checkpoint(last.position, last.hash, last.recorded_at)
+        self._write(folder, checkpoint)
+        fold = self.fold
+        if len(fold.open) + len(fold.tasks) + len(fold.sessions) > CACHE_LIMIT:
+            fold.forget()
+        return checkpoint
+
+    def _load(self, chunk: list[Record]) -> None:
+        """Fill the fold's caches with the stored rows this chunk will change."""
+        fold = self.fold
+        needs = fold.prime(chunk)
+        where_open = "end_reason = 'open' AND task_id IN (SELECT unnest(?::VARCHAR[]))"
+        for row in self._fetch(self.intervals, IntervalRow, where_open, needs.open):
+            fold.open[row.task_id] = IntervalState.from_row(row)
+        where_task = "task_id IN (SELECT unnest(?::VARCHAR[]))"
+        for task in self._fetch(self.tasks, TaskRow, where_task, needs.tasks):
+            fold.tasks[task.task_id] = task
+        where_session = "session_id IN (SELECT unnest(?::VARCHAR[]))"
+        for session in self._fetch(self.sessions, SessionRow, where_session, needs.sessions):
+            fold.sessions[session.session_id] = session
+
+    def _fetch(
+        self, shape: TableShape, row_type: type[RowT], where: str, keys: set[str]
+    ) -> list[RowT]:
+        if not keys:
+            return []
+        return fetch(self.con, shape, row_type, where, [sorted(keys)])
+
+    def _write(self, folder: Path, checkpoint: Checkpoint) -> None:
+        changes = self.fold.drain()
+        con = self.con
+        con.execute("BEGIN TRANSACTION")
+        try:
+            self._insert(self.events, changes.events, folder)
+            self._merge(self.intervals, changes.intervals, folder, "task_id", "fencing_token")
+            self._merge(self.tasks, changes.tasks, folder, "task_id")
+            self._merge(self.sessions, changes.sessions, folder, "session_id")
+            _save_checkpoint(con, checkpoint)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+
+    def _insert(self, shape: TableShape, rows: list[EventRow], folder: Path) -> None:
+        path = folder / f"{shape.table}.jsonl"
+        if write_rows(rows, path):
+            self.con.execute(f"INSERT INTO {shape.table} {shape.source(path)}")
+
+    def _merge(
+        self, shape: TableShape, rows: Sequence[msgspec.Struct], folder: Path, *keys: str
+    ) -> None:
+        path = folder / f"{shape.table}.jsonl"
+        if not write_rows(rows, path):
+            return
+        on = " AND ".join(f"{shape.table}.{key} = new.{key}" for key in keys)
+        self.con.execute(
+            f"MERGE INTO {shape.table} USING ({shape.source(path)}) AS new ON {on}"
+            " WHEN MATCHED THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT *"
+        )
+
+
+def _save_checkpoint(con: duckdb.DuckDBPyConnection, checkpoint: Checkpoint) -> None:
+    con.execute("DELETE FROM checkpoint")
+    recorded = checkpoint.recorded_at
+    con.execute(
+        "INSERT INTO checkpoint VALUES (?, ?, CAST(? AS TIMESTAMPTZ))",
+        [checkpoint.position, checkpoint.hash, None if recorded is None else recorded.isoformat()],
+    )

@@ -1,0 +1,156 @@
+"""``payout``: how credit for each finished task splits among the workers who held it.
+
+A task is finished when its status is ``done``; the period chooses tasks by when
+they became done. A worker is a session (seed 000's stable worker id). For each
+finished task and each worker who held a claim on it:
+
+- ``time_share``: the worker's heartbeat-backed active time on the task over all
+  the workers' (split at takeovers, since each claim is an interval of its own);
+  equal parts when nobody has any active time.
+- ``completion_share``: 1 for the completer, the holder whose release was recorded
+  in the same append that made the task done, 0 for the others; when nobody
+  completed it that way (its status was set to done without a holder), the
+  completion credit follows the time shares.
+- ``share = w_time * time_share + w_completion * completion_share``, with the two
+  weights scaled to sum to 1 (defaults 0.8 and 0.2). Shares sum to 1 per task.
+
+A finished task that nobody ever claimed has no workers; it is listed as
+unattributed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Final
+
+import duckdb
+import msgspec
+
+from ledger.errors import InvalidInput
+from projections.analytics.window import Window, records
+
+TIME_WEIGHT: Final = 0.8
+COMPLETION_WEIGHT: Final = 0.2
+
+
+class Weights(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
+    """The weights of active time and of completion; any two non-negative numbers
+    with a positive sum (only their ratio matters)."""
+
+    time: float = TIME_WEIGHT
+    completion: float = COMPLETION_WEIGHT
+
+    def scaled(self) -> tuple[float, float]:
+        """The weights divided by their sum; ``InvalidInput`` if that is impossible."""
+        total = self.time + self.completion
+        if self.time < 0 or self.completion < 0 or not total > 0 or total == float("inf"):
+            raise InvalidInput(
+                "payout weights must be non-negative, finite and not both zero",
+                timeWeight=self.time,
+                completionWeight=self.completion,
+            )
+        return self.time / total, self.completion / total
+
+
+class Share(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
+    session_id: str
+    agent_type: str | None
+    claims: int
+    active_ms: int
+    time_share: float
+    completion_share: float
+    share: float
+
+
+class TaskPayout(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
+    task_id: str
+    title: str | None
+    finished_at: datetime
+    completed_by: str | None
+    active_ms: int
+    workers: list[Share] = msgspec.field(default_factory=list)
+
+
+class Payout(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
+    window: Window
+    weights: Weights
+    tasks: list[TaskPayout]
+    unattributed: list[str]
+
+
+_QUERY = """
+WITH finished AS (
+    SELECT task_id, title, finished_at, completed_by FROM tasks
+    WHERE status = 'done' AND finished_at IS NOT NULL AND {condition}
+), work AS (
+    SELECT task_id, session_id, count(*) AS claims, sum(active_ms)::BIGINT AS active_ms,
+        arg_max(agent_type, start_position) AS agent_type
+    FROM claim_intervals WHERE task_id IN (SELECT task_id FROM finished)
+    GROUP BY ALL
+), totals AS (
+    SELECT task_id, sum(active_ms)::BIGINT AS total_ms, count(*) AS workers
+    FROM work GROUP BY task_id
+), shared AS (
+    SELECT w.*, f.title, f.finished_at, f.completed_by, t.total_ms,
+        CASE WHEN t.total_ms > 0 THEN w.active_ms / t.total_ms ELSE 1.0::DOUBLE / t.workers END
+            AS time_share
+    FROM work w JOIN totals t USING (task_id) JOIN finished f USING (task_id)
+), credited AS (
+    SELECT *,
+        CASE WHEN completed_by IS NULL THEN time_share
+            WHEN session_id = completed_by THEN 1.0::DOUBLE ELSE 0.0::DOUBLE END AS completion_share
+    FROM shared
+)
+SELECT task_id, title, strftime(finished_at, '%Y-%m-%dT%H:%M:%S.%fZ') AS finished_at,
+    completed_by, total_ms, session_id, agent_type, claims, active_ms, time_share,
+    completion_share, ? * time_share + ? * completion_share AS share
+FROM credited
+ORDER BY credited.finished_at, task_id, session_id
+"""
+
+
+def payout(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    window: Window | None = None,
+    weights: Weights | None = None,
+    task_id: str | None = None,
+) -> Payout:
+    """Shares of every task finished in ``window`` (or of one task)."""
+    window = window or Window()
+    weights = weights or Weights()
+    time_weight, completion_weight = weights.scaled()
+    condition, params = window.sql("finished_at")
+    if task_id is not None:
+        condition += " AND task_id = ?"
+        params.append(task_id)
+    rows = records(
+        con, _QUERY.format(condition=condition), [*params, time_weight, completion_weight]
+    )
+    return Payout(
+        window=window,
+        weights=weights,
+        tasks=_tasks(rows),
+        unattributed=_unattributed(con, condition, params),
+    )
+
+
+def _tasks(rows: list[dict[str, object]]) -> list[TaskPayout]:
+    found: list[TaskPayout] = []
+    for row in rows:
+        if not found or found[-1].task_id != row["taskId"]:
+            found.append(msgspec.convert({**row, "activeMs": row["totalMs"]}, TaskPayout))
+        found[-1].workers.append(msgspec.convert(row, Share))
+    return found
+
+
+def _unattributed(
+    con: duckdb.DuckDBPyConnection, condition: str, params: list[object]
+) -> list[str]:
+    rows = con.execute(
+        "SELECT task_id FROM tasks WHERE status = 'done' AND finished_at IS NOT NULL"
+        f" AND {condition} AND task_id NOT IN (SELECT task_id FROM claim_intervals)"
+        " ORDER BY finished_at, task_id",
+        params,
+    ).fetchall()
+    return [str(task_id) for (task_id,) in rows]

@@ -1,0 +1,142 @@
+"""The analytics tables: DDL with explicit column types, times as TIMESTAMPTZ.
+
+``SCHEMA_VERSION`` changes whenever a table or a column's meaning changes; a store
+built under another version is dropped and fed again from position 0 (it holds
+nothing that the ledger does not).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+SCHEMA_VERSION: Final = 1
+
+TABLES: Final = ("events", "claim_intervals", "tasks", "sessions")
+"""The tables people query and export; ``meta`` and ``checkpoint`` are bookkeeping."""
+
+EVENTS = """
+CREATE TABLE IF NOT EXISTS events (
+    position        BIGINT NOT NULL,
+    stream          VARCHAR NOT NULL,
+    version         BIGINT NOT NULL,
+    event_id        VARCHAR NOT NULL,
+    type            VARCHAR NOT NULL,
+    schema_version  INTEGER NOT NULL,
+    occurred_at     TIMESTAMPTZ NOT NULL,
+    recorded_at     TIMESTAMPTZ NOT NULL,
+    actor           VARCHAR NOT NULL,
+    correlation_id  VARCHAR,
+    causation_id    VARCHAR,
+    hash            VARCHAR NOT NULL,
+    task_id         VARCHAR,
+    session_id      VARCHAR,
+    fencing_token   BIGINT,
+    previous_token  BIGINT,
+    from_session    VARCHAR,
+    reason          VARCHAR,
+    forced          BOOLEAN,
+    forced_by       VARCHAR,
+    lease_ms        BIGINT,
+    expires_at      TIMESTAMPTZ,
+    agent_type      VARCHAR,
+    tier            VARCHAR,
+    status          VARCHAR,
+    previous_status VARCHAR,
+    title           VARCHAR,
+    priority        VARCHAR,
+    roi             DOUBLE,
+    fingerprint     VARCHAR,
+    phase           VARCHAR,
+    host            VARCHAR,
+    pid             BIGINT,
+    scope           VARCHAR[],
+    constraints     VARCHAR[],
+    metadata        JSON
+)
+"""
+
+CLAIM_INTERVALS = """
+CREATE TABLE IF NOT EXISTS claim_intervals (
+    task_id          VARCHAR NOT NULL,
+    fencing_token    BIGINT NOT NULL,
+    session_id       VARCHAR NOT NULL,
+    agent_type       VARCHAR,
+    tier             VARCHAR,
+    started_at       TIMESTAMPTZ NOT NULL,
+    start_position   BIGINT NOT NULL,
+    started_by       VARCHAR NOT NULL,
+    taken_from       VARCHAR,
+    start_forced     BOOLEAN NOT NULL,
+    forced_by        VARCHAR,
+    handoff_reason   VARCHAR,
+    ttl_ms           BIGINT NOT NULL,
+    lease_expires_at TIMESTAMPTZ NOT NULL,
+    last_heartbeat   TIMESTAMPTZ NOT NULL,
+    heartbeats       BIGINT NOT NULL,
+    ended_at         TIMESTAMPTZ,
+    end_position     BIGINT,
+    end_reason       VARCHAR NOT NULL,
+    release_reason   VARCHAR,
+    taken_by         VARCHAR,
+    end_forced       BOOLEAN,
+    claimed_ms       BIGINT,
+    active_ms        BIGINT NOT NULL,
+    max_silence_ms   BIGINT NOT NULL
+)
+"""
+
+TASKS = """
+CREATE TABLE IF NOT EXISTS tasks (
+    task_id             VARCHAR NOT NULL,
+    title               VARCHAR,
+    priority            VARCHAR,
+    roi                 DOUBLE,
+    fingerprint         VARCHAR,
+    phase               VARCHAR,
+    status              VARCHAR NOT NULL,
+    registered          BOOLEAN NOT NULL,
+    registered_at       TIMESTAMPTZ,
+    registered_position BIGINT,
+    status_changed_at   TIMESTAMPTZ,
+    finished_at         TIMESTAMPTZ,
+    finished_position   BIGINT,
+    completed_by        VARCHAR,
+    last_position       BIGINT NOT NULL
+)
+"""
+
+SESSIONS = """
+CREATE TABLE IF NOT EXISTS sessions (
+    session_id    VARCHAR NOT NULL,
+    agent_type    VARCHAR,
+    tier          VARCHAR,
+    host          VARCHAR,
+    pid           BIGINT,
+    started_at    TIMESTAMPTZ,
+    ended_at      TIMESTAMPTZ,
+    end_reason    VARCHAR,
+    starts        BIGINT NOT NULL,
+    last_position BIGINT NOT NULL
+)
+"""
+
+BOOKKEEPING = (
+    "CREATE TABLE IF NOT EXISTS meta (key VARCHAR NOT NULL, value VARCHAR NOT NULL)",
+    """
+    CREATE TABLE IF NOT EXISTS checkpoint (
+        position    BIGINT NOT NULL,
+        hash        VARCHAR NOT NULL,
+        recorded_at TIMESTAMPTZ
+    )
+    """,
+)
+
+DDL: Final = (EVENTS, CLAIM_INTERVALS, TASKS, SESSIONS, *BOOKKEEPING)
+
+ORDER_BY: Final = {
+    "events": "position",
+    "claim_intervals": "started_at, task_id, fencing_token",
+    "tasks": "task_id",
+    "sessions": "session_id",
+}
+"""A stable row order for each table, used by exports and comparisons."""
