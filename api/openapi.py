@@ -2,8 +2,9 @@
 
 FastAPI documents a 422 for every request model; this API answers bad input with
 400 VALIDATION_ERROR as a problem, so the 422s and their schemas are replaced,
-every operation gets the 401 of the optional bearer token, and the schemas that
-routes reference by name (``Problem``, ``ImportedTask``) are added.
+every operation gets the 401 of the optional bearer token, the schemas that routes
+reference by name (``Problem``, ``ImportedTask``) are added, lease lengths carry
+this server's configured range, and path ids the ledger's id pattern.
 """
 
 from __future__ import annotations
@@ -13,11 +14,17 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from api.models.requests import ImportedTask
+from api.models.requests import ID_PATTERN, ImportedTask
 from api.models.responses import Problem
 from api.problems import PROBLEM_JSON
+from ledger.config import ClaimConfig
 
 REF_TEMPLATE = "#/components/schemas/{model}"
+TTL_FIELDS = (
+    ("ClaimRequest", "ttlMs"),
+    ("TakeoverRequest", "ttlMs"),
+    ("HeartbeatRequest", "extendMs"),
+)
 
 
 def build_openapi(app: FastAPI) -> dict[str, Any]:
@@ -42,6 +49,8 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     for path in document.get("paths", {}).values():
         for operation in path.values():
             _fix_errors(operation)
+            _id_parameters(operation)
+    _ttl_bounds(schemas, app.state.runtime.service.config)
     app.openapi_schema = document
     return document
 
@@ -51,6 +60,22 @@ def problem_response(description: str) -> dict[str, Any]:
         "description": description,
         "content": {PROBLEM_JSON: {"schema": {"$ref": REF_TEMPLATE.format(model="Problem")}}},
     }
+
+
+def _ttl_bounds(schemas: dict[str, Any], config: ClaimConfig) -> None:
+    """The lease lengths this server accepts, from its settings (``CLAIMS_MIN_TTL`` ...)."""
+    for model, field in TTL_FIELDS:
+        for branch in schemas.get(model, {}).get("properties", {}).get(field, {}).get("anyOf", []):
+            if branch.get("type") == "integer":
+                branch["minimum"] = config.min_ttl
+                branch["maximum"] = config.max_ttl
+
+
+def _id_parameters(operation: dict[str, Any]) -> None:
+    """Path ids follow the ledger's id rules."""
+    for parameter in operation.get("parameters", []):
+        if parameter.get("in") == "path" and parameter["name"] in ("taskId", "sessionId"):
+            parameter["schema"].update(maxLength=128, pattern=ID_PATTERN)
 
 
 def _fix_errors(operation: dict[str, Any]) -> None:

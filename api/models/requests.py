@@ -10,12 +10,24 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-Id = Annotated[str, Field(min_length=1, max_length=128, examples=["fix-login"])]
-SessionId = Annotated[str, Field(min_length=1, max_length=128, examples=["session-abc-123"])]
-Millis = Annotated[int, Field(ge=0, le=2**53, description="Milliseconds")]
-Token = Annotated[int, Field(ge=0, le=2**53, description="The claim's fencing token")]
+
+def _whole(value: Any) -> Any:
+    """JSON has one number type: ``60000.0`` is the integer 60000, as JSON Schema says."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+Whole = BeforeValidator(_whole)
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:@/+=-]*$"
+"""Task and session ids (``ledger.identifiers``; ``..`` is refused there as well)."""
+
+Id = Annotated[str, Field(max_length=128, pattern=ID_PATTERN, examples=["fix-login"])]
+SessionId = Annotated[str, Field(max_length=128, pattern=ID_PATTERN, examples=["session-abc-123"])]
+Millis = Annotated[int, Whole, Field(ge=0, le=2**53, description="Milliseconds")]
+Token = Annotated[int, Whole, Field(ge=0, le=2**53, description="The claim's fencing token")]
 Text = Annotated[str, Field(max_length=500)]
 Labels = Annotated[list[Annotated[str, Field(max_length=500)]], Field(max_length=100)]
 Priority = Literal["critical", "high", "medium", "low"]
@@ -78,7 +90,7 @@ class SessionRequest(Body):
     sessionId: SessionId
     agentType: Text = "cli"
     tier: Text | None = None
-    pid: Annotated[int, Field(ge=1, le=2**31 - 1)] | None = Field(
+    pid: Annotated[int, Whole, Field(ge=1, le=2**31 - 1)] | None = Field(
         None, description="The agent's long-lived process, checked on its host by the sweeper"
     )
     host: Text | None = Field(None, description="Where that process runs (default: the server's)")

@@ -1,0 +1,66 @@
+"""``claims serve`` and ``claims demo --serve`` as a user runs them; hooks stay light."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.http.server import CLAIMS, free_port
+
+HEAVY = ("fastapi", "starlette", "uvicorn", "pydantic", "api")
+
+
+def test_hook_commands_do_not_import_the_http_stack(tmp_path: Path) -> None:
+    """``claims heartbeat`` imports none of FastAPI, Starlette, uvicorn, pydantic or api."""
+    db = f"sqlite://{tmp_path / 'ledger.db'}"
+    code = (
+        "import atexit, sys\n"
+        f"heavy = {HEAVY!r}\n"
+        "atexit.register(lambda: print(sorted(m for m in sys.modules"
+        " if m.split('.')[0] in heavy), file=sys.stderr))\n"
+        "from cli.main import main\n"
+        f"main(['heartbeat', 'some-task', '--session', 'agent-a', '--db', {db!r}, '--json'])\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLAIMS_")}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert json.loads(done.stdout)["error"] == "TASK_NOT_FOUND"
+    assert done.stderr.strip().splitlines()[-1] == "[]"
+
+
+def test_serve_help_names_loopback_default() -> None:
+    """``claims serve --help`` shows the 127.0.0.1:8765 defaults."""
+    done = subprocess.run([CLAIMS, "serve", "--help"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0
+    assert "127.0.0.1" in done.stdout
+    assert "8765" in done.stdout
+
+
+@pytest.mark.slow
+def test_demo_serve_drives_agents_through_the_api(tmp_path: Path) -> None:
+    """``claims demo --serve`` starts the server, agents claim and heartbeat over HTTP,
+    and it stops cleanly after --duration with a log that verifies."""
+    db = f"sqlite://{tmp_path / 'demo.db'}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLAIMS_")}
+    port = str(free_port())
+    done = subprocess.run(
+        [CLAIMS, "demo", "--serve", "--db", db, "--port", port, "--duration", "8"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"dashboard: http://127.0.0.1:{port}/" in done.stdout
+    assert "claimed " in done.stdout
+    assert "heartbeat " in done.stdout
+    verified = subprocess.run(
+        [CLAIMS, "verify", "--db", db, "--json"], capture_output=True, text=True, timeout=60
+    )
+    assert json.loads(verified.stdout)["success"] is True
