@@ -57,18 +57,24 @@ class EsShare:
     session: str
     task_ids: tuple[str, ...]
     warmup: int
+    cached: bool = False
+    """Turn on the library's aggregate cache (off by default), as the ledger caches folds."""
 
 
-def application(path: str) -> Application[UUID]:
+def application(path: str, *, cached: bool = False) -> Application[UUID]:
     env = {
         "PERSISTENCE_MODULE": "eventsourcing.sqlite",
         "SQLITE_DBNAME": path,
         "SQLITE_LOCK_TIMEOUT": "30",
     }
+    if cached:
+        env["AGGREGATE_CACHE_MAXSIZE"] = "100000"
     return Application[UUID](env=env)
 
 
-def prepare(path: Path, writers: int, cycles: int, warmup: int) -> list[EsShare]:
+def prepare(
+    path: Path, writers: int, cycles: int, warmup: int, *, cached: bool = False
+) -> list[EsShare]:
     """Create every writer's aggregates (a few hundred per transaction)."""
     app = application(str(path))
     shares = []
@@ -78,14 +84,14 @@ def prepare(path: Path, writers: int, cycles: int, warmup: int) -> list[EsShare]
         for offset in range(0, len(tasks), SAVE_CHUNK):
             app.save(*tasks[offset : offset + SAVE_CHUNK])
         ids = tuple(str(task.id) for task in tasks)
-        shares.append(EsShare(str(path), f"bench-w{writer}", ids, warmup))
+        shares.append(EsShare(str(path), f"bench-w{writer}", ids, warmup, cached))
     app.close()
     return shares
 
 
 def run(share: EsShare, gate: Gate) -> Outcome:
     """In a writer process: warm-up, the starting line, then three commands per task."""
-    app = application(share.path)
+    app = application(share.path, cached=share.cached)
     note = f"synchronous={synchronous_mode(app)}"
     ids = [UUID(task_id) for task_id in share.task_ids]
     _cycles(app, share.session, ids[: share.warmup])

@@ -131,6 +131,14 @@ def _durable(writers: int) -> list[Contender]:
 def _reference() -> list[Contender]:
     return [
         Contender(
+            "eventsourcing-cached",
+            "eventsourcing, aggregate cache on",
+            1,
+            ".db",
+            _es_cached,
+            es_app.run,
+        ),
+        Contender(
             "ledger-memory",
             "ledger, memory store (no I/O)",
             1,
@@ -182,6 +190,10 @@ def _bare_jsonl(path: Path, writers: int, cycles: int, warmup: int) -> Sequence[
 
 def _es(path: Path, writers: int, cycles: int, warmup: int) -> Sequence[Any]:
     return es_app.prepare(path, writers, cycles, warmup)
+
+
+def _es_cached(path: Path, writers: int, cycles: int, warmup: int) -> Sequence[Any]:
+    return es_app.prepare(path, writers, cycles, warmup, cached=True)
 
 
 def _once(contender: Contender, path: Path, cycles: int, warmup: int) -> RunResult:

@@ -21,6 +21,7 @@ ROWS = (
     "bare sqlite3, events table, FULL",
     "bare JSONL, flock+write+fsync",
     "eventsourcing, SQLite recorder",
+    "eventsourcing, aggregate cache on",
     "ledger, memory store (no I/O)",
     "ledger, SQLite NORMAL",
     "bare sqlite3, plain table, NORMAL",
