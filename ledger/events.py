@@ -110,6 +110,8 @@ class Heartbeat(EventBase, frozen=True, tag="heartbeat"):
     fencing_token: int
     extend_ms: int
     expires_at: datetime
+    renewal: bool = False
+    """A re-claim by the holder: ``extend_ms`` becomes the lease's TTL from now on."""
 
 
 class Released(EventBase, frozen=True, tag="released"):

@@ -97,7 +97,7 @@ def _claim(state: TaskState, cmd: Claim, now: datetime, config: ClaimConfig) -> 
     if lease is not None and lease.live_at(now):
         if lease.session_id != cmd.session_id:
             raise holder_conflict(state, lease, now)
-        return [_extend(state, lease, ttl, now)]
+        return [_extend(state, lease, ttl, now, renewal=True)]
     if lease is not None:
         events.append(_expired(state, lease))
     token = state.version + len(events) + 1
@@ -155,7 +155,7 @@ def _takeover(state: TaskState, cmd: Takeover, now: datetime, config: ClaimConfi
             taskId=state.task_id,
         )
     if lease.session_id == cmd.session_id and lease.live_at(now):
-        return [_extend(state, lease, ttl, now)]
+        return [_extend(state, lease, ttl, now, renewal=True)]
     live = lease.live_at(now)
     if live and not cmd.force:
         raise holder_conflict(state, lease, now)
@@ -249,6 +249,7 @@ def _owned_lease(
 ) -> Lease:
     lease = state.lease
     if lease is None:
+        _explain_ended(state, session_id)
         raise TaskNotClaimed(f"task {state.task_id!r} has no active claim", taskId=state.task_id)
     if lease.session_id != session_id:
         raise NotClaimOwner(
@@ -271,6 +272,21 @@ def _owned_lease(
     return lease
 
 
+def _explain_ended(state: TaskState, session_id: str) -> None:
+    """A holder whose claim lapsed hears CLAIM_EXPIRED whether or not the sweeper
+    already recorded it; one whose claim was taken over hears NOT_CLAIM_OWNER."""
+    ended = state.ended_lease
+    if ended is None or ended.session_id != session_id:
+        return
+    if state.ended_by in ("expired", "orphaned"):
+        raise ClaimExpired(
+            f"the claim on {state.task_id!r} ended ({state.ended_by}); claim it again",
+            taskId=state.task_id,
+            expiredAt=iso(ended.expires_at),
+            endedBy=state.ended_by,
+        )
+
+
 def _check_claimable(state: TaskState) -> None:
     if state.status in UNCLAIMABLE_STATUSES:
         raise TaskNotClaimable(
@@ -291,13 +307,16 @@ def _check_metadata(metadata: dict[str, object], config: ClaimConfig) -> None:
         )
 
 
-def _extend(state: TaskState, lease: Lease, extend_ms: int, now: datetime) -> Heartbeat:
+def _extend(
+    state: TaskState, lease: Lease, extend_ms: int, now: datetime, *, renewal: bool = False
+) -> Heartbeat:
     return Heartbeat(
         task_id=state.task_id,
         session_id=lease.session_id,
         fencing_token=lease.fencing_token,
         extend_ms=extend_ms,
         expires_at=add_ms(now, extend_ms),
+        renewal=renewal,
     )
 
 

@@ -60,6 +60,10 @@ class TaskState(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     status: TaskStatus = "todo"
     registered_position: int = 0
     lease: Lease | None = None
+    ended_lease: Lease | None = None
+    """The last claim that ended, so its holder still hears why (``CLAIM_EXPIRED``)."""
+    ended_by: str | None = None
+    """How it ended: released, expired, orphaned or taken_over."""
 
 
 class SessionState(msgspec.Struct, frozen=True, kw_only=True, gc=False):
@@ -94,14 +98,25 @@ def evolve_task(state: TaskState, record: Record) -> TaskState:
             )
         case TaskStatusChanged():
             return msgspec.structs.replace(state, status=event.status)
-        case Claimed() | TakenOver():
+        case Claimed():
             lease = lease_after(state.lease, record)
             return msgspec.structs.replace(state, lease=lease, status="in_progress")
+        case TakenOver():
+            taken = state.lease is not None  # after expiry, the Expired just before says so
+            return msgspec.structs.replace(
+                state,
+                lease=lease_after(state.lease, record),
+                status="in_progress",
+                ended_lease=state.lease if taken else state.ended_lease,
+                ended_by="taken_over" if taken else state.ended_by,
+            )
         case Heartbeat():
             return msgspec.structs.replace(state, lease=lease_after(state.lease, record))
         case Released() | Expired() | Orphaned():
             status: TaskStatus = "todo" if state.status == "in_progress" else state.status
-            return msgspec.structs.replace(state, lease=None, status=status)
+            return msgspec.structs.replace(
+                state, lease=None, status=status, ended_lease=state.lease, ended_by=record.type
+            )
         case _:
             return state
 
@@ -133,6 +148,7 @@ def lease_after(lease: Lease | None, record: Record) -> Lease | None:
                 expires_at=event.expires_at,
                 last_heartbeat=record.occurred_at,
                 heartbeat_count=lease.heartbeat_count + 1,
+                ttl_ms=event.extend_ms if event.renewal else lease.ttl_ms,
             )
         case Released() | Expired() | Orphaned():
             return None

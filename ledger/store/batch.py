@@ -40,18 +40,23 @@ def replayed_batch(
     """Decide what already-stored ids mean (invariant S5).
 
     ``stored[i]`` is the record already holding ``events[i].event_id``, if any.
-    Returns the stored records when the whole batch is a replay, ``None`` when no
-    id is stored yet, and raises ``DuplicateEventId`` otherwise.
+    Returns the stored records when the whole batch is a replay (same ids, stream,
+    order and event data), ``None`` when no id is stored yet, and raises
+    ``DuplicateEventId`` otherwise.
     """
     found = [record for record in stored if record is not None]
     if not found:
         return None
     complete = len(found) == len(events)
     same_stream = all(record.stream == stream for record in found)
+    same_data = all(
+        record is not None and record.data == event.data
+        for record, event in zip(stored, events, strict=True)
+    )
     consecutive = all(
         later.version == earlier.version + 1 for earlier, later in itertools.pairwise(found)
     )
-    if complete and same_stream and consecutive:
+    if complete and same_stream and consecutive and same_data:
         return found
     raise DuplicateEventId(
         "event id already stored elsewhere",

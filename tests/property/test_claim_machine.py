@@ -77,13 +77,16 @@ class ModelTask:
     expires_at: datetime | None = None
     last_beat: datetime | None = None
     ttl: int = 0
+    ended_holder: str | None = None
+    ended_by: str | None = None
 
     def live(self, now: datetime) -> bool:
         return self.holder is not None and self.expires_at is not None and now < self.expires_at
 
-    def end_lease(self) -> None:
+    def end_lease(self, by: str) -> None:
         """A Released, Expired or Orphaned event was written."""
         self.version += 1
+        self.ended_holder, self.ended_by = self.holder, by
         self.holder = None
         self.expires_at = None
         if self.status == "in_progress":
@@ -91,15 +94,19 @@ class ModelTask:
 
     def start_lease(self, session: str, ttl: int, now: datetime) -> int:
         """A Claimed or TakenOver event was written; returns the new fencing token."""
+        if self.holder is not None:
+            self.ended_holder, self.ended_by = self.holder, "taken_over"
         self.version += 1
         self.holder, self.token, self.ttl = session, self.version, ttl
         self.expires_at, self.last_beat = now + timedelta(milliseconds=ttl), now
         self.status = "in_progress"
         return self.token
 
-    def extend(self, extend_ms: int, now: datetime) -> None:
-        """A Heartbeat event was written."""
+    def extend(self, extend_ms: int, now: datetime, *, renewal: bool = False) -> None:
+        """A Heartbeat event was written (a renewal also sets the lease's TTL)."""
         self.version += 1
+        if renewal:
+            self.ttl = extend_ms
         self.expires_at, self.last_beat = now + timedelta(milliseconds=extend_ms), now
 
 
@@ -188,10 +195,10 @@ class ClaimMachine(RuleBasedStateMachine):
         """The model's claim: (fencing token, renewed)."""
         task = self.model[task_id]
         if task.live(self.now):
-            task.extend(ttl, self.now)
+            task.extend(ttl, self.now, renewal=True)
             return task.token, True
         if task.holder is not None:
-            task.end_lease()
+            task.end_lease("expired")
         token = task.start_lease(session, ttl, self.now)
         self.new_token(task_id, token)
         return token, False
@@ -200,7 +207,8 @@ class ClaimMachine(RuleBasedStateMachine):
         self, task: ModelTask, session: str, token: int | None
     ) -> type[LedgerError] | None:
         if task.holder is None:
-            return TaskNotClaimed
+            lapsed = task.ended_by in ("expired", "orphaned")
+            return ClaimExpired if task.ended_holder == session and lapsed else TaskNotClaimed
         if task.holder != session:
             return NotClaimOwner
         if token is not None and token != task.token:
@@ -252,7 +260,7 @@ class ClaimMachine(RuleBasedStateMachine):
             self.expect_refusal(refusal, lambda: self.service.release(task_id, command))
             return
         result = self.service.release(task_id, command)
-        task.end_lease()
+        task.end_lease("released")
         if reason == "completed":
             task.version += 1
             task.status = "done"
@@ -283,11 +291,11 @@ class ClaimMachine(RuleBasedStateMachine):
             return
         result = self.service.takeover(task_id, command)
         if live and task.holder == session:
-            task.extend(CONFIG.default_ttl, self.now)
+            task.extend(CONFIG.default_ttl, self.now, renewal=True)
             assert result.lease.fencing_token == task.token
             return
         if not live:
-            task.version += 1
+            task.end_lease("expired")
         token = task.start_lease(session, CONFIG.default_ttl, self.now)
         self.new_token(task_id, token)
         assert (result.lease.fencing_token, result.forced) == (token, live)
@@ -335,13 +343,12 @@ class ClaimMachine(RuleBasedStateMachine):
                 continue
             if not task.live(now):
                 expired.append(task_id)
+                task.end_lease("expired")
             elif task.last_beat is not None and to_ms(now - task.last_beat) > (
                 CONFIG.orphan_threshold
             ):
                 orphaned.append((task_id, task.holder, "heartbeat_timeout"))
-            else:
-                continue
-            task.end_lease()
+                task.end_lease("orphaned")
         result = self.service.sweep()
         assert (result.expired, result.orphaned) == (expired, orphaned)
 
@@ -355,7 +362,7 @@ class ClaimMachine(RuleBasedStateMachine):
                 held.append(task_id)
                 if task.live(self.now):
                     live.append(task_id)
-                task.end_lease()
+                task.end_lease("orphaned" if task.live(self.now) else "expired")
         _, orphaned = self.service.end_session(session)
         assert set(live) <= set(orphaned) <= set(held)
 
