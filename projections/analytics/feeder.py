@@ -68,15 +68,17 @@ def update(
     until: int | None = None,
     batch: int = BATCH,
     progress: Progress | None = None,
+    cache_limit: int = CACHE_LIMIT,
 ) -> UpdateResult:
-    """Apply every record past the checkpoint (up to ``until``); returns what it did."""
+    """Apply every record past the checkpoint (up to ``until``) in transactions of
+    ``batch`` records; returns what it did."""
     checkpoint = read_checkpoint(con)
     rebuilt = _lineage_problem(store, checkpoint)
     if rebuilt is not None:
         reset(con)
         checkpoint = Checkpoint(0, GENESIS_HASH)
     total = _pending(store, checkpoint, until)
-    feed = _Feed(con)
+    feed = _Feed(con, cache_limit)
     applied = 0
     records = store.read_all(after=checkpoint.position, until=until)
     with tempfile.TemporaryDirectory(prefix="claims-analytics-") as folder:
@@ -108,8 +110,9 @@ def _pending(store: EventStore, checkpoint: Checkpoint, until: int | None) -> in
 class _Feed:
     """One update's worth of batches over one connection."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+    def __init__(self, con: duckdb.DuckDBPyConnection, cache_limit: int) -> None:
         self.con = con
+        self.cache_limit = cache_limit
         self.fold = Fold()
         self.events = TableShape(con, "events", EventRow)
         self.intervals = TableShape(con, "claim_intervals", IntervalRow)
@@ -124,7 +127,7 @@ class _Feed:
         checkpoint = Checkpoint(last.position, last.hash, last.recorded_at)
         self._write(folder, checkpoint)
         fold = self.fold
-        if len(fold.open) + len(fold.tasks) + len(fold.sessions) > CACHE_LIMIT:
+        if len(fold.open) + len(fold.tasks) + len(fold.sessions) > self.cache_limit:
             fold.forget()
         return checkpoint
 

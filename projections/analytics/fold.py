@@ -185,7 +185,8 @@ class Fold:
                 self._start(record, event, event.to_session)
             case Released():
                 self._end(record, event.task_id, "released", record.occurred_at, event.reason)
-                self._last_release = (record.position, event.task_id, event.session_id)
+                if record.more:  # the same append goes on: a status change, say
+                    self._last_release = (record.position, event.task_id, event.session_id)
             case Expired():
                 self._end(record, event.task_id, "expired", event.expired_at)
             case Orphaned():
@@ -278,7 +279,8 @@ class Fold:
         row.status = event.status
 
     def _completer(self, record: Record, task_id: str) -> str | None:
-        """The holder whose release was recorded just before the task became done."""
+        """The holder whose release was recorded in the same append, just before the
+        task became done (``completed``, or a status change by the holder)."""
         last = self._last_release
         if last is not None and last[0] == record.position - 1 and last[1] == task_id:
             return last[2]

@@ -165,8 +165,8 @@ class ReferenceFold:
             task.finished_at = record.occurred_at
             previous = self._previous
             task.completed_by = None
-            same_stream = previous is not None and previous.stream == record.stream
-            if same_stream and previous is not None and isinstance(previous.data, Released):
+            same_append = previous is not None and previous.more > 0
+            if same_append and previous is not None and isinstance(previous.data, Released):
                 task.completed_by = previous.data.session_id
         elif event.status != "done":
             task.finished_at = task.completed_by = None

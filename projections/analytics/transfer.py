@@ -101,4 +101,12 @@ def fetch(
     """Rows of ``shape.table`` matching ``where``, as ``row_type``."""
     query = f"SELECT {shape.readable()} FROM {shape.table} WHERE {where}"
     found = con.execute(query, list(params)).fetchall()
-    return [msgspec.convert(dict(zip(shape.keys, row, strict=True)), row_type) for row in found]
+    json_columns = [i for i, kind in enumerate(shape.types) if kind == "JSON"]
+    rows = []
+    for values in found:
+        cells = list(values)
+        for index in json_columns:
+            if isinstance(cells[index], str):
+                cells[index] = msgspec.json.decode(cells[index])
+        rows.append(msgspec.convert(dict(zip(shape.keys, cells, strict=True)), row_type))
+    return rows
