@@ -37,6 +37,11 @@ COMMANDS = {
     "projections": "cli.commands.projections:projections",
     "demo": "cli.commands.demo:demo",
     "serve": "cli.commands.serve:serve",
+    "audit": "cli.commands.analytics:audit",
+    "stats": "cli.commands.analytics:stats",
+    "payout": "cli.commands.analytics:payout",
+    "sql": "cli.commands.analytics:sql",
+    "export": "cli.commands.analytics:export",
 }
 """Each command's module is imported only when that command runs (hooks stay fast)."""
 

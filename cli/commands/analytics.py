@@ -1,0 +1,567 @@
+"""``claims audit|stats|payout|sql|export``: questions answered by DuckDB.
+
+Each command first brings the analytics store (``<ledger>.analytics.duckdb``, or
+``--analytics`` / ``CLAIMS_ANALYTICS_DB``) up to date with the ledger, then asks.
+DuckDB is imported here, inside the commands, and nowhere on the hook path.
+Every answer carries the ledger position and head hash it was computed at.
+"""
+
+from __future__ import annotations
+
+import csv
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+import click
+import msgspec
+
+from cli.app import App, app_of
+from cli.durations import DURATION
+from cli.options import common
+from cli.table import render_table
+from ledger.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from projections.analytics import Analytics, Checkpoint, Window
+    from projections.analytics.audit import Entry
+    from projections.analytics.export import Format
+    from projections.analytics.payout import Share, TaskPayout
+    from projections.analytics.stats import Current, Durations, GroupBy, GroupStats, Overlap
+
+F = TypeVar("F", bound=Callable[..., Any])
+TABLE_NAMES = ("events", "claim_intervals", "tasks", "sessions")
+
+
+class Instant(click.ParamType):  # type: ignore[type-arg]  # generic only in newer click
+    """An ISO 8601 date or time; UTC when no zone is given."""
+
+    name = "time"
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> datetime:
+        if isinstance(value, datetime):
+            return value
+        text = str(value).strip()
+        try:
+            when = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+        except ValueError:
+            self.fail(f"{text!r} is not a time; use e.g. 2026-01-31 or 2026-01-31T09:30:00Z")
+        return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+
+
+INSTANT = Instant()
+
+
+def analytics_options(func: F) -> F:
+    """``--analytics PATH`` and ``--csv``, shared by every analytics command."""
+    for decorator in reversed(
+        [
+            click.option(
+                "--analytics",
+                "analytics_path",
+                envvar="CLAIMS_ANALYTICS_DB",
+                metavar="PATH",
+                default=None,
+                help="The analytics DuckDB file (default: <ledger>.analytics.duckdb).",
+            ),
+            click.option("--csv", "as_csv", is_flag=True, help="Print CSV rows instead."),
+        ]
+    ):
+        func = decorator(func)
+    return func
+
+
+def window_options(func: F) -> F:
+    """``--since`` (inclusive) and ``--until`` (exclusive)."""
+    for decorator in reversed(
+        [
+            click.option("--since", type=INSTANT, default=None, help="From this time (UTC)."),
+            click.option("--until", type=INSTANT, default=None, help="Before this time (UTC)."),
+        ]
+    ):
+        func = decorator(func)
+    return func
+
+
+# --- commands ------------------------------------------------------------------
+
+
+@click.command()
+@click.option("--task", "task_id", default=None, help="The task's trail.")
+@click.option("--session", "session_id", default=None, help="A session's trail.")
+@click.option("--agent-type", default=None, help="The trail of claims of one agent type.")
+@click.option("--no-heartbeats", is_flag=True, help="Leave heartbeats out.")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="At most N records.")
+@window_options
+@analytics_options
+@common
+@click.pass_context
+def audit(
+    ctx: click.Context,
+    /,
+    task_id: str | None,
+    session_id: str | None,
+    agent_type: str | None,
+    no_heartbeats: bool,
+    limit: int | None,
+    since: datetime | None,
+    until: datetime | None,
+    analytics_path: str | None,
+    as_csv: bool,
+) -> None:
+    """The full trail of a task, a session or an agent type, in log order: who,
+    what, when, fencing token, reason; forced takeovers and who forced them.
+
+    \b
+    claims audit --task fix-login
+    claims audit --session agent-1 --since 2026-01-01 --no-heartbeats
+    """
+    from projections.analytics import Subject
+
+    app = app_of(ctx)
+    subject = Subject(task_id=task_id, session_id=session_id, agent_type=agent_type)
+    if subject.empty():
+        raise click.UsageError("give --task, --session or --agent-type")
+    with _analytics(app, analytics_path, as_csv) as analytics:
+        trail = analytics.audit(
+            subject,
+            window=_window(since, until),
+            heartbeats=not no_heartbeats,
+            limit=limit,
+        )
+        checkpoint = analytics.checkpoint()
+    entries = [msgspec.to_builtins(entry) for entry in trail.entries]
+    headers = ["POSITION", "TIME", "TASK", "SESSION", "TOKEN", "ACTOR", "WHAT"]
+    rows = [_audit_row(entry) for entry in trail.entries]
+    note = f"{len(rows)} record(s)" + (" (more past --limit)" if trail.truncated else "")
+    _answer(app, as_csv, checkpoint, trail, entries, headers, rows, [note])
+
+
+@click.command()
+@click.option(
+    "--by",
+    type=click.Choice(["session", "agent", "task", "day"]),
+    default="session",
+    show_default=True,
+    help="Group claims by session, agent type, task or UTC day.",
+)
+@click.option("--task", "task_id", default=None, help="Only this task's claims.")
+@click.option("--session", "session_id", default=None, help="Only this session's claims.")
+@click.option(
+    "--stale-after",
+    type=DURATION,
+    default=None,
+    help="Silence that makes a claim stale (default: CLAIMS_WARNING_THRESHOLD, 5m).",
+)
+@window_options
+@analytics_options
+@common
+@click.pass_context
+def stats(
+    ctx: click.Context,
+    /,
+    by: str,
+    task_id: str | None,
+    session_id: str | None,
+    stale_after: int | None,
+    since: datetime | None,
+    until: datetime | None,
+    analytics_path: str | None,
+    as_csv: bool,
+) -> None:
+    """Claims, completions, releases by reason, expiries, takeovers and orphans;
+    claimed and active durations (count, mean, p50, p95, max); stale rate;
+    overlapping claims (always none, unless two holders raced). A claim counts in
+    the period its start falls in.
+
+    \b
+    claims stats --by agent --since 2026-01-01
+    claims stats --by day --csv > days.csv
+    """
+    from projections.analytics import Filter
+
+    app = app_of(ctx)
+    service = app.service()
+    where = Filter(window=_window(since, until), task_id=task_id, session_id=session_id)
+    threshold = service.config.warning_threshold if stale_after is None else stale_after
+    with _analytics(app, analytics_path, as_csv) as analytics:
+        grouping = cast("GroupBy", by)
+        found = analytics.stats(by=grouping, where=where, stale_after_ms=threshold)
+        current = analytics.current(service.clock.now(), service.config)
+        checkpoint = analytics.checkpoint()
+    result = msgspec.structs.replace(found, current=current)
+    groups = [*found.groups, found.total]
+    rows = [_stats_row(group) for group in groups]
+    notes = [_overlaps_note(found.overlaps), _current_note(current)]
+    _answer(
+        app,
+        as_csv,
+        checkpoint,
+        result,
+        [_stats_csv(g) for g in groups],
+        _STATS_HEADERS,
+        rows,
+        notes,
+    )
+
+
+@click.command()
+@click.option("--task", "task_id", default=None, help="Only this task.")
+@click.option(
+    "--time-weight", type=float, default=0.8, show_default=True, help="Weight of active time."
+)
+@click.option(
+    "--completion-weight",
+    type=float,
+    default=0.2,
+    show_default=True,
+    help="Weight of completing the task.",
+)
+@click.option(
+    "--at",
+    "at_position",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Recompute as of this ledger position (in memory), to check an old payout.",
+)
+@window_options
+@analytics_options
+@common
+@click.pass_context
+def payout(
+    ctx: click.Context,
+    /,
+    task_id: str | None,
+    time_weight: float,
+    completion_weight: float,
+    at_position: int | None,
+    since: datetime | None,
+    until: datetime | None,
+    analytics_path: str | None,
+    as_csv: bool,
+) -> None:
+    """Per finished task and worker: the share of heartbeat-backed active time (split
+    at takeovers) and the completion credit, weighted; shares sum to 1 per task.
+    The period chooses tasks by when they became done.
+
+    \b
+    claims payout --since 2026-01-01 --until 2026-02-01
+    claims payout --at 1234 --json    # the same figures as when the head was 1234
+    """
+    from projections.analytics import Weights
+
+    app = app_of(ctx)
+    weights = Weights(time=time_weight, completion=completion_weight)
+    weights.scaled()
+    path = ":memory:" if at_position is not None else analytics_path
+    with _analytics(app, path, as_csv, until=at_position) as analytics:
+        found = analytics.payout(window=_window(since, until), weights=weights, task_id=task_id)
+        checkpoint = analytics.checkpoint()
+    rows = [_payout_row(task, worker) for task in found.tasks for worker in task.workers]
+    csv_rows = [
+        {"taskId": t.task_id, "finishedAt": t.finished_at, "completedBy": t.completed_by}
+        | msgspec.to_builtins(w)
+        for t in found.tasks
+        for w in t.workers
+    ]
+    notes = [
+        f"{len(found.tasks)} finished task(s); weights: time {weights.time:g},"
+        f" completion {weights.completion:g}",
+    ]
+    if found.unattributed:
+        notes.append("finished without any claim: " + ", ".join(found.unattributed))
+    _answer(app, as_csv, checkpoint, found, csv_rows, _PAYOUT_HEADERS, rows, notes)
+
+
+@click.command()
+@click.argument("query", metavar='"SELECT ..."')
+@analytics_options
+@common
+@click.pass_context
+def sql(ctx: click.Context, /, query: str, analytics_path: str | None, as_csv: bool) -> None:
+    """Run one read-only SELECT over events, claim_intervals, tasks and sessions.
+
+    Anything that would write (INSERT, COPY, ATTACH, SET, ...) is refused with
+    VALIDATION_ERROR (exit 13); the query runs on a read-only connection.
+
+    \b
+    claims sql "SELECT agent_type, count(*) FROM claim_intervals GROUP BY ALL"
+    """
+    from projections.analytics.readonly import check_read_only
+
+    app = app_of(ctx)
+    check_read_only(query)
+    with _analytics(app, analytics_path, as_csv) as analytics:
+        checkpoint = analytics.checkpoint()
+        result = analytics.query(query)
+    records = [dict(zip(result.columns, row, strict=True)) for row in result.rows]
+    note = f"{len(result.rows)} row(s)"
+    _answer(app, as_csv, checkpoint, result, records, result.columns, result.rows, [note])
+
+
+@click.command()
+@click.argument("table", type=click.Choice(TABLE_NAMES))
+@click.option(
+    "--format", "fmt", type=click.Choice(["parquet", "csv"]), default="parquet", show_default=True
+)
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path), required=True, help="File to write."
+)
+@analytics_options
+@common
+@click.pass_context
+def export(
+    ctx: click.Context,
+    /,
+    table: str,
+    fmt: str,
+    output: Path,
+    analytics_path: str | None,
+    as_csv: bool,
+) -> None:
+    """Write a whole analytics TABLE to a Parquet or CSV file.
+
+    \b
+    claims export claim_intervals --format parquet -o intervals.parquet
+    """
+    app = app_of(ctx)
+    with _analytics(app, analytics_path, as_csv) as analytics:
+        written = analytics.export(table, output, cast("Format", fmt))
+        checkpoint = analytics.checkpoint()
+    body = {
+        **_header(checkpoint),
+        "table": table,
+        "format": fmt,
+        "path": str(output.expanduser().absolute()),
+        "rows": written,
+    }
+    app.emit(
+        body,
+        lambda: click.echo(
+            f"wrote {written} row(s) of {table} to {body['path']}"
+            f" (position {checkpoint.position}, head hash {checkpoint.hash[:16]}…)"
+        ),
+    )
+
+
+# --- opening and feeding ---------------------------------------------------------
+
+
+@contextmanager
+def _analytics(
+    app: App, path: str | None, as_csv: bool, *, until: int | None = None
+) -> Iterator[Analytics]:
+    """The analytics store, brought up to date with the ledger (up to ``until``)."""
+    from projections.analytics import Analytics, default_path
+
+    if as_csv and app.json:
+        raise click.UsageError("--csv and --json do not go together")
+    store = app.service().store
+    if until is not None and until > store.head().position:
+        raise InvalidInput(f"the ledger has no position {until} yet", position=until)
+    with Analytics(path or default_path(_ledger_file(app.url))) as analytics:
+        show = sys.stderr.isatty() and not app.json and not as_csv
+        with click.progressbar(
+            length=max(0, store.head().position - analytics.checkpoint().position),
+            label="updating analytics",
+            file=sys.stderr,
+            hidden=not show,
+        ) as bar:
+            result = analytics.update(
+                store, until=until, progress=lambda done, _: bar.update(done - bar.pos)
+            )
+        if result.rebuilt:
+            click.echo(f"notice: analytics rebuilt from position 0: {result.rebuilt}", err=True)
+        yield analytics
+
+
+def _ledger_file(url: str) -> str | None:
+    from ledger.store.factory import parse_store_url
+
+    scheme, path, _ = parse_store_url(url)
+    return None if scheme == "memory" else path
+
+
+def _window(since: datetime | None, until: datetime | None) -> Window:
+    from projections.analytics import Window
+
+    if since is not None and until is not None and until <= since:
+        raise click.UsageError("--until must be later than --since")
+    return Window(since=since, until=until)
+
+
+# --- answering -----------------------------------------------------------------------
+
+
+def _header(checkpoint: Checkpoint) -> dict[str, Any]:
+    return {"success": True, "position": checkpoint.position, "headHash": checkpoint.hash}
+
+
+def _answer(
+    app: App,
+    as_csv: bool,
+    checkpoint: Checkpoint,
+    result: msgspec.Struct,
+    records: Sequence[dict[str, Any]],
+    headers: Sequence[str],
+    rows: Sequence[Sequence[object]],
+    notes: Sequence[str],
+) -> None:
+    """One JSON document, CSV rows (each with the position and head hash), or a table."""
+    if as_csv:
+        _write_csv(records, checkpoint)
+        return
+
+    def human() -> None:
+        click.echo(render_table(headers, rows))
+        for note in notes:
+            click.echo(note)
+        click.echo(f"as of position {checkpoint.position}, head hash {checkpoint.hash[:16]}…")
+
+    app.emit({**_header(checkpoint), **msgspec.to_builtins(result)}, human)
+
+
+def _write_csv(records: Sequence[dict[str, Any]], checkpoint: Checkpoint) -> None:
+    rows = [
+        {**record, "position": checkpoint.position, "headHash": checkpoint.hash}
+        for record in records
+    ]
+    names = list(rows[0]) if rows else ["position", "headHash"]
+    writer = csv.DictWriter(sys.stdout, fieldnames=names, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({key: _csv_cell(value) for key, value in row.items()})
+
+
+def _csv_cell(value: object) -> object:
+    if isinstance(value, dict | list):
+        return msgspec.json.encode(value).decode()
+    return "" if value is None else value
+
+
+_STATS_HEADERS = [
+    "KEY",
+    "CLAIMS",
+    "DONE",
+    "EXPIRED",
+    "TAKEN",
+    "FORCED",
+    "ORPHANED",
+    "OPEN",
+    "CLAIMED p50/p95/max",
+    "ACTIVE p50/p95/max",
+    "STALE",
+]
+_PAYOUT_HEADERS = [
+    "TASK",
+    "FINISHED",
+    "WORKER",
+    "AGENT",
+    "CLAIMS",
+    "ACTIVE",
+    "TIME",
+    "DONE",
+    "SHARE",
+]
+
+
+def _audit_row(entry: Entry) -> list[object]:
+    return [
+        entry.position,
+        _clock(entry.occurred_at),
+        entry.task_id,
+        entry.session_id,
+        entry.fencing_token,
+        entry.actor,
+        entry.summary(),
+    ]
+
+
+def _payout_row(task: TaskPayout, worker: Share) -> list[object]:
+    return [
+        task.task_id,
+        _clock(task.finished_at),
+        worker.session_id,
+        worker.agent_type,
+        worker.claims,
+        _span(worker.active_ms),
+        _ratio(worker.time_share),
+        _ratio(worker.completion_share),
+        _ratio(worker.share),
+    ]
+
+
+def _stats_row(group: GroupStats) -> list[object]:
+    return [
+        group.key,
+        group.claims,
+        group.completions,
+        group.expiries,
+        group.takeovers,
+        group.forced_takeovers,
+        group.orphans,
+        group.open,
+        _spans(group.claimed),
+        _spans(group.active),
+        "-" if group.stale_rate is None else f"{group.stale_rate:.0%}",
+    ]
+
+
+def _stats_csv(group: GroupStats) -> dict[str, Any]:
+    flat: dict[str, Any] = msgspec.to_builtins(group)
+    for name in ("claimed", "active"):
+        for key, value in flat.pop(name).items():
+            flat[f"{name}{key.capitalize()}Ms" if key != "count" else f"{name}Count"] = value
+    return flat
+
+
+def _overlaps_note(overlaps: Sequence[Overlap]) -> str:
+    if not overlaps:
+        return "overlapping claims: none"
+    return "OVERLAPPING CLAIMS (a race!): " + "; ".join(
+        f"{o.task_id}: {o.session_id} (token {o.fencing_token}) started inside"
+        f" {o.earlier_session} (token {o.earlier_token})"
+        for o in overlaps
+    )
+
+
+def _current_note(current: Current) -> str:
+    return (
+        f"now: {current.in_flight} in flight, {current.expiring_soon} expiring soon,"
+        f" {current.stale} stale, {current.expired_unswept} expired but not swept"
+    )
+
+
+def _spans(durations: Durations) -> str:
+    if durations.count == 0:
+        return "-"
+    return "/".join(_span(value) for value in (durations.p50, durations.p95, durations.max))
+
+
+def _span(ms: int | None) -> str:
+    """A duration for people: 850ms, 42s, 4m05s, 2h03m."""
+    if ms is None:
+        return "-"
+    if ms < 1000:
+        return f"{ms}ms"
+    seconds = ms // 1000
+    if seconds < 60:
+        return f"{seconds}s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes}m{seconds:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m"
+
+
+def _ratio(value: float) -> str:
+    return f"{value:.3f}"
+
+
+def _clock(when: datetime | None) -> str:
+    return "-" if when is None else when.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
