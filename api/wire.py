@@ -20,7 +20,8 @@ def send(body: dict[str, Any], status: int = 200) -> Response:
     )
 
 
-def _runtime(request: Request) -> Runtime:
+async def _runtime(request: Request) -> Runtime:
+    """Async, so FastAPI does not hop to a thread pool to call it."""
     runtime = request.app.state.runtime
     assert isinstance(runtime, Runtime)
     return runtime

@@ -109,18 +109,26 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run(folder: Path, size: Size) -> tuple[list[Row], Row, SseRow]:
-    url = f"sqlite://{folder / 'ledger.db'}"
+    """Library and API rows interleaved per client count (the disk's speed drifts),
+    at FULL and then at NORMAL durability; the paced and SSE runs at FULL."""
+    rows: list[Row] = []
     paced_count = max(1, int(size.paced_rate * size.paced_seconds / 32))
-    plans = {f"api{c}": (c, n) for c, n in size.cycles.items()}
-    plans |= {f"lib{c}": (c, n) for c, n in size.cycles.items()}
-    plans |= {"paced": (32, paced_count), "sse": (1, size.sse_events)}
-    register(url, plans)
-    rows = [library(url, f"lib{c}", c, n) for c, n in size.cycles.items()]
-    with server(url) as port:
-        rows += [api(port, f"api{c}", c, n) for c, n in size.cycles.items()]
-        paced = api(port, "paced", 32, paced_count, rate=size.paced_rate)
-        sse = stream(port, size)
-    rows.sort(key=lambda row: (row.clients, row.path))
+    for synchronous in ("full", "normal"):
+        url = f"sqlite://{folder / synchronous}.db"
+        if synchronous == "normal":
+            url += "?synchronous=normal"
+        plans = {f"api{c}": (c, n) for c, n in size.cycles.items()}
+        plans |= {f"lib{c}": (c, n) for c, n in size.cycles.items()}
+        plans |= {"paced": (32, paced_count), "sse": (1, size.sse_events)}
+        register(url, plans)
+        label = synchronous.upper()
+        with server(url) as port:
+            for clients, count in size.cycles.items():
+                rows.append(library(url, f"lib{clients}", clients, count, label))
+                rows.append(api(port, f"api{clients}", clients, count, label))
+            if synchronous == "full":
+                paced = api(port, "paced", 32, paced_count, label, rate=size.paced_rate)
+                sse = stream(port, size)
     return rows, paced, sse
 
 
@@ -138,7 +146,7 @@ def register(url: str, plans: dict[str, tuple[int, int]]) -> None:
     store.close()
 
 
-def library(url: str, prefix: str, clients: int, count: int) -> Row:
+def library(url: str, prefix: str, clients: int, count: int, label: str) -> Row:
     """The same cycles in-process: client threads share one ``ClaimService`` behind a
     lock, which is how the server runs them (one service thread, ADR 0009)."""
     lists = task_ids(prefix, clients, count)
@@ -177,10 +185,10 @@ def library(url: str, prefix: str, clients: int, count: int) -> Row:
         thread.join()
     elapsed = time.perf_counter() - started
     service.store.close()
-    return _row("library", clients, samples["op"], samples["cycle"], elapsed)
+    return _row(f"library, {label}", clients, samples["op"], samples["cycle"], elapsed)
 
 
-def api(port: int, prefix: str, clients: int, count: int, rate: float = 0.0) -> Row:
+def api(port: int, prefix: str, clients: int, count: int, label: str, rate: float = 0.0) -> Row:
     """Cycles through the API from a load generator in its own process."""
     mode = "paced" if rate else "cycles"
     args = [sys.executable, "-m", "bench.http_load", mode, "--port", str(port)]
@@ -189,7 +197,7 @@ def api(port: int, prefix: str, clients: int, count: int, rate: float = 0.0) -> 
     result = _load(args)
     samples = result["samples"]
     ops = samples["claim"] + samples["heartbeat"] + samples["release"]
-    path = f"HTTP paced {rate:g}/s" if rate else "HTTP"
+    path = f"HTTP, {label}, paced {rate:g}/s" if rate else f"HTTP, {label}"
     return _row(path, clients, ops, samples["cycle"], result["elapsed"])
 
 
@@ -272,7 +280,7 @@ def _row(path: str, clients: int, ops: list[int], cycles: list[int], elapsed: fl
 def table(rows: Sequence[Row], paced: Row, sse: SseRow, size: Size) -> str:
     one, five, _ = os.getloadavg()
     lines = [
-        f"claim+heartbeat+release cycles, SQLite synchronous=FULL ({size.name};"
+        f"claim+heartbeat+release cycles on SQLite ({size.name};"
         f" {os.cpu_count()} cores, load average {one:.2f} {five:.2f} at the end)",
         "",
         "| path | clients | cycles | cycles/s | op p50 ms | op p99 ms | cycle p50 ms"

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.mark.slow
 def test_http_bench_smoke_reports_every_row(tmp_path: Path) -> None:
-    """API and library rows at 1, 8 and 32 clients, the paced row and the SSE row."""
+    """API and library rows at 1, 8 and 32 clients and both durabilities, paced and SSE."""
     out = tmp_path / "http.json"
     env = {k: v for k, v in os.environ.items() if not k.startswith("CLAIMS_")}
     done = subprocess.run(
@@ -33,7 +33,13 @@ def test_http_bench_smoke_reports_every_row(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     figures = json.loads(out.read_text())
     rows = {(row["path"], row["clients"]) for row in figures["rows"]}
-    assert rows == {(path, n) for path in ("HTTP", "library") for n in (1, 8, 32)}
+    expected = {
+        (f"{path}, {mode}", n)
+        for path in ("HTTP", "library")
+        for mode in ("FULL", "NORMAL")
+        for n in (1, 8, 32)
+    }
+    assert rows == expected
     assert figures["paced"]["cycles"] > 0
     assert figures["sse"]["deliveries"] == figures["sse"]["clients"] * figures["sse"]["events"]
     assert "SSE: " in done.stdout
