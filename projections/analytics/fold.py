@@ -48,6 +48,8 @@ CLAIM_EVENTS = (Claimed, TakenOver, Heartbeat, Released, Expired, Orphaned)
 TASK_EVENTS = (TaskRegistered, TaskStatusChanged, Claimed, TakenOver, Released, Expired, Orphaned)
 """Events that change a task's row (a heartbeat does not)."""
 SESSION_EVENTS = (SessionStarted, SessionEnded)
+_TASK_TYPES = frozenset(TASK_EVENTS)
+_SESSION_TYPES = frozenset(SESSION_EVENTS)
 _ZERO = timedelta(0)
 
 
@@ -117,16 +119,22 @@ class Fold:
         """The stored rows this batch will change that are not cached yet. Streams
         that start in the batch (version 1) have none; they are cached as absent."""
         needs = Needs()
+        open_, tasks = self.open, self.tasks
         for record in records:
             event = record.data
-            if type(event) is Heartbeat or isinstance(event, CLAIM_EVENTS):
-                _need(self.open, needs.open, event.task_id, record.version, fresh=False)
-            if isinstance(event, TASK_EVENTS):
-                _need(self.tasks, needs.tasks, event.task_id, record.version)
-                if isinstance(event, TaskRegistered):
-                    _need(self.open, needs.open, event.task_id, record.version)
-            elif isinstance(event, SESSION_EVENTS):
-                _need(self.sessions, needs.sessions, event.session_id, record.version)
+            kind = type(event)
+            if type(event) is Heartbeat:
+                task_id = event.task_id
+                if task_id not in open_ and task_id not in needs.open:
+                    needs.open.add(task_id)
+            elif kind in _TASK_TYPES:
+                task_id = getattr(event, "task_id", "")
+                _need(tasks, needs.tasks, task_id, record.version)
+                _need(open_, needs.open, task_id, record.version, fresh=kind is TaskRegistered)
+            elif kind in _SESSION_TYPES:
+                _need(
+                    self.sessions, needs.sessions, getattr(event, "session_id", ""), record.version
+                )
         return needs
 
     # --- folding ------------------------------------------------------------------
@@ -136,8 +144,7 @@ class Fold:
         event = record.data
         if type(event) is Heartbeat:
             self._beat(record, event)
-            return
-        if isinstance(event, TASK_EVENTS):
+        elif type(event) in _TASK_TYPES:
             self._claim_event(record, event)
             self._task_event(record, event)
         elif isinstance(event, SESSION_EVENTS):
