@@ -18,7 +18,8 @@ class TasksState(msgspec.Struct, gc=False):
 
 class TaskBoard(Projection[TasksState]):
     name: ClassVar[str] = "tasks"
-    schema_version: ClassVar[int] = 1
+    schema_version: ClassVar[int] = 2
+    """2: ``TaskState`` keeps the last ended lease and how it ended."""
     state_type = TasksState
     handles: ClassVar[frozenset[str]] = frozenset(
         {
