@@ -24,6 +24,7 @@ from ledger.store.protocol import EventStore
 from projections.base import Projection
 from projections.board import PROJECTIONS, Board
 from projections.snapshots import (
+    FORMAT,
     FileSnapshots,
     MemorySnapshots,
     Snapshot,
@@ -202,6 +203,7 @@ class ProjectionRunner:
         states: dict[str, Any] = {}
         positions: dict[str, int] = {}
         for projection in PROJECTIONS:
+            self._set_aside_leftovers(projection)
             snapshot, state = self._trusted(projection, limit)
             states[projection.name] = state
             positions[projection.name] = snapshot.header.position if snapshot else 0
@@ -226,12 +228,22 @@ class ProjectionRunner:
             self.snapshots.reject(candidate, problem or "unreadable")
         return None, projection.initial()
 
+    def _set_aside_leftovers(self, projection: Projection[Any]) -> None:
+        for where in self.snapshots.leftovers(projection.name):
+            self._notice(
+                f"projection {projection.name}: {where} is an unfinished save whose writer"
+                " is gone; set aside"
+            )
+            self.snapshots.reject(where, "unfinished save")
+
     def _check(
         self, projection: Projection[Any], candidate: Snapshot | str
     ) -> tuple[str | None, Any]:
         if not isinstance(candidate, Snapshot):
             return "cannot be read", None
         header = candidate.header
+        if header.format != FORMAT:
+            return f"is in file format {header.format!r}, the code reads {FORMAT!r}", None
         if header.name != projection.name:
             return f"is for projection {header.name!r}", None
         if header.schema_version != projection.schema_version:

@@ -8,7 +8,9 @@ out against the code and the log; otherwise it is set aside (renamed
 ``*.rejected``) with a message, and the projection is rebuilt from the log.
 
 Files are written to a temporary name, fsynced, renamed into place and the
-directory fsynced: a crash mid-save leaves the previous snapshot untouched.
+directory fsynced: a crash mid-save leaves the previous snapshot untouched, and
+its temporary file behind. The temporary name carries the writer's process id;
+once that process is gone the file is a leftover, set aside with a message too.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from pathlib import Path
 from typing import Protocol
 
 import msgspec
+
+from ledger.liveness import process_alive
 
 FORMAT = "claims-projection/1"
 
@@ -58,6 +62,10 @@ class SnapshotStore(Protocol):
         ...
 
     def prune(self, name: str, keep: int) -> None: ...
+
+    def leftovers(self, name: str) -> list[str]:
+        """Unfinished saves of this projection whose writer is gone (never trusted)."""
+        ...
 
 
 def make_header(
@@ -130,6 +138,16 @@ class FileSnapshots:
             where = stale.where if isinstance(stale, Snapshot) else stale
             Path(where).unlink(missing_ok=True)
 
+    def leftovers(self, name: str) -> list[str]:
+        if not self.folder.is_dir():
+            return []
+        found = []
+        for path in sorted(self.folder.glob(f".{name}-*.snap.*.tmp")):
+            pid = path.name.split(".")[-3]
+            if not (pid.isdigit() and process_alive(int(pid))):
+                found.append(str(path))
+        return found
+
     def _read(self, path: Path) -> Snapshot | str:
         try:
             raw = path.read_bytes()
@@ -163,6 +181,9 @@ class MemorySnapshots:
         saved = self._saved.get(name, {})
         for position in sorted(saved, reverse=True)[keep:]:
             del saved[position]
+
+    def leftovers(self, name: str) -> list[str]:
+        return []
 
 
 def _file_name(name: str, position: int) -> str:
