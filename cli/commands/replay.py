@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import click
@@ -72,8 +72,9 @@ def _position(store: EventStore, moment: Moment | None, *, after: bool) -> int |
     if moment is None:
         return None
     if isinstance(moment, datetime):
-        at = store.position_at(moment)
-        return at + 1 if after else at
+        if after:  # the first record written at or after the moment
+            return store.position_at(moment - timedelta(microseconds=1)) + 1
+        return store.position_at(moment)
     return moment
 
 
