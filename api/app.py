@@ -18,7 +18,7 @@ from fastapi import FastAPI
 from api import dashboard, problems
 from api.auth import BearerAuth
 from api.openapi import build_openapi
-from api.routes import claims, events, health, maintenance, sessions, tasks, views
+from api.routes import analytics, claims, events, health, maintenance, sessions, tasks, views
 from api.runtime import Runtime, ServerOptions
 from api.sweeper import run_sweeper
 
@@ -48,7 +48,8 @@ def create_app(options: ServerOptions, runtime: Runtime | None = None) -> FastAP
     )
     app.state.runtime = runtime
     problems.install(app)
-    for module in (views, maintenance, claims, tasks, sessions, events, health, dashboard):
+    routers = (views, maintenance, claims, tasks, sessions, analytics, events, health, dashboard)
+    for module in routers:
         app.include_router(module.router)
     app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
     if options.token:

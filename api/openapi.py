@@ -43,6 +43,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
         schemas.pop(name, None)
     for model in (Problem, ImportedTask):
         schemas[model.__name__] = model.model_json_schema(ref_template=REF_TEMPLATE)
+    schemas.update(_analytics_schemas())
     components["securitySchemes"] = {
         "bearer": {"type": "http", "scheme": "bearer", "description": "CLAIMS_API_TOKEN"}
     }
@@ -60,6 +61,27 @@ def problem_response(description: str) -> dict[str, Any]:
         "description": description,
         "content": {PROBLEM_JSON: {"schema": {"$ref": REF_TEMPLATE.format(model="Problem")}}},
     }
+
+
+def _analytics_schemas() -> dict[str, Any]:
+    """The analytics results' own schemas (msgspec Structs), and the checkpoint header."""
+    import msgspec
+
+    from projections.analytics import Payout, Stats, Trail
+
+    _, components = msgspec.json.schema_components(
+        [Stats, Trail, Payout], ref_template=REF_TEMPLATE.replace("{model}", "{name}")
+    )
+    components["AnalyticsHeader"] = {
+        "type": "object",
+        "required": ["success", "position", "headHash"],
+        "properties": {
+            "success": {"const": True},
+            "position": {"type": "integer"},
+            "headHash": {"type": "string"},
+        },
+    }
+    return components
 
 
 def _ttl_bounds(schemas: dict[str, Any], config: ClaimConfig) -> None:

@@ -11,6 +11,7 @@ from typing import ParamSpec, TypeVar
 
 import msgspec
 
+from api.analytics import AnalyticsRunner
 from api.hub import EventHub
 from api.runner import ServiceRunner
 from ledger.service import ClaimService
@@ -39,6 +40,7 @@ class Runtime:
         self.runner = ServiceRunner(service)
         self.hub = hub
         self.options = options
+        self.analytics = AnalyticsRunner(hub.store, service.store.url)
 
     @classmethod
     def open(cls, options: ServerOptions) -> Runtime:
@@ -59,6 +61,7 @@ class Runtime:
             self.hub.wake()
 
     def close(self) -> None:
+        self.analytics.close()
         self.hub.shutdown()
         if self.hub.store is not self.service.store:
             self.hub.store.close()

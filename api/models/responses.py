@@ -229,7 +229,7 @@ class SweepResponse(BaseModel):
     cleaned: int
 
 
-class Stats(BaseModel):
+class ClaimStats(BaseModel):
     inFlight: int
     byHealth: dict[str, int]
     bySession: dict[str, int]

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from starlette.responses import Response
 
-from api.models.responses import Board, InFlightResponse, Stats
+from api.models.responses import Board, ClaimStats, InFlightResponse
 from api.views import board_snapshot, stats
 from api.wire import Ledger, problems, send
 from ledger.bodies import in_flight_body
@@ -36,7 +36,7 @@ async def in_flight(
 
 @router.get(
     "/api/tasks/claims/stats",
-    response_model=Stats,
+    response_model=ClaimStats,
     responses=problems(),
     summary="Claim statistics",
 )

@@ -1,0 +1,60 @@
+"""Analytics over HTTP: the DuckDB store of ``claims stats|audit|payout``, on its own thread.
+
+Each question opens the analytics file beside the ledger (``<ledger>.analytics.duckdb``,
+the one the CLI uses), brings it up to date with the log, answers, and closes it
+again, so the server never holds DuckDB's lock between requests. It runs on a
+thread of its own, through the event hub's read handle on the log, so a long
+analytics update never delays a claim.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+from ledger.store.factory import parse_store_url
+from ledger.store.protocol import EventStore
+
+if TYPE_CHECKING:
+    from projections.analytics import Analytics
+
+Body = dict[str, Any]
+
+
+class AnalyticsRunner:
+    """Answers analytics questions, one at a time, off the service thread."""
+
+    def __init__(self, store: EventStore, url: str) -> None:
+        self.store = store
+        self.url = url
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger-analytics")
+
+    async def ask(self, question: Callable[[Analytics], msgspec.Struct]) -> Body:
+        """``question`` answered on an up-to-date analytics store, with its checkpoint."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, functools.partial(self._ask, question))
+
+    def _ask(self, question: Callable[[Analytics], msgspec.Struct]) -> Body:
+        from projections.analytics import Analytics, default_path
+
+        scheme, path, _ = parse_store_url(self.url)
+        with Analytics(default_path(None if scheme == "memory" else path)) as analytics:
+            analytics.update(self.store)
+            result = question(analytics)
+            checkpoint = analytics.checkpoint()
+        answer = msgspec.to_builtins(result)
+        assert isinstance(answer, dict)
+        return {
+            "success": True,
+            "position": checkpoint.position,
+            "headHash": checkpoint.hash,
+            **answer,
+        }
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True)
