@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from projections.analytics import Analytics, Checkpoint, Window
     from projections.analytics.audit import Entry
     from projections.analytics.export import Format
-    from projections.analytics.payout import Share, TaskPayout
+    from projections.analytics.payout import Share, TaskPayout, WorkerTotal
     from projections.analytics.stats import Current, Durations, GroupBy, GroupStats, Overlap
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -222,6 +222,7 @@ def stats(
     show_default=True,
     help="Weight of completing the task.",
 )
+@click.option("--totals", is_flag=True, help="Only each worker's total credit.")
 @click.option(
     "--at",
     "at_position",
@@ -239,6 +240,7 @@ def payout(
     task_id: str | None,
     time_weight: float,
     completion_weight: float,
+    totals: bool,
     at_position: int | None,
     since: datetime | None,
     until: datetime | None,
@@ -247,10 +249,12 @@ def payout(
 ) -> None:
     """Per finished task and worker: the share of heartbeat-backed active time (split
     at takeovers) and the completion credit, weighted; shares sum to 1 per task.
-    The period chooses tasks by when they became done.
+    Each worker's credit is the sum of its shares. The period chooses tasks by when
+    they became done.
 
     \b
     claims payout --since 2026-01-01 --until 2026-02-01
+    claims payout --totals --csv > credit.csv
     claims payout --at 1234 --json    # the same figures as when the head was 1234
     """
     from projections.analytics import Weights
@@ -260,22 +264,31 @@ def payout(
     weights.scaled()
     path = ":memory:" if at_position is not None else analytics_path
     with _analytics(app, path, as_csv, until=at_position) as analytics:
-        found = analytics.payout(window=_window(since, until), weights=weights, task_id=task_id)
+        found = analytics.payout(
+            window=_window(since, until), weights=weights, task_id=task_id, detail=not totals
+        )
         checkpoint = analytics.checkpoint()
-    rows = [_payout_row(task, worker) for task in found.tasks for worker in task.workers]
-    csv_rows = [
-        {"taskId": t.task_id, "finishedAt": t.finished_at, "completedBy": t.completed_by}
-        | msgspec.to_builtins(w)
-        for t in found.tasks
-        for w in t.workers
-    ]
+    if totals:
+        headers = ["WORKER", "AGENT", "TASKS", "ACTIVE", "CREDIT"]
+        rows = [_total_row(worker) for worker in found.workers]
+        csv_rows = [msgspec.to_builtins(worker) for worker in found.workers]
+    else:
+        headers = _PAYOUT_HEADERS
+        rows = [_payout_row(task, worker) for task in found.tasks for worker in task.workers]
+        csv_rows = [
+            {"taskId": t.task_id, "finishedAt": t.finished_at, "completedBy": t.completed_by}
+            | msgspec.to_builtins(w)
+            for t in found.tasks
+            for w in t.workers
+        ]
+    credit = sum(worker.credit for worker in found.workers)
     notes = [
-        f"{len(found.tasks)} finished task(s); weights: time {weights.time:g},"
-        f" completion {weights.completion:g}",
+        f"{credit:.2f} task(s) of credit to {len(found.workers)} worker(s); weights: time"
+        f" {weights.time:g}, completion {weights.completion:g}",
     ]
     if found.unattributed:
         notes.append("finished without any claim: " + ", ".join(found.unattributed))
-    _answer(app, as_csv, checkpoint, found, csv_rows, _PAYOUT_HEADERS, rows, notes)
+    _answer(app, as_csv, checkpoint, found, csv_rows, headers, rows, notes)
 
 
 @click.command()
@@ -493,6 +506,16 @@ def _payout_row(task: TaskPayout, worker: Share) -> list[object]:
         _ratio(worker.time_share),
         _ratio(worker.completion_share),
         _ratio(worker.share),
+    ]
+
+
+def _total_row(worker: WorkerTotal) -> list[object]:
+    return [
+        worker.session_id,
+        worker.agent_type,
+        worker.tasks,
+        _span(worker.active_ms),
+        f"{worker.credit:.3f}",
     ]
 
 

@@ -77,6 +77,7 @@ def update(
     if rebuilt is not None:
         reset(con)
         checkpoint = Checkpoint(0, GENESIS_HASH)
+    until = _whole_batches(store, until)
     total = _pending(store, checkpoint, until)
     feed = _Feed(con, cache_limit)
     applied = 0
@@ -100,6 +101,15 @@ def _lineage_problem(store: EventStore, checkpoint: Checkpoint) -> str | None:
     if at.hash != checkpoint.hash:
         return f"the ledger's record at position {checkpoint.position} is not the one fed before"
     return None
+
+
+def _whole_batches(store: EventStore, until: int | None) -> int | None:
+    """``until`` moved to the end of the append it falls in: a reader never sees part
+    of a batch (S8), so a release and the status change it brought stay together."""
+    if until is None or until <= 0:
+        return until
+    last = next(store.read_all(after=until - 1, until=until), None)
+    return until if last is None else until + last.more
 
 
 def _pending(store: EventStore, checkpoint: Checkpoint, until: int | None) -> int:

@@ -21,7 +21,7 @@ unattributed.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Final
+from typing import Any, Final
 
 import duckdb
 import msgspec
@@ -71,20 +71,46 @@ class TaskPayout(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
     workers: list[Share] = msgspec.field(default_factory=list)
 
 
+class WorkerTotal(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
+    """A worker's credit over the period: the sum of its shares of finished tasks."""
+
+    session_id: str
+    agent_type: str | None
+    tasks: int
+    active_ms: int
+    credit: float
+
+
 class Payout(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
     window: Window
     weights: Weights
+    workers: list[WorkerTotal]
     tasks: list[TaskPayout]
+    """Per task and worker; left empty when asked for the totals only."""
     unattributed: list[str]
 
 
+_DETAIL = """
+SELECT task_id, title, strftime(finished_at, '%Y-%m-%dT%H:%M:%S.%fZ') AS finished_at,
+    completed_by, total_ms, session_id, agent_type, claims, active_ms, time_share,
+    completion_share, share
+FROM shares
+ORDER BY shares.finished_at, task_id, session_id
+"""
+_TOTALS = """
+SELECT session_id, arg_max(agent_type, last_start) AS agent_type, count(*) AS tasks,
+    sum(active_ms)::BIGINT AS active_ms, sum(share) AS credit
+FROM shares
+GROUP BY session_id
+ORDER BY session_id
+"""
 _QUERY = """
 WITH finished AS (
     SELECT task_id, title, finished_at, completed_by FROM tasks
     WHERE status = 'done' AND finished_at IS NOT NULL AND {condition}
 ), work AS (
     SELECT task_id, session_id, count(*) AS claims, sum(active_ms)::BIGINT AS active_ms,
-        arg_max(agent_type, start_position) AS agent_type
+        arg_max(agent_type, start_position) AS agent_type, max(start_position) AS last_start
     FROM claim_intervals WHERE task_id IN (SELECT task_id FROM finished)
     GROUP BY ALL
 ), totals AS (
@@ -100,12 +126,10 @@ WITH finished AS (
         CASE WHEN completed_by IS NULL THEN time_share
             WHEN session_id = completed_by THEN 1.0::DOUBLE ELSE 0.0::DOUBLE END AS completion_share
     FROM shared
+), shares AS (
+    SELECT *, ? * time_share + ? * completion_share AS share FROM credited
 )
-SELECT task_id, title, strftime(finished_at, '%Y-%m-%dT%H:%M:%S.%fZ') AS finished_at,
-    completed_by, total_ms, session_id, agent_type, claims, active_ms, time_share,
-    completion_share, ? * time_share + ? * completion_share AS share
-FROM credited
-ORDER BY credited.finished_at, task_id, session_id
+{select}
 """
 
 
@@ -115,8 +139,10 @@ def payout(
     window: Window | None = None,
     weights: Weights | None = None,
     task_id: str | None = None,
+    detail: bool = True,
 ) -> Payout:
-    """Shares of every task finished in ``window`` (or of one task)."""
+    """Shares of every task finished in ``window`` (or of one task), and each worker's
+    total; ``detail=False`` leaves the per-task list out (it is the costly part)."""
     window = window or Window()
     weights = weights or Weights()
     time_weight, completion_weight = weights.scaled()
@@ -124,23 +150,46 @@ def payout(
     if task_id is not None:
         condition += " AND task_id = ?"
         params.append(task_id)
-    rows = records(
-        con, _QUERY.format(condition=condition), [*params, time_weight, completion_weight]
-    )
+    query = _QUERY.replace("{condition}", condition)
+    values = [*params, time_weight, completion_weight]
+    totals = records(con, query.replace("{select}", _TOTALS), values)
+    rows = con.execute(query.replace("{select}", _DETAIL), values).fetchall() if detail else []
     return Payout(
         window=window,
         weights=weights,
+        workers=[msgspec.convert(row, WorkerTotal) for row in totals],
         tasks=_tasks(rows),
         unattributed=_unattributed(con, condition, params),
     )
 
 
-def _tasks(rows: list[dict[str, object]]) -> list[TaskPayout]:
+def _tasks(rows: list[tuple[Any, ...]]) -> list[TaskPayout]:
+    """Rows (one per task and worker, by task) grouped into tasks, built directly."""
     found: list[TaskPayout] = []
-    for row in rows:
-        if not found or found[-1].task_id != row["taskId"]:
-            found.append(msgspec.convert({**row, "activeMs": row["totalMs"]}, TaskPayout))
-        found[-1].workers.append(msgspec.convert(row, Share))
+    for task_id, title, finished, completer, total, *worker in rows:
+        if not found or found[-1].task_id != task_id:
+            when = datetime.fromisoformat(finished.replace("Z", "+00:00"))
+            found.append(
+                TaskPayout(
+                    task_id=task_id,
+                    title=title,
+                    finished_at=when,
+                    completed_by=completer,
+                    active_ms=total,
+                )
+            )
+        session, agent, claims, active, time_share, completion, share = worker
+        found[-1].workers.append(
+            Share(
+                session_id=session,
+                agent_type=agent,
+                claims=claims,
+                active_ms=active,
+                time_share=time_share,
+                completion_share=completion,
+                share=share,
+            )
+        )
     return found
 
 

@@ -14,6 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import msgspec
+
 from ledger.clock import to_ms
 from ledger.config import ClaimConfig
 from ledger.events import (
@@ -27,7 +29,7 @@ from ledger.events import (
     TaskStatusChanged,
 )
 from ledger.records import Record
-from projections.analytics.payout import Payout, Share, TaskPayout, Weights
+from projections.analytics.payout import Payout, Share, TaskPayout, Weights, WorkerTotal
 from projections.analytics.stats import ALL, Durations, Filter, GroupStats, Overlap, Stats
 from projections.analytics.window import Window
 
@@ -321,9 +323,36 @@ def payout(
     return Payout(
         window=window,
         weights=weights,
+        workers=_totals(tasks, by_task),
         tasks=[task for task in tasks if task.workers],
         unattributed=[task.task_id for task in finished if not by_task[task.task_id]],
     )
+
+
+def _totals(tasks: list[TaskPayout], by_task: dict[str, list[Claim]]) -> list[WorkerTotal]:
+    """Per worker: finished tasks worked on, active time, and the sum of its shares."""
+    count: Counter[str] = Counter()
+    active: dict[str, int] = defaultdict(int)
+    credit: dict[str, float] = defaultdict(float)
+    latest: dict[str, tuple[int, str | None]] = {}
+    for task in tasks:
+        for worker in task.workers:
+            count[worker.session_id] += 1
+            active[worker.session_id] += worker.active_ms
+            credit[worker.session_id] += worker.share
+        for claim in by_task[task.task_id]:
+            if claim.start_position > latest.get(claim.session_id, (-1, None))[0]:
+                latest[claim.session_id] = (claim.start_position, claim.agent_type)
+    return [
+        WorkerTotal(
+            session_id=session,
+            agent_type=latest[session][1],
+            tasks=count[session],
+            active_ms=active[session],
+            credit=credit[session],
+        )
+        for session in sorted(count)
+    ]
 
 
 def _task_payout(task: Task, claims: list[Claim], weights: Weights) -> TaskPayout:
@@ -363,4 +392,18 @@ def _task_payout(task: Task, claims: list[Claim], weights: Weights) -> TaskPayou
         completed_by=task.completed_by,
         active_ms=total,
         workers=workers,
+    )
+
+
+def same_payout(found: Payout, expected: Payout, *, rel_tol: float = 1e-9) -> bool:
+    """Equal payouts, except that each worker's credit (a float sum, added up in
+    another order by DuckDB's parallel aggregation) may differ in its last digits."""
+    if msgspec.structs.replace(found, workers=[]) != msgspec.structs.replace(expected, workers=[]):
+        return False
+    if len(found.workers) != len(expected.workers):
+        return False
+    return all(
+        msgspec.structs.replace(a, credit=0.0) == msgspec.structs.replace(b, credit=0.0)
+        and math.isclose(a.credit, b.credit, rel_tol=rel_tol)
+        for a, b in zip(found.workers, expected.workers, strict=True)
     )

@@ -94,9 +94,12 @@ class Analytics:
         window: Window | None = None,
         weights: _payout.Weights | None = None,
         task_id: str | None = None,
+        detail: bool = True,
     ) -> _payout.Payout:
         self.require(task_id)
-        return _payout.payout(self.con, window=window, weights=weights, task_id=task_id)
+        return _payout.payout(
+            self.con, window=window, weights=weights, task_id=task_id, detail=detail
+        )
 
     def query(self, sql: str) -> QueryResult:
         """One read-only SQL statement. A file store is reopened read-only for it

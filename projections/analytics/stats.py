@@ -243,11 +243,14 @@ def overlaps(
     con: duckdb.DuckDBPyConnection, condition: str = "TRUE", params: list[object] | None = None
 ) -> list[Overlap]:
     """Claims that started while an earlier claim on the same task had not ended
-    (an open claim never ends). The rules never write one: each is evidence of a race."""
+    (an open claim never ends). The rules never write one: each is evidence of a race.
+    Only tasks claimed more than once can have one, so only those are sorted."""
     rows = records(
         con,
         f"""
-        WITH ordered AS (
+        WITH shared AS (
+            SELECT task_id FROM claim_intervals GROUP BY task_id HAVING count(*) > 1
+        ), ordered AS (
             SELECT task_id, session_id, fencing_token, started_at,
                 coalesce(ended_at, 'infinity'::TIMESTAMPTZ) AS ends,
                 max(coalesce(ended_at, 'infinity'::TIMESTAMPTZ)) OVER earlier AS earlier_end,
@@ -257,6 +260,7 @@ def overlaps(
                     AS earlier_token,
                 {condition} AS chosen
             FROM claim_intervals
+            WHERE task_id IN (SELECT task_id FROM shared)
             WINDOW earlier AS (
                 PARTITION BY task_id ORDER BY started_at, fencing_token
                 ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING

@@ -99,6 +99,14 @@ def test_payout_shares_sum_to_one(ledger: Claims) -> None:
     assert sum(worker["share"] for worker in task["workers"]) == pytest.approx(1.0)
 
 
+def test_payout_totals_give_each_workers_credit(ledger: Claims) -> None:
+    """--totals answers each worker's credit (here one finished task's worth in all)."""
+    body = ledger.json("payout", "--totals").body
+    assert body["tasks"] == []
+    assert {worker["sessionId"] for worker in body["workers"]} == {"s1", "s2"}
+    assert sum(worker["credit"] for worker in body["workers"]) == pytest.approx(1.0)
+
+
 def test_a_payout_can_be_reproduced_at_its_position(tmp_path: Path) -> None:
     """payout --at POSITION answers what payout answered when that was the head."""
     claims = Claims(tmp_path, f"sqlite://{tmp_path / 'ledger.db'}")
