@@ -8,8 +8,9 @@ claim, from start to end, with claimed and heartbeat-backed active durations),
 
 Modules: ``schema`` (DDL), ``rows`` (row types), ``fold`` (the claim-interval fold),
 ``transfer`` (bulk loading), ``feeder`` (incremental updates), ``audit``, ``stats``,
-``payout``, ``readonly`` (``claims sql``), ``export``, ``bodies`` (JSON bodies),
+``payout``, ``readonly`` (``claims sql``), ``export``, ``window`` (periods),
 ``reference`` (the same figures in plain Python), ``service`` (``Analytics``).
+Result Structs encode with camelCase keys, as every JSON body of the project.
 Importing this package imports DuckDB; the CLI's hook commands never do.
 """
 

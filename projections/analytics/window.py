@@ -7,8 +7,6 @@ from datetime import datetime
 import duckdb
 import msgspec
 
-from ledger.clock import iso
-
 
 class Window(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
     """``since <= t < until``; either end may be open (``None``)."""
@@ -27,9 +25,6 @@ class Window(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
             parts.append(f"{column} < ?")
             params.append(self.until)
         return (" AND ".join(parts) or "TRUE"), params
-
-    def body(self) -> dict[str, str | None]:
-        return {"since": iso(self.since), "until": iso(self.until)}
 
     def holds(self, when: datetime) -> bool:
         """The same test in Python (for folds that do not use DuckDB)."""

@@ -123,6 +123,23 @@ def test_a_payout_can_be_reproduced_at_its_position(tmp_path: Path) -> None:
     assert claims.json("payout", "--at", str(then["position"])).body == then
 
 
+def test_the_analytics_file_sits_beside_the_ledger(ledger: Claims) -> None:
+    """By default the DuckDB file is <ledger>.analytics.duckdb."""
+    ledger.json("stats")
+    assert (ledger.cwd / "ledger.db.analytics.duckdb").is_file()
+
+
+def test_a_jsonl_ledger_feeds_the_same_way(tmp_path: Path) -> None:
+    """The analytics read a JSONL ledger through its store like any other."""
+    claims = Claims(tmp_path, f"jsonl://{tmp_path / 'ledger.jsonl'}")
+    claims.json("task", "add", "j1", "--title", "J")
+    claims.json("claim", "j1", "--session", "s1")
+    claims.json("release", "j1", "--session", "s1")
+    body = claims.json("stats", "--by", "task").body
+    assert (body["total"]["claims"], body["total"]["completions"]) == (1, 1)
+    assert (tmp_path / "ledger.jsonl.analytics.duckdb").is_file()
+
+
 def test_sql_runs_a_select(ledger: Claims) -> None:
     """claims sql answers columns and rows; times as RFC 3339 text."""
     body = ledger.json(
