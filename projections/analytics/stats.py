@@ -168,38 +168,43 @@ def stats(
     where = where or Filter()
     stale = ClaimConfig().warning_threshold if stale_after_ms is None else stale_after_ms
     condition, params = where.sql()
-    total = _groups(con, f"'{ALL}'", condition, params, stale)
+    groups = _groups(con, GROUPS[by], condition, params, stale)
+    total = groups.pop(ALL, None) or _group(_Figures(key=ALL), {})
     return Stats(
         by=by,
         window=where.window,
         stale_after_ms=stale,
-        groups=_groups(con, GROUPS[by], condition, params, stale),
-        total=total[0] if total else _group(_Figures(key=ALL), {}),
+        groups=list(groups.values()),
+        total=total,
         overlaps=overlaps(con, condition, params),
     )
 
 
 def _groups(
     con: duckdb.DuckDBPyConnection, key: str, condition: str, params: list[object], stale: int
-) -> list[GroupStats]:
+) -> dict[str, GroupStats]:
+    """Every group's figures and the total's (key ``*``), from one scan: grouping sets."""
+    label = f"CASE WHEN grouping({key}) = 1 THEN '{ALL}' ELSE {key} END"
     rows = records(
         con,
-        f"SELECT {key} AS key, {_FIGURES} FROM claim_intervals WHERE {condition}"
-        " GROUP BY ALL ORDER BY key",
+        f"SELECT {label} AS key, {_FIGURES} FROM claim_intervals WHERE {condition}"
+        f" GROUP BY GROUPING SETS (({key}), ()) ORDER BY grouping({key}), {key}",
         [stale, *params],
     )
-    releases = _releases(con, key, condition, params)
-    figures = [msgspec.convert(row, _Figures) for row in rows]
-    return [_group(row, releases.get(row.key, {})) for row in figures]
+    releases = _releases(con, key, label, condition, params)
+    figures = [msgspec.convert(row, _Figures) for row in rows if row["claims"]]
+    return {row.key: _group(row, releases.get(row.key, {})) for row in figures}
 
 
 def _releases(
-    con: duckdb.DuckDBPyConnection, key: str, condition: str, params: list[object]
+    con: duckdb.DuckDBPyConnection, key: str, label: str, condition: str, params: list[object]
 ) -> dict[str, dict[str, int]]:
     found: dict[str, dict[str, int]] = {}
     rows = con.execute(
-        f"SELECT {key} AS key, release_reason, count(*) FROM claim_intervals"
-        f" WHERE end_reason = 'released' AND {condition} GROUP BY ALL ORDER BY ALL",
+        f"SELECT {label} AS key, release_reason, count(*) FROM claim_intervals"
+        f" WHERE end_reason = 'released' AND {condition}"
+        f" GROUP BY GROUPING SETS (({key}, release_reason), (release_reason))"
+        " ORDER BY ALL",
         params,
     ).fetchall()
     for group, reason, count in rows:
