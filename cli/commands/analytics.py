@@ -57,23 +57,23 @@ class Instant(click.ParamType):  # type: ignore[type-arg]  # generic only in new
 INSTANT = Instant()
 
 
+def analytics_option(func: F) -> F:
+    """``--analytics PATH`` (or ``CLAIMS_ANALYTICS_DB``): where the DuckDB file is."""
+    return click.option(
+        "--analytics",
+        "analytics_path",
+        envvar="CLAIMS_ANALYTICS_DB",
+        metavar="PATH",
+        default=None,
+        help="The analytics DuckDB file (default: <ledger>.analytics.duckdb).",
+    )(func)
+
+
 def analytics_options(func: F) -> F:
-    """``--analytics PATH`` and ``--csv``, shared by every analytics command."""
-    for decorator in reversed(
-        [
-            click.option(
-                "--analytics",
-                "analytics_path",
-                envvar="CLAIMS_ANALYTICS_DB",
-                metavar="PATH",
-                default=None,
-                help="The analytics DuckDB file (default: <ledger>.analytics.duckdb).",
-            ),
-            click.option("--csv", "as_csv", is_flag=True, help="Print CSV rows instead."),
-        ]
-    ):
-        func = decorator(func)
-    return func
+    """``--analytics PATH`` and ``--csv``, shared by the commands that answer rows."""
+    return analytics_option(
+        click.option("--csv", "as_csv", is_flag=True, help="Print CSV rows instead.")(func)
+    )
 
 
 def window_options(func: F) -> F:
@@ -325,17 +325,11 @@ def sql(ctx: click.Context, /, query: str, analytics_path: str | None, as_csv: b
 @click.option(
     "-o", "--output", type=click.Path(path_type=Path), required=True, help="File to write."
 )
-@analytics_options
+@analytics_option
 @common
 @click.pass_context
 def export(
-    ctx: click.Context,
-    /,
-    table: str,
-    fmt: str,
-    output: Path,
-    analytics_path: str | None,
-    as_csv: bool,
+    ctx: click.Context, /, table: str, fmt: str, output: Path, analytics_path: str | None
 ) -> None:
     """Write a whole analytics TABLE to a Parquet or CSV file.
 
@@ -343,7 +337,7 @@ def export(
     claims export claim_intervals --format parquet -o intervals.parquet
     """
     app = app_of(ctx)
-    with _analytics(app, analytics_path, as_csv) as analytics:
+    with _analytics(app, analytics_path, False) as analytics:
         written = analytics.export(table, output, cast("Format", fmt))
         checkpoint = analytics.checkpoint()
     body = {
