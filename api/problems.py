@@ -20,12 +20,8 @@ from ledger.errors import LedgerError
 
 PROBLEM_JSON = "application/problem+json"
 RESERVED = ("type", "title", "status", "detail", "instance")
-RENAMED = {
-    ("TASK_NOT_CLAIMABLE", "status"): "taskStatus",
-    ("TASK_ALREADY_ACTIVE", "status"): "result",
-}
-"""Context members whose names the problem members take: a task's ``status`` becomes
-``taskStatus``; seed 000's ``status: task_already_active`` becomes ``result``."""
+"""Problem members; a ledger error's context never uses these names (the CLI's bodies
+must equal the API's), and any that did would be prefixed with ``error``."""
 
 _encoder = msgspec.json.Encoder()
 
@@ -47,7 +43,7 @@ def problem(
     body: dict[str, Any] = {"success": False, "error": code, "message": detail}
     for key, value in (context or {}).items():
         if key in RESERVED:
-            key = RENAMED.get((code, key), f"error{key[:1].upper()}{key[1:]}")
+            key = f"error{key[:1].upper()}{key[1:]}"
         body[key] = value
     body.update(type=problem_type(code), title=title, status=status, detail=detail)
     if instance is not None:

@@ -77,6 +77,9 @@ class Api:
                 return error.code, json.loads(error.read() or b"null")
 
 
+CONFLICT = 409
+
+
 class Backlog:
     """Files tasks with made-up titles; called again whenever the queue runs low."""
 
@@ -90,18 +93,20 @@ class Backlog:
         with self.lock:
             for _ in range(count):
                 area, what, priority = self.rng.choice(WORDS)
-                number = next(self.serial)
-                self.api.call(
-                    "POST",
-                    "/api/tasks",
-                    {
-                        "taskId": f"{area}-{number}",
-                        "title": f"{what[:1].upper()}{what[1:]} ({area} #{number})",
-                        "priority": priority,
-                        "roi": round(self.rng.uniform(1, 10), 1),
-                        "phase": self.rng.choice(PHASES),
-                    },
-                )
+                code = CONFLICT
+                while code == CONFLICT:  # a ledger kept from an earlier demo has this id
+                    number = next(self.serial)
+                    code, _ = self.api.call(
+                        "POST",
+                        "/api/tasks",
+                        {
+                            "taskId": f"{area}-{number}",
+                            "title": f"{what[:1].upper()}{what[1:]} ({area} #{number})",
+                            "priority": priority,
+                            "roi": round(self.rng.uniform(1, 10), 1),
+                            "phase": self.rng.choice(PHASES),
+                        },
+                    )
 
 
 class Agent(threading.Thread):

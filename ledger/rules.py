@@ -292,7 +292,7 @@ def _check_claimable(state: TaskState) -> None:
         raise TaskNotClaimable(
             f"task {state.task_id!r} is {state.status} and cannot be claimed",
             taskId=state.task_id,
-            status=state.status,
+            taskStatus=state.status,
         )
 
 

@@ -187,7 +187,7 @@ class ClaimService:
         if not task.registered and pending:
             raise TaskAlreadyActive(
                 f"task {data.task_id!r} was just proposed with fingerprint {fingerprint!r}",
-                status="task_already_active",
+                result="task_already_active",
                 fingerprint=fingerprint,
                 activeTask={"taskId": data.task_id, "status": "proposed"},
                 holder=None,
@@ -197,7 +197,7 @@ class ClaimService:
         lease = task.lease if task.lease and task.lease.live_at(self.clock.now()) else None
         return TaskAlreadyActive(
             f"task {task.task_id!r} with fingerprint {fingerprint!r} is still {task.status}",
-            status="task_already_active",
+            result="task_already_active",
             fingerprint=fingerprint,
             activeTask={
                 "taskId": task.task_id,

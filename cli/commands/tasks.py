@@ -115,7 +115,7 @@ def propose(
     )
     state = app.service().propose_task(spec)
     app.emit(
-        {"success": True, "status": "created", "task": task_body(state)},
+        {"success": True, "result": "created", "task": task_body(state)},
         lambda: click.echo(f"{state.task_id}: proposed and registered ({fingerprint})"),
     )
 

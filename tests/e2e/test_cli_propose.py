@@ -16,7 +16,7 @@ def test_first_proposal_is_created(claims: Claims) -> None:
     """A new fingerprint registers the task: exit 0, status created."""
     result = _propose(claims, "login-1", "--roi", "5", "--priority", "high")
     assert result.code == 0
-    assert (result.body["success"], result.body["status"]) == (True, "created")
+    assert (result.body["success"], result.body["result"]) == (True, "created")
     task = result.body["task"]
     assert (task["taskId"], task["fingerprint"], task["status"]) == ("login-1", FINGERPRINT, "todo")
     assert (task["roi"], task["priority"]) == (5.0, "high")
@@ -57,7 +57,7 @@ def test_done_work_frees_the_fingerprint(claims: Claims) -> None:
     claims.json("claim", "login-1", "--session", "agent-7")
     claims.json("release", "login-1", "--session", "agent-7", "--reason", "completed")
     result = _propose(claims, "login-2")
-    assert (result.code, result.body["status"]) == (0, "created")
+    assert (result.code, result.body["result"]) == (0, "created")
 
 
 def test_dropped_work_frees_the_fingerprint(claims: Claims) -> None:

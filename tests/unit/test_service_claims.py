@@ -161,7 +161,7 @@ def test_a_done_dropped_or_blocked_task_is_not_claimable(
     with refused(service, TaskNotClaimable) as caught:
         claim(service, "t2", "s2")
 
-    assert caught.value.context["status"] == status
+    assert caught.value.context["taskStatus"] == status
 
 
 def test_heartbeat_by_another_session_is_not_claim_owner(held: ClaimService) -> None:
