@@ -204,6 +204,7 @@ class Fold:
         if previous is not None:
             self._end(record, event.task_id, "superseded", previous.row.lease_expires_at)
         takeover = event if isinstance(event, TakenOver) else None
+        task = self._task(event.task_id)
         row = IntervalRow(
             task_id=event.task_id,
             fencing_token=event.fencing_token,
@@ -224,6 +225,9 @@ class Fold:
             end_reason="open",
             active_ms=0,
             max_silence_ms=0,
+            previous_session=task.last_claim_session,
+            previous_token=task.last_claim_token,
+            previous_end=task.last_claim_end,
         )
         state = IntervalState(row=row, max_silence=_ZERO, active_until=record.occurred_at)
         self.open[event.task_id] = state
@@ -250,6 +254,10 @@ class Fold:
         row.release_reason = detail
         self.open[task_id] = None
         self._intervals[(row.task_id, row.fencing_token)] = state
+        task = self._task(task_id)
+        task.last_claim_session = row.session_id
+        task.last_claim_token = row.fencing_token
+        task.last_claim_end = ended_at
 
     def _hand_over(self, record: Record, event: TakenOver) -> None:
         """End the old holder's interval at the takeover, naming who took it and why."""
@@ -261,9 +269,17 @@ class Fold:
 
     # --- tasks and sessions -------------------------------------------------------
 
+    def _task(self, task_id: str) -> TaskRow:
+        """The task's row (cached; new if the log never registered the task)."""
+        row = self.tasks.get(task_id)
+        if row is None:
+            row = self.tasks[task_id] = TaskRow(task_id=task_id)
+        self._tasks.add(task_id)
+        return row
+
     def _task_event(self, record: Record, event: object) -> None:
         task_id: str = getattr(event, "task_id", "")
-        row = self.tasks.get(task_id) or TaskRow(task_id=task_id)
+        row = self._task(task_id)
         match event:
             case TaskRegistered():
                 _register(row, record, event)
@@ -274,8 +290,6 @@ class Fold:
             case _:
                 row.status = "todo" if row.status == "in_progress" else row.status
         row.last_position = record.position
-        self.tasks[task_id] = row
-        self._tasks.add(task_id)
 
     def _status(self, row: TaskRow, record: Record, event: TaskStatusChanged) -> None:
         row.status_changed_at = record.occurred_at

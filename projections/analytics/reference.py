@@ -266,20 +266,19 @@ def stats(
 
 
 def overlaps(fold: ReferenceFold, where: Filter) -> list[Overlap]:
-    """Claims that started before the latest end among the task's earlier claims."""
+    """Claims that started before the claim before them on the task (in log order,
+    which ``fold.claims`` is) had ended."""
     wanted = {id(claim) for claim in chosen(fold, where)}
-    by_task: dict[str, list[Claim]] = defaultdict(list)
-    for claim in fold.claims:
-        by_task[claim.task_id].append(claim)
+    previous: dict[str, Claim] = {}
     found: list[Overlap] = []
-    for task_id in sorted(by_task):
-        latest: tuple[float, Claim] | None = None
-        for claim in sorted(by_task[task_id], key=lambda c: (c.started_at, c.fencing_token)):
-            if latest and id(claim) in wanted and latest[0] > claim.started_at.timestamp():
-                found.append(_overlap(claim, latest[1]))
-            end = math.inf if claim.ended_at is None else claim.ended_at.timestamp()
-            if latest is None or end > latest[0]:
-                latest = (end, claim)
+    for claim in fold.claims:
+        earlier = previous.get(claim.task_id)
+        ended = earlier.ended_at if earlier is not None else None
+        overlapping = ended is not None and ended > claim.started_at
+        if earlier is not None and overlapping and id(claim) in wanted:
+            found.append(_overlap(claim, earlier))
+        previous[claim.task_id] = claim
+    found.sort(key=lambda o: (o.task_id, o.started_at, o.fencing_token))
     return found
 
 
@@ -291,7 +290,7 @@ def _overlap(claim: Claim, earlier: Claim) -> Overlap:
         started_at=claim.started_at,
         earlier_session=earlier.session_id,
         earlier_token=earlier.fencing_token,
-        earlier_end=earlier.ended_at,
+        earlier_end=earlier.ended_at or claim.started_at,
     )
 
 

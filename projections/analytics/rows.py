@@ -244,6 +244,9 @@ _INTERVAL_COLUMNS = (
     "claimed_ms",
     "active_ms",
     "max_silence_ms",
+    "previous_session",
+    "previous_token",
+    "previous_end",
 )
 
 
@@ -281,6 +284,10 @@ class IntervalRow(
     claimed_ms: int | None = None
     active_ms: int
     max_silence_ms: int
+    previous_session: str | None = None
+    previous_token: int | None = None
+    previous_end: datetime | None = None
+    """The claim before this one on the task, in log order, and when it ended."""
 
 
 _TASK_COLUMNS = (
@@ -298,6 +305,9 @@ _TASK_COLUMNS = (
     "finished_at",
     "finished_position",
     "completed_by",
+    "last_claim_session",
+    "last_claim_token",
+    "last_claim_end",
     "last_position",
 )
 
@@ -319,6 +329,10 @@ class TaskRow(msgspec.Struct, kw_only=True, gc=False, rename=short_names(*_TASK_
     finished_at: datetime | None = None
     finished_position: int | None = None
     completed_by: str | None = None
+    last_claim_session: str | None = None
+    last_claim_token: int | None = None
+    last_claim_end: datetime | None = None
+    """The task's last claim that ended: who held it, its token, when it ended."""
     last_position: int = 0
 
 

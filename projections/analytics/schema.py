@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
-SCHEMA_VERSION: Final = 1
+SCHEMA_VERSION: Final = 2
 
 TABLES: Final = ("events", "claim_intervals", "tasks", "sessions")
 """The tables people query and export; ``meta`` and ``checkpoint`` are bookkeeping."""
@@ -81,7 +81,10 @@ CREATE TABLE IF NOT EXISTS claim_intervals (
     end_forced       BOOLEAN,
     claimed_ms       BIGINT,
     active_ms        BIGINT NOT NULL,
-    max_silence_ms   BIGINT NOT NULL
+    max_silence_ms   BIGINT NOT NULL,
+    previous_session VARCHAR,
+    previous_token   BIGINT,
+    previous_end     TIMESTAMPTZ
 )
 """
 
@@ -101,6 +104,9 @@ CREATE TABLE IF NOT EXISTS tasks (
     finished_at         TIMESTAMPTZ,
     finished_position   BIGINT,
     completed_by        VARCHAR,
+    last_claim_session  VARCHAR,
+    last_claim_token    BIGINT,
+    last_claim_end      TIMESTAMPTZ,
     last_position       BIGINT NOT NULL
 )
 """

@@ -61,7 +61,7 @@ class GroupStats(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
 
 
 class Overlap(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
-    """A claim that started before an earlier claim on the same task had ended."""
+    """A claim that started before the one before it on the same task had ended."""
 
     task_id: str
     session_id: str
@@ -69,7 +69,7 @@ class Overlap(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
     started_at: datetime
     earlier_session: str
     earlier_token: int
-    earlier_end: datetime | None
+    earlier_end: datetime
 
 
 class Current(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
@@ -247,36 +247,18 @@ def _group(row: _Figures, releases: dict[str, int]) -> GroupStats:
 def overlaps(
     con: duckdb.DuckDBPyConnection, condition: str = "TRUE", params: list[object] | None = None
 ) -> list[Overlap]:
-    """Claims that started while an earlier claim on the same task had not ended
-    (an open claim never ends). The rules never write one: each is evidence of a race.
-    Only tasks claimed more than once can have one, so only those are sorted."""
+    """Claims that started before the claim before them on the same task (in log
+    order) had ended. The rules never write one: each is evidence of a race, or of
+    writers' clocks that disagree (times are each writer's ``occurred_at``)."""
     rows = records(
         con,
         f"""
-        WITH shared AS (
-            SELECT task_id FROM claim_intervals GROUP BY task_id HAVING count(*) > 1
-        ), ordered AS (
-            SELECT task_id, session_id, fencing_token, started_at,
-                coalesce(ended_at, 'infinity'::TIMESTAMPTZ) AS ends,
-                max(coalesce(ended_at, 'infinity'::TIMESTAMPTZ)) OVER earlier AS earlier_end,
-                arg_max(session_id, coalesce(ended_at, 'infinity'::TIMESTAMPTZ)) OVER earlier
-                    AS earlier_session,
-                arg_max(fencing_token, coalesce(ended_at, 'infinity'::TIMESTAMPTZ)) OVER earlier
-                    AS earlier_token,
-                {condition} AS chosen
-            FROM claim_intervals
-            WHERE task_id IN (SELECT task_id FROM shared)
-            WINDOW earlier AS (
-                PARTITION BY task_id ORDER BY started_at, fencing_token
-                ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
-            )
-        )
         SELECT task_id, session_id, fencing_token,
             strftime(started_at, '%Y-%m-%dT%H:%M:%S.%fZ') AS started_at,
-            earlier_session, earlier_token,
-            CASE WHEN isinf(earlier_end) THEN NULL
-                ELSE strftime(earlier_end, '%Y-%m-%dT%H:%M:%S.%fZ') END AS earlier_end
-        FROM ordered WHERE chosen AND earlier_end > started_at
+            previous_session AS earlier_session, previous_token AS earlier_token,
+            strftime(previous_end, '%Y-%m-%dT%H:%M:%S.%fZ') AS earlier_end
+        FROM claim_intervals
+        WHERE previous_end > started_at AND {condition}
         ORDER BY task_id, started_at, fencing_token
         """,
         params or [],
