@@ -9,6 +9,7 @@ which is the same bytes with the trailing ``,"hash":"…"`` member removed.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -86,14 +87,16 @@ def decode_record(raw: bytes | str) -> Record:
     return _record_decoder.decode(raw)
 
 
-def decode_stored(raw: bytes, *, position: int, where: str) -> Record:
+def decode_stored(raw: bytes, *, position: int, where: Callable[[int], str]) -> Record:
     """Decode a record read back from a store; bytes that do not decode are a
-    ``CorruptLog`` naming where they sit, never an unexpected crash."""
+    ``CorruptLog`` naming where they sit (``where(position)``, built only then),
+    never an unexpected crash."""
     try:
         return _record_decoder.decode(raw)
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        place = where(position)
         raise CorruptLog(
-            f"the record at {where} does not decode: {exc}", position=position, where=where
+            f"the record at {place} does not decode: {exc}", position=position, where=place
         ) from exc
 
 

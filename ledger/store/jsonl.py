@@ -168,8 +168,8 @@ class JsonlStore:
                 return
             start = self._offsets[after]
             stop = self._offsets[last] if last < count else self._end
-        for position, (raw, offset, _) in enumerate(self._read_lines(start, stop), after + 1):
-            record = decode_stored(raw, position=position, where=self._where(position, offset))
+        for position, (raw, _, _) in enumerate(self._read_lines(start, stop), after + 1):
+            record = decode_stored(raw, position=position, where=self._where)
             if until_time is not None and record.recorded_at > until_time:
                 return
             yield record
@@ -337,9 +337,10 @@ class JsonlStore:
     def _read_record(self, position: int) -> Record:
         offset, length = self._span(position)
         raw = os.pread(self._fd, length, offset)
-        return decode_stored(raw, position=position, where=self._where(position, offset))
+        return decode_stored(raw, position=position, where=self._where)
 
-    def _where(self, position: int, offset: int) -> str:
+    def _where(self, position: int) -> str:
+        offset = self._offsets[position - 1] if position <= len(self._offsets) else self._end
         return f"line {position} (byte {offset}) of {self._path}"
 
 

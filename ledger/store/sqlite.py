@@ -336,7 +336,11 @@ def _head_of(position: int, digest: str, recorded_us: int) -> Head:
 
 
 def _decode(position: int, body: bytes) -> Record:
-    return decode_stored(body, position=position, where=f"row with position {position}")
+    return decode_stored(body, position=position, where=_row)
+
+
+def _row(position: int) -> str:
+    return f"row with position {position}"
 
 
 def _statements(sql: str) -> list[str]:

@@ -211,7 +211,7 @@ def test_a_finished_or_blocked_task_is_not_claimable(status: TaskStatus) -> None
     with pytest.raises(TaskNotClaimable) as caught:
         _decide(_task(status=status), Claim(session_id="s1"))
 
-    assert _context(caught) == {"taskId": "t1", "status": status}
+    assert _context(caught) == {"taskId": "t1", "taskStatus": status}
 
 
 def test_metadata_above_the_limit_is_invalid_input() -> None:
