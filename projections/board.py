@@ -8,7 +8,7 @@ reader, whether or not an expiry was recorded.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -55,8 +55,8 @@ class Board:
         return count
 
     def apply(self, record: Record) -> None:
-        for apply in self._appliers.get(record.type, ()):
-            apply(record)
+        for apply, state in self._appliers.get(record.type, ()):
+            apply(state, record)
         self.position = record.position
 
     # --- the states ----------------------------------------------------------------
@@ -122,18 +122,16 @@ class Board:
         return [state for state, lease in self.leases() if lease.session_id == session_id]
 
 
-def _appliers(states: dict[str, Any]) -> dict[str, list[Any]]:
-    """For each record type, the bound folds of the projections that read it."""
-    by_type: dict[str, list[Any]] = {}
+Applier = tuple[Callable[[Any, Record], None], Any]
+"""A projection's ``apply`` and the state it folds into."""
+
+
+def _appliers(states: dict[str, Any]) -> dict[str, tuple[Applier, ...]]:
+    """For each record type, the folds of the projections that read it, with their states
+    (plain pairs: no wrapper call per record on the hot path)."""
+    by_type: dict[str, list[Applier]] = {}
     for projection in PROJECTIONS:
         state = states[projection.name]
         for record_type in projection.handles:
-            by_type.setdefault(record_type, []).append(_bind(projection, state))
-    return by_type
-
-
-def _bind(projection: Projection[Any], state: Any) -> Any:
-    def apply(record: Record) -> None:
-        projection.apply(state, record)
-
-    return apply
+            by_type.setdefault(record_type, []).append((projection.apply, state))
+    return {record_type: tuple(found) for record_type, found in by_type.items()}

@@ -208,7 +208,7 @@ class ProjectionRunner:
             states[projection.name] = state
             positions[projection.name] = snapshot.header.position if snapshot else 0
             if snapshot is not None and limit is None:
-                self._saved[projection.name] = snapshot
+                self._saved[projection.name] = msgspec.structs.replace(snapshot, payload=b"")
         top = max(positions.values())
         for projection in PROJECTIONS:
             self._fold_one(projection, states[projection.name], positions[projection.name], top)
@@ -217,7 +217,7 @@ class ProjectionRunner:
     def _trusted(
         self, projection: Projection[Any], limit: int | None
     ) -> tuple[Snapshot | None, Any]:
-        for candidate in self.snapshots.candidates(projection.name):
+        for candidate in self.snapshots.candidates(projection.name, at_most=limit):
             if _newer_than(candidate, limit):
                 continue
             problem, state = self._check(projection, candidate)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Protocol
@@ -53,8 +54,9 @@ _header_decoder = msgspec.json.Decoder(SnapshotHeader)
 class SnapshotStore(Protocol):
     def save(self, header: SnapshotHeader, payload: bytes) -> None: ...
 
-    def candidates(self, name: str) -> list[Snapshot | str]:
-        """This projection's snapshots, newest first; a string for one that cannot be read."""
+    def candidates(self, name: str, *, at_most: int | None = None) -> Iterator[Snapshot | str]:
+        """This projection's snapshots (at or before position ``at_most``), newest first,
+        each read only when reached; a string for one that cannot be read."""
         ...
 
     def reject(self, snapshot: Snapshot | str, reason: str) -> None:
@@ -108,24 +110,18 @@ class FileSnapshots:
         self.folder.mkdir(parents=True, exist_ok=True)
         final = self.folder / _file_name(header.name, header.position)
         temporary = self.folder / f".{final.name}.{os.getpid()}.{threading.get_ident()}.tmp"
-        data = msgspec.json.encode(header) + b"\n" + payload
         with open(temporary, "wb") as handle:
-            handle.write(data)
+            handle.write(msgspec.json.encode(header) + b"\n")
+            handle.write(payload)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temporary, final)
         _fsync_dir(self.folder)
 
-    def candidates(self, name: str) -> list[Snapshot | str]:
-        if not self.folder.is_dir():
-            return []
-        found: list[tuple[int, Path]] = []
-        for path in self.folder.glob(f"{name}-*.snap"):
-            number = path.stem.rpartition("-")[2]
-            if number.isdigit():
-                found.append((int(number), path))
-        found.sort(reverse=True)
-        return [self._read(path) for _, path in found]
+    def candidates(self, name: str, *, at_most: int | None = None) -> Iterator[Snapshot | str]:
+        for position, path in self._paths(name):
+            if at_most is None or position <= at_most:
+                yield self._read(path)
 
     def reject(self, snapshot: Snapshot | str, reason: str) -> None:
         where = snapshot.where if isinstance(snapshot, Snapshot) else snapshot
@@ -134,9 +130,8 @@ class FileSnapshots:
             path.replace(path.with_name(path.name + ".rejected"))
 
     def prune(self, name: str, keep: int) -> None:
-        for stale in self.candidates(name)[keep:]:
-            where = stale.where if isinstance(stale, Snapshot) else stale
-            Path(where).unlink(missing_ok=True)
+        for _, stale in self._paths(name)[keep:]:
+            stale.unlink(missing_ok=True)
 
     def leftovers(self, name: str) -> list[str]:
         if not self.folder.is_dir():
@@ -148,10 +143,23 @@ class FileSnapshots:
                 found.append(str(path))
         return found
 
+    def _paths(self, name: str) -> list[tuple[int, Path]]:
+        """This projection's snapshot files by the position in their names, newest first."""
+        if not self.folder.is_dir():
+            return []
+        found: list[tuple[int, Path]] = []
+        for path in self.folder.glob(f"{name}-*.snap"):
+            number = path.stem.rpartition("-")[2]
+            if number.isdigit():
+                found.append((int(number), path))
+        found.sort(reverse=True)
+        return found
+
     def _read(self, path: Path) -> Snapshot | str:
         try:
-            raw = path.read_bytes()
-            head, _, payload = raw.partition(b"\n")
+            with path.open("rb") as handle:
+                head = handle.readline()
+                payload = handle.read()
             header = _header_decoder.decode(head)
         except (OSError, msgspec.DecodeError, msgspec.ValidationError):
             return str(path)
@@ -169,9 +177,10 @@ class MemorySnapshots:
         snapshot = Snapshot(header=header, payload=payload, where=where)
         self._saved.setdefault(header.name, {})[header.position] = snapshot
 
-    def candidates(self, name: str) -> list[Snapshot | str]:
+    def candidates(self, name: str, *, at_most: int | None = None) -> Iterator[Snapshot | str]:
         saved = self._saved.get(name, {})
-        return [saved[position] for position in sorted(saved, reverse=True)]
+        chosen = [p for p in sorted(saved, reverse=True) if at_most is None or p <= at_most]
+        return iter([saved[position] for position in chosen])
 
     def reject(self, snapshot: Snapshot | str, reason: str) -> None:
         if isinstance(snapshot, Snapshot):

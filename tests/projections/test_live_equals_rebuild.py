@@ -167,3 +167,25 @@ def test_sqlite_live_board_equals_rebuild_and_restart_from_files(history: list[S
             play(service, clock, history, check)
         finally:
             store.close()
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(history=histories)
+def test_sqlite_board_at_each_position_uses_only_snapshots_before_it(history: list[Step]) -> None:
+    """On SQLite with snapshot files, ``board_at(position=p)`` equals a fold until p."""
+    with tempfile.TemporaryDirectory() as folder:
+        clock = FrozenClock(START)
+        store = open_store(f"sqlite://{Path(folder) / 'ledger.db'}", clock=clock)
+        try:
+            service = ClaimService(store, clock=clock, config=ClaimConfig(), host="test-host")
+            live = ProjectionRunner(store, snapshots_for(store), clock=clock, save_every=SAVE_EVERY)
+
+            def follow(step: Step) -> None:
+                live.catch_up()
+
+            play(service, clock, history, follow)
+            for position in range(store.head_position() + 1):
+                assert_same_board(live.board_at(position=position)[0], rebuilt(service, position))
+            assert live.notices == []
+        finally:
+            store.close()
