@@ -6,6 +6,7 @@ Keys are camelCase as in seed 002; times are RFC 3339 in UTC with milliseconds.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -21,7 +22,7 @@ from ledger.results import (
     TakeoverResult,
 )
 from ledger.state import Lease, SessionState, TaskState
-from projections.sessions import SessionView
+from projections.sessions import HistoryEntry, SessionView
 
 Body = dict[str, Any]
 
@@ -183,11 +184,22 @@ def import_body(result: ImportResult) -> Body:
     }
 
 
-def history_body(session_id: str, view: SessionView, now: datetime, limit: int | None) -> Body:
-    """Seed 002's ``claimHistory``, newest first; ``limit=None`` for all of it."""
+def history_body(
+    session_id: str,
+    view: SessionView,
+    now: datetime,
+    limit: int | None,
+    leases: Mapping[str, Lease],
+) -> Body:
+    """Seed 002's ``claimHistory``, newest first; ``limit=None`` for all of it. The
+    current task is the newest claim still open whose lease (from ``leases``, the
+    current-claims projection) is live at ``now``, as ``current-task`` answers."""
     entries = list(reversed(view.history))
     shown = entries if limit is None else entries[:limit]
-    current = next((entry for entry in entries if entry.released_at is None), None)
+    current = next(
+        (entry for entry in entries if entry.released_at is None and _live(entry, leases, now)),
+        None,
+    )
     return {
         "sessionId": session_id,
         "session": session_body(view.state),
@@ -206,3 +218,8 @@ def history_body(session_id: str, view: SessionView, now: datetime, limit: int |
         ],
         "total": len(entries),
     }
+
+
+def _live(entry: HistoryEntry, leases: Mapping[str, Lease], now: datetime) -> bool:
+    lease = leases.get(entry.task_id)
+    return lease is not None and lease.fencing_token == entry.fencing_token and lease.live_at(now)

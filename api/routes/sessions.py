@@ -90,7 +90,8 @@ async def history(
 
 def _history(service: ClaimService, session_id: str, limit: int | None) -> dict[str, object]:
     service.session(session_id)
-    view = service.board().sessions.get(session_id)
+    board = service.board()
+    view = board.sessions.get(session_id)
     if view is None:
         raise SessionNotFound(f"session {session_id!r} does not exist", sessionId=session_id)
-    return history_body(session_id, view, service.clock.now(), limit)
+    return history_body(session_id, view, service.clock.now(), limit, board.claims)

@@ -98,7 +98,7 @@ def history(
     view = board.sessions.get(session_id)
     if view is None or not view.state.started:
         raise SessionNotFound(f"session {session_id!r} did not exist then", sessionId=session_id)
-    body = history_body(session_id, view, now, None if show_all else limit)
+    body = history_body(session_id, view, now, None if show_all else limit, board.claims)
 
     def human() -> None:
         click.echo(f"session {session_id}: current task {body['currentTaskId'] or '-'}")

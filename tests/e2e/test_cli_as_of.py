@@ -125,10 +125,6 @@ def test_session_history_now_shows_the_release(claims: Claims) -> None:
     assert body["currentTaskId"] is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap: history_body takes an unended claim as current even past its expiry",
-)
 def test_session_history_after_expiry_has_no_current_task(claims: Claims) -> None:
     """As of 12:08, b's lease (to 12:07) has lapsed: s2 has no current task, as in current-task."""
     assert _body(claims, "current-task", "s2", "--as-of", at(8))["currentTask"] is None
