@@ -19,7 +19,7 @@ from projections.base import Projection
 from projections.board import PROJECTIONS
 
 PINS = {
-    "tasks": (2, "b9451028872f5448"),
+    "tasks": (3, "b9451028872f5448"),
     "claims": (2, "fded404d4c6231cf"),
     "sessions": (1, "06310ec21d1aed6d"),
     "fingerprints": (1, "69da310a5870a99e"),
