@@ -22,9 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from bench import breakdown, growth, report, startup, throughput
+from bench import projections as projection_bench
 from bench.growth import GrowthPlan
 
-SECTIONS = ("throughput", "breakdown", "growth", "startup")
+SECTIONS = ("throughput", "breakdown", "growth", "startup", "projections")
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ class Results:
     growth: list[growth.Latency] = field(default_factory=list)
     builds: dict[str, float] = field(default_factory=dict)
     startup: list[startup.Startup] = field(default_factory=list)
+    projections: dict[str, Any] = field(default_factory=dict)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -134,11 +136,23 @@ def _startup(folder: Path, size: Size, results: Results) -> None:
     print(report.startup_table(results.startup))
 
 
+def _projections(folder: Path, size: Size, results: Results) -> None:
+    plan = projection_bench.PLANS[size.name]
+    _section(
+        f"Projections (issue 3): rebuild from {plan.tasks:,} tasks and {plan.sessions:,}"
+        " sessions beside the floor and eventsourcing; restart; peak memory"
+    )
+    figures = projection_bench.measure(folder, plan)
+    results.projections = projection_bench.jsonable(figures)
+    print(projection_bench.render(figures))
+
+
 _SECTIONS = {
     "throughput": _throughput,
     "breakdown": _breakdown,
     "growth": _growth,
     "startup": _startup,
+    "projections": _projections,
 }
 
 

@@ -1,0 +1,676 @@
+"""Projections: rebuild rate from a large log, restart from a snapshot, peak memory.
+
+``python -m bench.projections [--size smoke|full] [--dir DIR]``, or the
+``projections`` section of ``python -m bench``. Figures only; nothing asserts a speed.
+
+The log (``full``: 1k sessions and 100k tasks, 1,001,000 records) is what agents
+would have written: sessions started, then tasks in interleaved batches of 100,
+each registered, claimed, heartbeated five or six times and finished (80% released
+as completed and marked done, 10% expired and claimed again, 10% taken over by
+force), heartbeats 59% of all records. It is sealed once into the hash chain and
+written both as a SQLite store and as a JSONL store, and the same events (as
+registered, claimed, heartbeat and released aggregate events, 10 a task) are saved
+through the ``eventsourcing`` library's SQLite recorder. Then, side by side:
+
+- **bare decode loop** (the floor): read the stored records and decode each into a
+  typed ``Record``, nothing else (``sqlite3`` rows, or the JSONL file in 4 MiB chunks);
+- **ledger rebuild**: ``ProjectionRunner.rebuild()`` folds every record into the four
+  projections through the store's own ``read_all``;
+- **eventsourcing read**: the library's ``select_notifications`` pages, each
+  notification mapped back into its domain event (``mapper.to_domain_event``);
+- **peak memory**: a fresh process rebuilds from each store and saves the snapshot
+  files; its peak RSS (``VmHWM``), the RSS before the rebuild, the files' size;
+- **restart**: a fresh process opens the store, restores the four snapshots that
+  rebuild saved and catches up (nothing to fold);
+- **where the time goes**: over the log's first 200k records, reading and decoding
+  through each store, decoding alone, and folding decoded records into each
+  projection alone and into the whole board.
+
+Rates are shown per wall-clock second and per CPU second of the process: on a
+machine shared with other work the second is the steadier figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import itertools
+import json
+import math
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from bench.es_app import EsTask, application
+from bench.report import table
+from ledger.codec import micros, seal
+from ledger.events import (
+    Claimed,
+    Event,
+    Expired,
+    Heartbeat,
+    Released,
+    SessionStarted,
+    TakenOver,
+    TaskRegistered,
+    TaskStatusChanged,
+    session_stream,
+    task_stream,
+)
+from ledger.records import GENESIS_HASH, NewEvent, Record
+from ledger.store.factory import open_store
+from ledger.store.protocol import EventStore
+from ledger.store.sqlite import SqliteStore
+from projections.base import Projection
+from projections.board import PROJECTIONS, Board
+from projections.runner import ProjectionRunner, snapshots_for
+from projections.snapshots import MemorySnapshots
+
+BATCH_TASKS = 100
+TTL = timedelta(minutes=30)
+TICK = timedelta(milliseconds=1)
+START = datetime(2026, 1, 1, tzinfo=UTC)
+INSERT_ROWS = 50_000
+CHUNK = 4 << 20
+ES_SAVE_TASKS = 500
+ES_PAGE = 10_000
+TARGETS = {"jsonl": 1_000_000.0, "sqlite": 700_000.0}
+"""Rebuild targets of issue 3, in events per second."""
+RESTART_TARGET_S = 0.5
+BREAKDOWN_RECORDS = 200_000
+REPEATS = 3
+_INSERT = (
+    "INSERT INTO events (position, stream, version, event_id, type, recorded_us, hash, body)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_decoder = msgspec.json.Decoder(Record)
+Entry = tuple[str, str, Event]
+"""``(actor, stream, event)``."""
+
+
+@dataclass(frozen=True)
+class Plan:
+    tasks: int
+    sessions: int
+
+
+PLANS = {"smoke": Plan(tasks=2_000, sessions=20), "full": Plan(tasks=100_000, sessions=1_000)}
+
+
+@dataclass(frozen=True)
+class Rate:
+    """One contender reading the whole log."""
+
+    label: str
+    backend: str
+    events: int
+    seconds: float
+    cpu_seconds: float
+    """This process's CPU time over the same span: steadier than the wall clock on a
+    machine busy with other work."""
+
+    @property
+    def per_s(self) -> float:
+        return self.events / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def per_cpu_s(self) -> float:
+        return self.events / self.cpu_seconds if self.cpu_seconds > 0 else 0.0
+
+
+class Clocks:
+    """Wall-clock and CPU seconds since it was made."""
+
+    def __init__(self) -> None:
+        self.wall = time.perf_counter()
+        self.cpu = time.process_time()
+
+    def lap(self) -> tuple[float, float]:
+        return time.perf_counter() - self.wall, time.process_time() - self.cpu
+
+
+@dataclass(frozen=True)
+class Restart:
+    backend: str
+    open_s: float
+    """Opening the store (JSONL: indexing the file)."""
+    restore_s: float
+    """Restoring the four snapshots and catching up."""
+    restore_cpu_s: float
+
+
+@dataclass(frozen=True)
+class Memory:
+    backend: str
+    tasks: int
+    sessions: int
+    events: int
+    rss_before_mb: float
+    peak_rss_mb: float
+    snapshot_mb: float
+
+
+@dataclass(frozen=True)
+class Part:
+    """Microseconds per record of one part of a rebuild."""
+
+    label: str
+    us: float
+
+
+@dataclass(frozen=True)
+class Figures:
+    events: int
+    build_s: float
+    rates: list[Rate]
+    restarts: list[Restart]
+    memory: list[Memory]
+    parts: list[Part]
+
+
+# --- the logs ---------------------------------------------------------------------
+
+
+def build_logs(folder: Path, plan: Plan) -> tuple[Path, Path, int]:
+    """Seal the log once; write it as a SQLite store and as a JSONL store."""
+    db_path, jsonl_path = folder / "projections.db", folder / "projections.jsonl"
+    SqliteStore(db_path, synchronous="NORMAL").close()
+    db = sqlite3.connect(db_path, isolation_level=None)
+    db.execute("PRAGMA synchronous = OFF")
+    written = 0
+    with jsonl_path.open("wb") as jsonl:
+        rows = _sealed(_entries(plan))
+        while chunk := list(itertools.islice(rows, INSERT_ROWS)):
+            db.execute("BEGIN IMMEDIATE")
+            db.executemany(_INSERT, [row for row, _ in chunk])
+            db.execute("COMMIT")
+            jsonl.write(b"".join(body + b"\n" for _, body in chunk))
+            written += len(chunk)
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.close()
+    return db_path, jsonl_path, written
+
+
+def _entries(plan: Plan) -> Iterator[Entry]:
+    sessions = [f"agent-{n}" for n in range(plan.sessions)]
+    for session in sessions:
+        yield session, session_stream(session), SessionStarted(session_id=session, host="bench")
+    task_ids = [f"task-{n}" for n in range(plan.tasks)]
+    for first in range(0, len(task_ids), BATCH_TASKS):
+        batch = task_ids[first : first + BATCH_TASKS]
+        lives = [_life(task, n + first, sessions) for n, task in enumerate(batch)]
+        for step in range(max(len(life) for life in lives)):
+            for life in lives:
+                if step < len(life):
+                    yield life[step]
+
+
+def _life(task: str, number: int, sessions: list[str]) -> list[Entry]:
+    """A task's ten records: mostly completed, some expired and re-claimed, some taken over."""
+    holder, other = sessions[number % len(sessions)], sessions[(number + 7) % len(sessions)]
+    stream = task_stream(task)
+    far = START + timedelta(days=1)
+    life: list[Event] = [
+        TaskRegistered(task_id=task, title=f"Task {task}", roi=float(number % 7)),
+        Claimed(task_id=task, session_id=holder, fencing_token=2, ttl_ms=1_800_000, expires_at=far),
+    ]
+    beat = Heartbeat(
+        task_id=task, session_id=holder, fencing_token=2, extend_ms=1_800_000, expires_at=far
+    )
+    if number % 10 == 8:
+        life += [beat] * 5
+        life.append(Expired(task_id=task, session_id=holder, fencing_token=2, expired_at=far))
+        life.append(
+            Claimed(task_id=task, session_id=other, fencing_token=9, ttl_ms=600_000, expires_at=far)
+        )
+        life.append(Released(task_id=task, session_id=other, fencing_token=9, reason="paused"))
+    elif number % 10 == 9:
+        life += [beat] * 5
+        life.append(_takeover(task, holder, other, far))
+        life.append(
+            Heartbeat(
+                task_id=task, session_id=other, fencing_token=8, extend_ms=600_000, expires_at=far
+            )
+        )
+        life.append(Released(task_id=task, session_id=other, fencing_token=8, reason="completed"))
+    else:
+        life += [beat] * 6
+        life.append(Released(task_id=task, session_id=holder, fencing_token=2, reason="completed"))
+        life.append(TaskStatusChanged(task_id=task, status="done", previous="todo"))
+    return [(holder, stream, event) for event in life]
+
+
+def _takeover(task: str, holder: str, other: str, far: datetime) -> TakenOver:
+    return TakenOver(
+        task_id=task,
+        from_session=holder,
+        to_session=other,
+        previous_token=2,
+        fencing_token=8,
+        handoff_reason="stuck",
+        forced=True,
+        forced_by="ops",
+        ttl_ms=600_000,
+        expires_at=far,
+    )
+
+
+def _sealed(entries: Iterator[Entry]) -> Iterator[tuple[tuple[object, ...], bytes]]:
+    """Each entry sealed into the chain: the SQLite row and the stored bytes."""
+    versions: dict[str, int] = {}
+    prev_hash = GENESIS_HASH
+    for position, (actor, stream, event) in enumerate(entries, start=1):
+        versions[stream] = version = versions.get(stream, 0) + 1
+        when = START + position * TICK
+        new = NewEvent(data=event, occurred_at=when, actor=actor, correlation_id="bench")
+        record, body = seal(
+            new,
+            position=position,
+            stream=stream,
+            version=version,
+            recorded_at=when,
+            prev_hash=prev_hash,
+        )
+        prev_hash = record.hash
+        row = (position, stream, version, record.event_id, record.type, micros(when), prev_hash)
+        yield (*row, body), body
+
+
+def build_es(path: Path, plan: Plan) -> int:
+    """The same task lives as ``EsTask`` aggregates, saved in chunks; returns the events."""
+    app = application(str(path))
+    events = 0
+    for first in range(0, plan.tasks, ES_SAVE_TASKS):
+        tasks = []
+        for number in range(first, min(first + ES_SAVE_TASKS, plan.tasks)):
+            task = EsTask(title=f"Task task-{number}")
+            session = f"agent-{number % plan.sessions}"
+            task.claim(session)
+            for _ in range(7):
+                task.heartbeat(session)
+            task.release(session, "completed")
+            tasks.append(task)
+        app.save(*tasks)
+        events += 10 * len(tasks)
+    app.close()
+    return events
+
+
+# --- reading it back ----------------------------------------------------------------
+
+
+def floor_sqlite(path: Path) -> Rate:
+    """Select every stored body in position order and decode it; nothing else."""
+    db = sqlite3.connect(path)
+    clocks = Clocks()
+    count = 0
+    for (body,) in db.execute("SELECT body FROM events ORDER BY position"):
+        _decoder.decode(body)
+        count += 1
+    seconds = clocks.lap()
+    db.close()
+    return Rate("bare decode loop (floor)", "sqlite", count, *seconds)
+
+
+def floor_jsonl(path: Path) -> Rate:
+    """Read the file in large chunks, split lines, decode each; nothing else."""
+    clocks = Clocks()
+    count = 0
+    pending = b""
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK):
+            lines = (pending + chunk).split(b"\n")
+            pending = lines.pop()
+            for line in lines:
+                _decoder.decode(line)
+            count += len(lines)
+    return Rate("bare decode loop (floor)", "jsonl", count, *clocks.lap())
+
+
+def ledger_rebuild(url: str, backend: str) -> Rate:
+    """``ProjectionRunner.rebuild()`` over a store that is already open (and indexed).
+
+    The wall-clock time is the rebuild's own report (the fold, without the save that
+    follows); the CPU time spans the whole call, including encoding the snapshots
+    (kept in memory here: the restart and memory rows write their own files)."""
+    store = open_store(url)
+    try:
+        store.head()
+        clocks = Clocks()
+        report = ProjectionRunner(store, MemorySnapshots()).rebuild()
+        _, cpu = clocks.lap()
+    finally:
+        store.close()
+    label = "ledger rebuild, four projections"
+    return Rate(label, backend, report.records, report.seconds, cpu)
+
+
+def es_read(path: Path) -> Rate:
+    """Every stored event back as a domain event, page by page, through the library."""
+    app = application(str(path))
+    recorder: Any = app.recorder
+    mapper: Any = app.mapper
+    clocks = Clocks()
+    count = 0
+    start: int | None = None
+    while True:
+        page = recorder.select_notifications(start, ES_PAGE, inclusive_of_start=start is None)
+        for notification in page:
+            mapper.to_domain_event(notification)
+        count += len(page)
+        if len(page) < ES_PAGE:
+            break
+        start = page[-1].id
+    seconds = clocks.lap()
+    app.close()
+    return Rate("eventsourcing read into domain events", "sqlite", count, *seconds)
+
+
+def breakdown(db_path: Path, jsonl_url: str, records: int) -> list[Part]:
+    """Where a rebuild's time goes, per record, over the log's first ``records`` records:
+    reading and decoding through each store, decoding alone, and folding records
+    already in memory into each projection alone and into the whole board."""
+    sqlite_url = f"sqlite://{db_path}"
+    parts = [
+        Part("read + decode, SQLite store read_all", _per_record(_drain, sqlite_url, records)),
+        Part("read + decode, JSONL store read_all", _per_record(_drain, jsonl_url, records)),
+    ]
+    db = sqlite3.connect(db_path)
+    bodies = [body for (body,) in db.execute(_FIRST_BODIES, (records,))]
+    db.close()
+    parts.append(Part("decode alone (msgspec, typed Record)", _best_us(_decode_all, bodies)))
+    decoded = [_decoder.decode(body) for body in bodies]
+    del bodies
+    for projection in PROJECTIONS:
+        label = f"fold: {projection.name} projection alone"
+        parts.append(Part(label, _best_us(_fold_one, decoded, projection)))
+    parts.append(Part("fold: Board.apply, all four (with dispatch)", _best_us(_fold_all, decoded)))
+    return parts
+
+
+_FIRST_BODIES = "SELECT body FROM events WHERE position <= ? ORDER BY position"
+
+
+def _per_record(work: Callable[[EventStore, int], int], url: str, records: int) -> float:
+    """Best of ``REPEATS`` runs over a store opened (and, for JSONL, indexed) beforehand."""
+    store = open_store(url)
+    try:
+        store.head()
+        best = math.inf
+        for _ in range(REPEATS):
+            started = time.perf_counter()
+            count = work(store, records)
+            best = min(best, time.perf_counter() - started)
+    finally:
+        store.close()
+    return best / count * 1e6
+
+
+def _drain(store: EventStore, records: int) -> int:
+    return sum(1 for _ in store.read_all(until=records))
+
+
+def _best_us(work: Callable[..., None], items: Sequence[Any], *args: Any) -> float:
+    best = math.inf
+    for _ in range(REPEATS):
+        started = time.perf_counter()
+        work(items, *args)
+        best = min(best, time.perf_counter() - started)
+    return best / len(items) * 1e6
+
+
+def _decode_all(bodies: Sequence[bytes]) -> None:
+    for body in bodies:
+        _decoder.decode(body)
+
+
+def _fold_one(records: Sequence[Record], projection: Projection[Any]) -> None:
+    state, handles, apply = projection.initial(), projection.handles, projection.apply
+    for record in records:
+        if record.type in handles:
+            apply(state, record)
+
+
+def _fold_all(records: Sequence[Record]) -> None:
+    board = Board()
+    for record in records:
+        board.apply(record)
+
+
+def restart(url: str, backend: str) -> Restart:
+    """In a fresh process: open the store, restore the snapshots, catch up."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.projections", "--child-restart", url],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    opened, restored, restored_cpu = json.loads(done.stdout)
+    return Restart(backend, opened, restored, restored_cpu)
+
+
+def memory(url: str, backend: str, plan: Plan, events: int, snapshots: Path) -> Memory:
+    """In a fresh process: RSS before and at the peak of a rebuild from the store, which
+    saves its snapshot files there (the restart rows read them)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.projections", "--child-memory", url],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    before, peak = json.loads(done.stdout)
+    size = sum(path.stat().st_size for path in snapshots.glob("*.snap"))
+    return Memory(backend, plan.tasks, plan.sessions, events, before, peak, size / 2**20)
+
+
+def _child_restart(url: str) -> None:
+    started = time.perf_counter()
+    store = open_store(url)
+    store.head()
+    opened = time.perf_counter()
+    clocks = Clocks()
+    runner = ProjectionRunner(store)
+    board = runner.catch_up()
+    restored, restored_cpu = clocks.lap()
+    assert not runner.notices, runner.notices
+    assert board.position == store.head_position()
+    assert all(status.snapshot_position == board.position for status in runner.status())
+    store.close()
+    print(json.dumps([opened - started, restored, restored_cpu]))
+
+
+def _child_memory(url: str) -> None:
+    store = open_store(url)
+    store.head()
+    before = _rss_mb()
+    runner = ProjectionRunner(store, snapshots_for(store))
+    runner.rebuild()
+    store.close()
+    print(json.dumps([before, _peak_rss_mb()]))
+
+
+def _rss_mb() -> float:
+    with Path("/proc/self/statm").open() as statm:
+        pages = int(statm.read().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def _peak_rss_mb() -> float:
+    """This process image's high-water RSS (``VmHWM``; ``ru_maxrss`` would carry over
+    the parent's peak across ``exec``)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc/self/status")
+
+
+# --- the run ------------------------------------------------------------------------
+
+
+def measure(folder: Path, plan: Plan) -> Figures:
+    """Build the logs, then every contender side by side, in one run."""
+    started = time.perf_counter()
+    db_path, jsonl_path, events = build_logs(folder, plan)
+    es_events = build_es(folder / "eventsourcing.db", plan)
+    build_s = time.perf_counter() - started
+    urls = {"sqlite": f"sqlite://{db_path}", "jsonl": f"jsonl://{jsonl_path}"}
+    rates = [
+        floor_jsonl(jsonl_path),
+        ledger_rebuild(urls["jsonl"], "jsonl"),
+        floor_sqlite(db_path),
+        ledger_rebuild(urls["sqlite"], "sqlite"),
+        es_read(folder / "eventsourcing.db"),
+    ]
+    assert rates[-1].events == es_events
+    paths = {"sqlite": db_path, "jsonl": jsonl_path}
+    used = [
+        memory(urls[name], name, plan, events, Path(f"{paths[name]}.projections"))
+        for name in ("jsonl", "sqlite")
+    ]
+    restarts = [restart(urls[name], name) for name in ("jsonl", "sqlite")]
+    parts = breakdown(db_path, urls["jsonl"], min(events, BREAKDOWN_RECORDS))
+    return Figures(events, build_s, rates, restarts, used, parts)
+
+
+def render(figures: Figures) -> str:
+    return "\n\n".join(
+        [
+            _rates_table(figures.rates),
+            _restart_table(figures.restarts),
+            _memory_table(figures.memory),
+            table(
+                ["where a rebuild's time goes (first records of the log)", "us/record"],
+                [[part.label, f"{part.us:.2f}"] for part in figures.parts],
+                [False, True],
+            ),
+        ]
+    )
+
+
+def _rates_table(rates: Sequence[Rate]) -> str:
+    es = next(rate for rate in rates if rate.label.startswith("eventsourcing"))
+    rows = [
+        [
+            rate.label,
+            rate.backend,
+            f"{rate.events:,}",
+            f"{rate.seconds:.2f}",
+            f"{rate.per_s:,.0f}",
+            f"{rate.per_cpu_s:,.0f}",
+            f"{rate.per_cpu_s / es.per_cpu_s:.1f}x",
+            _target(rate),
+        ]
+        for rate in rates
+    ]
+    headers = [
+        "reader",
+        "store",
+        "events",
+        "wall s",
+        "events/s",
+        "events/CPU-s",
+        "vs eventsourcing (CPU)",
+        "target (wall)",
+    ]
+    return table(headers, rows, [False, False, True, True, True, True, True, False])
+
+
+def _restart_table(restarts: Sequence[Restart]) -> str:
+    rows = [
+        [
+            r.backend,
+            f"{r.open_s:.3f}",
+            f"{r.restore_s:.3f}",
+            f"{r.restore_cpu_s:.3f}",
+            _verdict(r.restore_s <= RESTART_TARGET_S),
+        ]
+        for r in restarts
+    ]
+    headers = ["restart at the head", "open store s", "restore s", "restore CPU s", "< 0.5 s"]
+    return table(headers, rows, [False, True, True, True, False])
+
+
+def _memory_table(memory: Sequence[Memory]) -> str:
+    rows = [
+        [
+            f"{m.backend}: {m.tasks:,} tasks, {m.sessions:,} sessions, {m.events:,} events",
+            f"{m.rss_before_mb:.0f}",
+            f"{m.peak_rss_mb:.0f}",
+            f"{m.snapshot_mb:.1f}",
+        ]
+        for m in memory
+    ]
+    headers = ["rebuild in a fresh process", "RSS before MB", "peak RSS MB", "snapshots MB"]
+    return table(headers, rows, [False, True, True, True])
+
+
+def _target(rate: Rate) -> str:
+    if not rate.label.startswith("ledger rebuild"):
+        return ""
+    target = TARGETS[rate.backend]
+    return f">= {target:,.0f}: {_verdict(rate.per_s >= target)}"
+
+
+def _verdict(ok: bool) -> str:
+    return "met" if ok else "MISSED"
+
+
+def jsonable(figures: Figures) -> dict[str, Any]:
+    data = asdict(figures)
+    data["rates"] = [{**asdict(rate), "per_s": rate.per_s} for rate in figures.rates]
+    return data
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.child_restart:
+        _child_restart(args.child_restart)
+        return 0
+    if args.child_memory:
+        _child_memory(args.child_memory)
+        return 0
+    plan = PLANS[args.size]
+    with _workdir(args.dir) as folder:
+        figures = measure(folder, plan)
+    print(f"== Projections: {figures.events:,} events (built in {figures.build_s:.0f} s)")
+    print(render(figures))
+    if args.json:
+        Path(args.json).write_text(json.dumps(jsonable(figures), indent=2) + "\n")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bench.projections")
+    parser.add_argument("--size", choices=sorted(PLANS), default="full")
+    parser.add_argument("--dir", help="where the stores go (default: a fresh temporary folder)")
+    parser.add_argument("--json", help="also write every figure to this JSON file")
+    parser.add_argument("--child-restart", help=argparse.SUPPRESS)
+    parser.add_argument("--child-memory", help=argparse.SUPPRESS)
+    return parser
+
+
+@contextlib.contextmanager
+def _workdir(requested: str | None) -> Iterator[Path]:
+    if requested:
+        folder = Path(requested).resolve()
+        folder.mkdir(parents=True, exist_ok=True)
+        yield folder
+        return
+    with tempfile.TemporaryDirectory(prefix="claims-bench-projections-") as name:
+        yield Path(name).resolve()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
