@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import get_args
 
@@ -26,44 +28,71 @@ def task() -> None:
     """Register and inspect tasks."""
 
 
+def task_spec(
+    *, fingerprint_required: bool
+) -> Callable[[Callable[[click.Context, RegisterTask], None]], Callable[..., None]]:
+    """The options that describe a task (TASK, --title, --priority, --roi, --fingerprint,
+    --phase), handed to the command as one ``RegisterTask``."""
+
+    def decorate(func: Callable[[click.Context, RegisterTask], None]) -> Callable[..., None]:
+        @functools.wraps(func)
+        def command(
+            ctx: click.Context,
+            /,
+            task_id: str,
+            title: str,
+            priority: str,
+            roi: float,
+            fingerprint: str | None,
+            phase: str | None,
+        ) -> None:
+            spec = RegisterTask(
+                task_id=task_id,
+                title=title,
+                priority=priority,
+                roi=roi,
+                fingerprint=fingerprint,
+                phase=phase,
+            )
+            func(ctx, spec)
+
+        options = [
+            click.argument("task_id", metavar="TASK"),
+            click.option("--title", required=True, help="What the task is."),
+            click.option(
+                "--priority",
+                type=click.Choice(["critical", "high", "medium", "low"]),
+                default="medium",
+                show_default=True,
+            ),
+            click.option(
+                "--roi", type=float, default=0.0, show_default=True, help="Estimated ROI."
+            ),
+            click.option(
+                "--fingerprint",
+                required=fingerprint_required,
+                help="Identity of the work, for de-duplication.",
+            ),
+            click.option("--phase", default=None, help="e.g. design, implementation, test."),
+        ]
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return decorate
+
+
 @task.command("add")
-@click.argument("task_id", metavar="TASK")
-@click.option("--title", required=True, help="What the task is.")
-@click.option(
-    "--priority",
-    type=click.Choice(["critical", "high", "medium", "low"]),
-    default="medium",
-    show_default=True,
-)
-@click.option("--roi", type=float, default=0.0, show_default=True, help="Estimated ROI.")
-@click.option("--fingerprint", default=None, help="Identity of the work, for de-duplication.")
-@click.option("--phase", default=None, help="e.g. design, implementation, test.")
 @common
 @click.pass_context
-def add(
-    ctx: click.Context,
-    /,
-    task_id: str,
-    title: str,
-    priority: str,
-    roi: float,
-    fingerprint: str | None,
-    phase: str | None,
-) -> None:
+@task_spec(fingerprint_required=False)
+def add(ctx: click.Context, spec: RegisterTask) -> None:
     """Register TASK in the backlog.
 
     \b
     claims task add fix-login --title "Fix the login form" --priority high --roi 3
     """
     app = app_of(ctx)
-    spec = RegisterTask(
-        task_id=task_id,
-        title=title,
-        priority=priority,
-        roi=roi,
-        fingerprint=fingerprint,
-        phase=phase,
-    )
     state = app.service().register_task(spec)
     app.emit(
         {"success": True, "task": task_body(state)},
@@ -72,29 +101,10 @@ def add(
 
 
 @task.command("propose")
-@click.argument("task_id", metavar="TASK")
-@click.option("--title", required=True, help="What the task is.")
-@click.option("--fingerprint", required=True, help="Identity of the work, for de-duplication.")
-@click.option(
-    "--priority",
-    type=click.Choice(["critical", "high", "medium", "low"]),
-    default="medium",
-    show_default=True,
-)
-@click.option("--roi", type=float, default=0.0, show_default=True, help="Estimated ROI.")
-@click.option("--phase", default=None, help="e.g. design, implementation, test.")
 @common
 @click.pass_context
-def propose(
-    ctx: click.Context,
-    /,
-    task_id: str,
-    title: str,
-    fingerprint: str,
-    priority: str,
-    roi: float,
-    phase: str | None,
-) -> None:
+@task_spec(fingerprint_required=True)
+def propose(ctx: click.Context, spec: RegisterTask) -> None:
     """Register TASK unless unfinished work with the same fingerprint exists.
 
     For ROI auto-pickers (seed 000): a duplicate is answered with exit 15,
@@ -105,18 +115,10 @@ def propose(
     claims task propose fix-login-2 --title "Fix login" --fingerprint auth/login --roi 5
     """
     app = app_of(ctx)
-    spec = RegisterTask(
-        task_id=task_id,
-        title=title,
-        priority=priority,
-        roi=roi,
-        fingerprint=fingerprint,
-        phase=phase,
-    )
     state = app.service().propose_task(spec)
     app.emit(
         {"success": True, "result": "created", "task": task_body(state)},
-        lambda: click.echo(f"{state.task_id}: proposed and registered ({fingerprint})"),
+        lambda: click.echo(f"{state.task_id}: proposed and registered ({spec.fingerprint})"),
     )
 
 

@@ -81,3 +81,11 @@ def test_human_refusal_goes_to_stderr(claims: Claims) -> None:
     assert result.code == 15
     assert result.stdout == ""
     assert result.stderr.startswith("error: TASK_ALREADY_ACTIVE: task 'login-1'")
+
+
+def test_propose_without_fingerprint_is_a_usage_error(claims: Claims) -> None:
+    """A proposal must name its fingerprint: without one it exits 2 and writes nothing."""
+    result = claims("task", "propose", "login-9", "--title", "no fingerprint")
+    assert result.code == 2
+    assert "--fingerprint" in result.stderr
+    assert claims.json("task", "list").body["total"] == 0
