@@ -20,6 +20,7 @@ from typing import Any
 import msgspec
 
 from ledger.clock import Clock, SystemClock
+from ledger.errors import StoreError
 from ledger.store.protocol import EventStore
 from projections.base import Projection
 from projections.board import PROJECTIONS, Board
@@ -89,7 +90,10 @@ class ProjectionRunner:
         board = self._loaded()
         board.catch_up(self.store)
         if board.position - self._saved_position >= self.save_every:
-            self.save()
+            try:
+                self.save()
+            except StoreError as error:
+                self._notice(f"snapshots not saved ({error.detail}); the next catch-up retries")
         return board
 
     def wait(self, position: int, *, timeout: float = 5.0) -> Board:
@@ -102,7 +106,8 @@ class ProjectionRunner:
         return board
 
     def save(self) -> None:
-        """Snapshot every projection at the board's position (atomically, file by file)."""
+        """Snapshot every projection at the board's position (atomically, file by file);
+        ``StoreError`` if a file cannot be written (the board itself is unaffected)."""
         board = self._loaded()
         if board.position == 0:
             return

@@ -15,6 +15,7 @@ once that process is gone the file is a leftover, set aside with a message too.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import threading
@@ -25,6 +26,7 @@ from typing import Protocol
 
 import msgspec
 
+from ledger.errors import StoreError
 from ledger.liveness import process_alive
 
 FORMAT = "claims-projection/1"
@@ -107,16 +109,26 @@ class FileSnapshots:
         self.folder = folder
 
     def save(self, header: SnapshotHeader, payload: bytes) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
+        """Write, fsync and rename into place; a failed save (a full disk, an I/O error)
+        removes its temporary file and raises ``StoreError``."""
         final = self.folder / _file_name(header.name, header.position)
         temporary = self.folder / f".{final.name}.{os.getpid()}.{threading.get_ident()}.tmp"
-        with open(temporary, "wb") as handle:
-            handle.write(msgspec.json.encode(header) + b"\n")
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, final)
-        _fsync_dir(self.folder)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            with open(temporary, "wb") as handle:
+                handle.write(msgspec.json.encode(header) + b"\n")
+                handle.write(payload)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temporary, final)
+            _fsync_dir(self.folder)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                temporary.unlink(missing_ok=True)
+            raise StoreError(
+                f"cannot save the {header.name} snapshot in {self.folder}: {exc.strerror or exc}",
+                path=str(final),
+            ) from exc
 
     def candidates(self, name: str, *, at_most: int | None = None) -> Iterator[Snapshot | str]:
         for position, path in self._paths(name):
