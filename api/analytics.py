@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from ledger.store.factory import parse_store_url
+from ledger.store.local import local_base
 from ledger.store.protocol import EventStore
 
 if TYPE_CHECKING:
@@ -42,8 +42,8 @@ class AnalyticsRunner:
     def _ask(self, question: Callable[[Analytics], msgspec.Struct]) -> Body:
         from projections.analytics import Analytics, default_path
 
-        scheme, path, _ = parse_store_url(self.url)
-        with Analytics(default_path(None if scheme == "memory" else path)) as analytics:
+        base = local_base(self.store)
+        with Analytics(default_path(None if base is None else str(base))) as analytics:
             analytics.update(self.store)
             result = question(analytics)
             checkpoint = analytics.checkpoint()

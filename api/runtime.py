@@ -70,7 +70,8 @@ class Runtime:
 
 def _reader(store: EventStore) -> EventStore:
     """A second handle on the log for the hub, so streaming never waits on the
-    service's connection; the same handle where the log lives in it (memory)."""
-    if store.url.startswith("memory"):
+    service's connection; the same handle where the log lives in it (memory) or
+    where it already holds a pool of connections (PostgreSQL)."""
+    if store.url.startswith(("memory", "postgres")):
         return store
     return open_store(store.url)

@@ -41,7 +41,9 @@ COMMANDS = {
     "stats": "cli.commands.analytics:stats",
     "payout": "cli.commands.analytics:payout",
     "sql": "cli.commands.analytics:sql",
-    "export": "cli.commands.analytics:export",
+    "export": "cli.commands.transfer:export",
+    "import": "cli.commands.transfer:import_ledger",
+    "db": "cli.commands.db:db",
 }
 """Each command's module is imported only when that command runs (hooks stay fast)."""
 

@@ -23,7 +23,9 @@ their context as keyword fields, which end up in the JSON error body::
         ├── ConcurrencyConflict         CONCURRENCY_CONFLICT  409  exit 21
         ├── DuplicateEventId            DUPLICATE_EVENT_ID    409  exit 22
         ├── CorruptLog                  LOG_CORRUPT           500  exit 23
-        └── InvalidStoreUrl             INVALID_STORE_URL     400  exit 24
+        ├── InvalidStoreUrl             INVALID_STORE_URL     400  exit 24
+        ├── StoreUnavailable            STORE_UNAVAILABLE     503  exit 25
+        └── StoreTimeout                STORE_TIMEOUT         503  exit 26
 """
 
 from __future__ import annotations
@@ -182,6 +184,27 @@ class InvalidStoreUrl(StoreError):
     title = "Invalid store URL"
     http_status = 400
     exit_code = 24
+
+
+class StoreUnavailable(StoreError):
+    """The store's server cannot be reached or refused the connection (down,
+    restarting, wrong address or credentials). An append that failed this way may
+    be retried with the same event ids: a retry never stores it twice (S5)."""
+
+    code = "STORE_UNAVAILABLE"
+    title = "Store unavailable"
+    http_status = 503
+    exit_code = 25
+
+
+class StoreTimeout(StoreError):
+    """A statement ran past the store's statement timeout and was cancelled;
+    nothing it was doing was stored."""
+
+    code = "STORE_TIMEOUT"
+    title = "Store timeout"
+    http_status = 503
+    exit_code = 26
 
 
 def all_error_classes() -> list[type[LedgerError]]:

@@ -14,13 +14,13 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import msgspec
 
 from ledger.clock import Clock, SystemClock
 from ledger.errors import StoreError
+from ledger.store.local import local_base
 from ledger.store.protocol import EventStore
 from projections.base import Projection
 from projections.board import PROJECTIONS, Board
@@ -56,9 +56,10 @@ class RebuildReport(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def snapshots_for(store: EventStore) -> SnapshotStore:
-    """Snapshots beside a file store (``<ledger>.projections/``), else in memory."""
-    path = getattr(store, "path", None)
-    if isinstance(path, Path):
+    """Snapshots beside a file store (``<ledger>.projections/``), in this host's
+    cache for a server store, else in memory (ledger/store/local.py)."""
+    path = local_base(store)
+    if path is not None:
         return FileSnapshots(path.with_name(path.name + ".projections"))
     return MemorySnapshots()
 

@@ -8,6 +8,7 @@ reopen and process-race tests.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,6 +19,7 @@ import pytest
 from ledger.clock import FrozenClock
 from ledger.store.factory import open_store
 from ledger.store.protocol import EventStore
+from tests import pg_server
 
 START = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 """Where every test's clock starts."""
@@ -38,8 +40,23 @@ BACKENDS: tuple[Backend, ...] = (
     Backend("memory", lambda folder: "memory:", shared=False),
     Backend("sqlite", lambda folder: f"sqlite://{folder / 'ledger.db'}", shared=True),
     Backend("jsonl", lambda folder: f"jsonl://{folder / 'ledger.jsonl'}", shared=True),
+    Backend("postgresql", lambda folder: pg_server.fresh_url(), shared=True),
 )
 SHARED_BACKENDS = tuple(backend for backend in BACKENDS if backend.shared)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _server_stores(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Keep server stores' per-host caches inside the test run, and drop the
+    PostgreSQL schemas the run created when it ends."""
+    previous = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache"))
+    yield
+    pg_server.drop_created()
+    if previous is None:
+        os.environ.pop("XDG_CACHE_HOME", None)
+    else:
+        os.environ["XDG_CACHE_HOME"] = previous
 
 
 @pytest.fixture

@@ -26,6 +26,7 @@ from cli.table import render_table
 from ledger.errors import InvalidInput
 
 if TYPE_CHECKING:
+    from ledger.store.protocol import EventStore
     from projections.analytics import Analytics, Checkpoint, Window
     from projections.analytics.audit import Entry
     from projections.analytics.export import Format
@@ -317,26 +318,8 @@ def sql(ctx: click.Context, /, query: str, analytics_path: str | None, as_csv: b
     _answer(app, as_csv, checkpoint, result, records, result.columns, result.rows, [note])
 
 
-@click.command()
-@click.argument("table", type=click.Choice(TABLE_NAMES))
-@click.option(
-    "--format", "fmt", type=click.Choice(["parquet", "csv"]), default="parquet", show_default=True
-)
-@click.option(
-    "-o", "--output", type=click.Path(path_type=Path), required=True, help="File to write."
-)
-@analytics_option
-@common
-@click.pass_context
-def export(
-    ctx: click.Context, /, table: str, fmt: str, output: Path, analytics_path: str | None
-) -> None:
-    """Write a whole analytics TABLE to a Parquet or CSV file.
-
-    \b
-    claims export claim_intervals --format parquet -o intervals.parquet
-    """
-    app = app_of(ctx)
+def export_table(app: App, table: str, fmt: str, output: Path, analytics_path: str | None) -> None:
+    """Write a whole analytics table to a Parquet or CSV file (``claims export TABLE``)."""
     with _analytics(app, analytics_path, False) as analytics:
         written = analytics.export(table, output, cast("Format", fmt))
         checkpoint = analytics.checkpoint()
@@ -371,7 +354,7 @@ def _analytics(
     store = app.service().store
     if until is not None and until > store.head().position:
         raise InvalidInput(f"the ledger has no position {until} yet", position=until)
-    with Analytics(path or default_path(_ledger_file(app.url))) as analytics:
+    with Analytics(path or default_path(_ledger_file(store))) as analytics:
         show = sys.stderr.isatty() and not app.json and not as_csv
         with click.progressbar(
             length=max(0, store.head().position - analytics.checkpoint().position),
@@ -387,11 +370,11 @@ def _analytics(
         yield analytics
 
 
-def _ledger_file(url: str) -> str | None:
-    from ledger.store.factory import parse_store_url
+def _ledger_file(store: EventStore) -> str | None:
+    from ledger.store.local import local_base
 
-    scheme, path, _ = parse_store_url(url)
-    return None if scheme == "memory" else path
+    base = local_base(store)
+    return None if base is None else str(base)
 
 
 def _window(since: datetime | None, until: datetime | None) -> Window:

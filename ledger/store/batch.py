@@ -110,3 +110,19 @@ def seal_batch(
 
 
 EMPTY_HEAD = Head(position=0, hash=GENESIS_HASH, recorded_at=None)
+
+
+def check_continues(head: Head, records: Sequence[tuple[Record, bytes]]) -> None:
+    """Refuse a copied chunk unless it continues the log at ``head`` exactly: the
+    next position, chained to the head's hash, each record to the one before."""
+    expected_position = head.position + 1
+    expected_prev = head.hash if head.position else GENESIS_HASH
+    for record, _ in records:
+        if record.position != expected_position or record.prev_hash != expected_prev:
+            raise InvalidInput(
+                f"record at position {record.position} does not continue this log"
+                f" (expected position {expected_position} after hash {expected_prev[:12]}…)",
+                position=record.position,
+            )
+        expected_position += 1
+        expected_prev = record.hash

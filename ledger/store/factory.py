@@ -1,4 +1,5 @@
-"""Open a store from its URL: ``sqlite:///abs/path``, ``sqlite:rel/path``, ``jsonl:…``, ``memory:``.
+"""Open a store from its URL: ``sqlite:///abs/path``, ``sqlite:rel/path``, ``jsonl:…``,
+``postgresql://user@host/db?schema=…``, ``memory:``.
 
 SQLite takes ``?synchronous=normal`` (survive process crashes, not power loss)
 and ``?busy_timeout=MS``. A bare path is SQLite, or JSONL when it ends in ``.jsonl``.
@@ -13,12 +14,17 @@ from ledger.errors import InvalidStoreUrl
 from ledger.store.protocol import EventStore
 
 SCHEMES = ("sqlite", "jsonl", "memory")
+POSTGRES_SCHEMES = ("postgresql", "postgres")
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]+")
 """A URL scheme of two letters or more (one letter is a Windows drive)."""
 
 
 def open_store(url: str, *, clock: Clock | None = None) -> EventStore:
     """The store a URL names; the one composition point for backends."""
+    if url.partition(":")[0] in POSTGRES_SCHEMES:
+        from ledger.store.postgres import PostgresStore
+
+        return PostgresStore.from_url(url, clock=clock)
     scheme, path, options = parse_store_url(url)
     if scheme == "memory":
         from ledger.store.memory import MemoryStore
@@ -55,7 +61,8 @@ def parse_store_url(url: str) -> tuple[str, str, dict[str, str]]:
     scheme, sep, rest = url.partition(":")
     if sep and _SCHEME.fullmatch(scheme) and scheme not in ("sqlite", "jsonl"):
         raise InvalidStoreUrl(
-            f"unsupported store URL {url!r}; use sqlite:///path, jsonl:///path or memory:",
+            f"unsupported store URL {url!r}; use sqlite:///path, jsonl:///path,"
+            " postgresql://user@host/db or memory:",
             url=url,
         )
     if not sep or scheme not in SCHEMES or len(scheme) == 1:

@@ -30,16 +30,18 @@ import msgspec
 
 from ledger.clock import Clock, SystemClock
 from ledger.codec import decode_stored
-from ledger.errors import CorruptLog, StoreError
+from ledger.errors import CorruptLog, InvalidInput, StoreError
 from ledger.records import NewEvent, Record
 from ledger.store.batch import (
     EMPTY_HEAD,
+    check_continues,
     check_expected,
     replayed_batch,
     seal_batch,
     validate_batch,
 )
 from ledger.store.protocol import Head, RawEntry
+from ledger.store.waiting import poll_head
 
 log = logging.getLogger(__name__)
 CHUNK = 1 << 20
@@ -113,16 +115,32 @@ class JsonlStore:
             sealed = seal_batch(
                 stream, events, current_version=current, head=self._head, now=self._clock.now()
             )
-            payload = b"".join(raw + b"\n" for _, raw in sealed)
-            self._write_durably(payload)
-            offset = self._end
-            for record, raw in sealed:
-                self._index(record.position, stream, record.event_id, offset)
-                offset += len(raw) + 1
-            self._end = offset
-            last = sealed[-1][0]
-            self._head = Head(position=last.position, hash=last.hash, recorded_at=last.recorded_at)
+            self._write_sealed(sealed)
         return [record for record, _ in sealed]
+
+    def copy_in(self, records: Sequence[tuple[Record, bytes]]) -> None:
+        """Store records sealed elsewhere, byte for byte, after the head (``claims import``).
+        The chunk must end with a whole batch, or readers would take it for a torn one."""
+        if not records:
+            return
+        if records[-1][0].more:
+            raise InvalidInput("a copied chunk must end at the end of an append")
+        with self._lock, _Flock(self._fd, fcntl.LOCK_EX):
+            self._catch_up(writer=True)
+            check_continues(self._head, records)
+            self._write_sealed(records)
+
+    def _write_sealed(self, sealed: Sequence[tuple[Record, bytes]]) -> None:
+        """Write sealed records as one durable write and index them (write lock held)."""
+        payload = b"".join(raw + b"\n" for _, raw in sealed)
+        self._write_durably(payload)
+        offset = self._end
+        for record, raw in sealed:
+            self._index(record.position, record.stream, record.event_id, offset)
+            offset += len(raw) + 1
+        self._end = offset
+        last = sealed[-1][0]
+        self._head = Head(position=last.position, hash=last.hash, recorded_at=last.recorded_at)
 
     def _write_durably(self, payload: bytes) -> None:
         start = self._end
@@ -201,6 +219,9 @@ class JsonlStore:
 
     def head_position(self) -> int:
         return self.head().position
+
+    def wait_for_head(self, after: int, timeout: float) -> int:
+        return poll_head(self.head_position, after, timeout)
 
     def raw_entries(self) -> Iterator[RawEntry]:
         """Every line as stored, numbered from 1 with its byte offset; a torn tail last."""

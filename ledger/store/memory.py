@@ -11,12 +11,14 @@ from ledger.clock import Clock, SystemClock
 from ledger.records import NewEvent, Record
 from ledger.store.batch import (
     EMPTY_HEAD,
+    check_continues,
     check_expected,
     replayed_batch,
     seal_batch,
     validate_batch,
 )
 from ledger.store.protocol import Head, RawEntry
+from ledger.store.waiting import poll_head
 
 
 class MemoryStore:
@@ -52,12 +54,21 @@ class MemoryStore:
                 head=self._head(),
                 now=self._clock.now(),
             )
-            for record, raw in sealed:
-                self._records.append(record)
-                self._stored.append(raw)
-                self._streams.setdefault(stream, []).append(record.position)
-                self._ids[record.event_id] = record.position
+            self._keep(sealed)
             return [record for record, _ in sealed]
+
+    def copy_in(self, records: Sequence[tuple[Record, bytes]]) -> None:
+        """Store records sealed elsewhere, as they are, after the head (``claims import``)."""
+        with self._lock:
+            check_continues(self._head(), records)
+            self._keep(records)
+
+    def _keep(self, sealed: Sequence[tuple[Record, bytes]]) -> None:
+        for record, raw in sealed:
+            self._records.append(record)
+            self._stored.append(raw)
+            self._streams.setdefault(record.stream, []).append(record.position)
+            self._ids[record.event_id] = record.position
 
     def read_stream(self, stream: str, *, after_version: int = 0) -> list[Record]:
         with self._lock:
@@ -94,6 +105,9 @@ class MemoryStore:
     def head_position(self) -> int:
         with self._lock:
             return len(self._records)
+
+    def wait_for_head(self, after: int, timeout: float) -> int:
+        return poll_head(self.head_position, after, timeout)
 
     def raw_entries(self) -> Iterator[RawEntry]:
         with self._lock:

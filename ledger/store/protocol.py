@@ -102,8 +102,25 @@ class EventStore(Protocol):
 
     def head_position(self) -> int: ...
 
+    def wait_for_head(self, after: int, timeout: float) -> int:
+        """Block until the head position passes ``after`` or ``timeout`` seconds
+        pass; return the head position then. Live readers (the projection runner,
+        the API's event stream) wait here instead of polling on their own:
+        PostgreSQL wakes them by ``NOTIFY``, the embedded stores poll the head."""
+        ...
+
     def raw_entries(self) -> Iterator[RawEntry]:
         """Every stored record as bytes, in storage order, for verification."""
+        ...
+
+    def copy_in(self, records: Sequence[tuple[Record, bytes]]) -> None:
+        """Store records sealed by another store, byte for byte (``claims import``).
+
+        The first must sit right after the head (next position, ``prev_hash`` equal
+        to the head's hash) and each the one before it, or ``InvalidInput`` is
+        raised and nothing is stored; positions, versions, event ids and hashes
+        are kept, so the copy verifies as the original does.
+        """
         ...
 
     def close(self) -> None: ...

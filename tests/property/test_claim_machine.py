@@ -47,6 +47,7 @@ from ledger.store.factory import open_store
 from ledger.store.protocol import EventStore
 from ledger.verify import verify_store
 from projections.board import PRIORITY_RANK, Board
+from tests import pg_server
 from tests.conftest import START
 
 MINUTE = 60_000
@@ -437,3 +438,14 @@ TestClaimServiceOnMemory = MemoryMachine.TestCase
 TestClaimServiceOnMemory.settings = MEMORY_SETTINGS
 TestClaimServiceOnSqlite = SqliteMachine.TestCase
 TestClaimServiceOnSqlite.settings = SQLITE_SETTINGS
+
+
+class PostgresMachine(ClaimMachine):
+    """The same machine on the real PostgreSQL server, a fresh schema per example."""
+
+    def open_store(self) -> EventStore:
+        return open_store(pg_server.fresh_url(), clock=self.clock)
+
+
+TestClaimServiceOnPostgres = PostgresMachine.TestCase
+TestClaimServiceOnPostgres.settings = settings(MEMORY_SETTINGS, max_examples=40)

@@ -1,0 +1,398 @@
+"""The PostgreSQL store: one ledger shared by agents and API servers on many hosts.
+
+Every append is one transaction that first takes a transaction-scoped advisory
+lock, then reads the stream's version and the head, inserts, notifies and
+commits. Why the lock: positions are handed out from the head, and a reader
+must never see position N+1 before N (S8). With two concurrent appenders and
+no lock, the second could take its position from a sequence, commit first, and
+a tailing reader would move past the gap before the first commits, skipping it
+for good. The lock makes "hand out a position" and "commit" one critical
+section, so commit order is position order; its cost is one append at a time
+per ledger, which an fsync per commit bounds anyway (ADR 0012).
+
+Connections come from a pool; an operation whose connection is lost (a server
+restart, a failover, ``pg_terminate_backend``) is retried on a fresh one for up
+to ``retry_for`` seconds. Retrying an append is safe: its event ids are already
+stored if the lost commit went through, and the retry then returns those
+records (S5) instead of appending twice.
+
+Live readers wait on ``LISTEN``: an append's transaction sends ``NOTIFY`` with
+the new head position, delivered at commit; readers then read the records from
+the table, so a notification carries no data that could disagree with the log.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import psycopg
+from psycopg import sql
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from ledger.clock import Clock, SystemClock
+from ledger.codec import decode_stored, micros
+from ledger.errors import StoreError, StoreTimeout, StoreUnavailable
+from ledger.records import NewEvent, Record
+from ledger.store.batch import (
+    EMPTY_HEAD,
+    check_continues,
+    check_expected,
+    replayed_batch,
+    seal_batch,
+    validate_batch,
+)
+from ledger.store.local import cache_base
+from ledger.store.postgres_schema import PostgresSchema, first_line
+from ledger.store.postgres_url import PostgresOptions, parse_postgres_url
+from ledger.store.protocol import Head, RawEntry
+from ledger.store.rows import COLUMNS, EventRow, event_row
+
+if TYPE_CHECKING:
+    from psycopg import Connection
+
+T = TypeVar("T")
+PAGE = 5000
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_APPEND_LOCK = 0x434C4D31
+"""The advisory-lock class of appends ("CLM1"); the other key is the schema's."""
+
+_INSERT = f"INSERT INTO events ({COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+_PROBE = (
+    "SELECT"
+    " (SELECT version FROM events WHERE stream = %s ORDER BY version DESC LIMIT 1),"
+    " EXISTS (SELECT 1 FROM events WHERE event_id = ANY(%s)),"
+    " head.position, head.hash, head.recorded_us"
+    " FROM (SELECT 1) AS one LEFT JOIN LATERAL"
+    " (SELECT position, hash, recorded_us FROM events ORDER BY position DESC LIMIT 1) AS head"
+    " ON true"
+)
+_HEAD = "SELECT position, hash, recorded_us FROM events ORDER BY position DESC LIMIT 1"
+
+
+class PostgresStore:
+    """An event store in one PostgreSQL schema, shared by any number of hosts."""
+
+    def __init__(self, options: PostgresOptions, *, clock: Clock | None = None) -> None:
+        self._options = options
+        self._clock = clock or SystemClock()
+        self._schema = options.schema
+        self._ddl = PostgresSchema(options, clock=self._clock)
+        self._lock_key = self._ddl.lock_key
+        self.channel = f"claims_{options.schema}"
+        """The NOTIFY channel appends announce their new head on."""
+        with self._ddl.connect() as conn:
+            self._ddl.prepare(conn, migrate=options.migrate)
+        self._pool = ConnectionPool(
+            options.conninfo,
+            min_size=1,
+            max_size=options.pool_size,
+            kwargs={"autocommit": True, "connect_timeout": options.connect_timeout_s},
+            configure=self._ddl.configure,
+            timeout=options.connect_timeout_s,
+            name=f"claims-{options.schema}",
+            open=True,
+        )
+        self._listener: _Listener | None = None
+        self._listener_lock = threading.Lock()
+
+    @classmethod
+    def from_url(cls, url: str, *, clock: Clock | None = None) -> PostgresStore:
+        return cls(parse_postgres_url(url), clock=clock)
+
+    @property
+    def url(self) -> str:
+        return self._options.display
+
+    @property
+    def path(self) -> Path:
+        """This host's cache path for the ledger's derived files (snapshots, analytics)."""
+        return cache_base(self._options.name)
+
+    @property
+    def options(self) -> PostgresOptions:
+        return self._options
+
+    # --- writing ---------------------------------------------------------------
+
+    def append(
+        self, stream: str, events: Sequence[NewEvent], *, expected_version: int
+    ) -> list[Record]:
+        validate_batch(stream, events, expected_version)
+        return self._run(
+            "append", functools.partial(self._append, stream, events, expected_version)
+        )
+
+    def _append(
+        self, stream: str, events: Sequence[NewEvent], expected_version: int, conn: Connection
+    ) -> list[Record]:
+        ids = [event.event_id for event in events]
+        with conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", (_APPEND_LOCK, self._lock_key))
+            row = conn.execute(_PROBE, (stream, ids)).fetchone()
+            assert row is not None  # the probe always answers one row
+            version, any_stored, position, digest, recorded_us = row
+            if any_stored:
+                replay = replayed_batch(stream, events, _stored_ids(conn, ids))
+                if replay is not None:
+                    return replay
+            current = int(version or 0)
+            check_expected(stream, expected_version, current)
+            head = EMPTY_HEAD if position is None else _head_of(position, digest, recorded_us)
+            sealed = seal_batch(
+                stream, events, current_version=current, head=head, now=self._clock.now()
+            )
+            _insert(conn, [event_row(record, raw) for record, raw in sealed])
+            conn.execute("SELECT pg_notify(%s, %s)", (self.channel, str(sealed[-1][0].position)))
+        return [record for record, _ in sealed]
+
+    def copy_in(self, records: Sequence[tuple[Record, bytes]]) -> None:
+        """Store records sealed elsewhere, byte for byte, after the head (``claims import``)."""
+        if not records:
+            return
+
+        def load(conn: Connection) -> None:
+            with conn.transaction():
+                conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", (_APPEND_LOCK, self._lock_key))
+                check_continues(self._read_head(conn), records)
+                _insert(conn, [event_row(record, raw) for record, raw in records])
+                conn.execute(
+                    "SELECT pg_notify(%s, %s)", (self.channel, str(records[-1][0].position))
+                )
+
+        self._run("import", load)
+
+    # --- reading ---------------------------------------------------------------
+
+    def read_stream(self, stream: str, *, after_version: int = 0) -> list[Record]:
+        rows = self._fetch(
+            "SELECT position, body FROM events WHERE stream = %s AND version > %s ORDER BY version",
+            (stream, after_version),
+        )
+        return [_decode(position, body) for position, body in rows]
+
+    def read_all(
+        self,
+        *,
+        after: int = 0,
+        until: int | None = None,
+        until_time: datetime | None = None,
+    ) -> Iterator[Record]:
+        limit_position = until if until is not None else (1 << 62)
+        limit_time = micros(until_time) if until_time is not None else (1 << 62)
+        cursor = after
+        while True:
+            rows = self._fetch(
+                "SELECT position, body FROM events"
+                " WHERE position > %s AND position <= %s AND recorded_us <= %s"
+                " ORDER BY position LIMIT %s",
+                (cursor, limit_position, limit_time, PAGE),
+            )
+            for position, body in rows:
+                yield _decode(position, body)
+            if len(rows) < PAGE:
+                return
+            cursor = rows[-1][0]
+
+    def position_at(self, when: datetime) -> int:
+        rows = self._fetch(
+            "SELECT coalesce(max(position), 0) FROM events WHERE recorded_us <= %s",
+            (micros(when),),
+        )
+        return int(rows[0][0])
+
+    def stream_version(self, stream: str) -> int:
+        rows = self._fetch(
+            "SELECT version FROM events WHERE stream = %s ORDER BY version DESC LIMIT 1",
+            (stream,),
+        )
+        return int(rows[0][0]) if rows else 0
+
+    def head(self) -> Head:
+        return self._run("read", self._read_head)
+
+    def head_position(self) -> int:
+        return self.head().position
+
+    def wait_for_head(self, after: int, timeout: float) -> int:
+        """Block until the head passes ``after`` (woken by NOTIFY) or ``timeout``
+        seconds pass; returns the head position then."""
+        with self._listener_lock:
+            if self._listener is None:
+                self._listener = _Listener(self)
+        return self._listener.wait(after, timeout)
+
+    def raw_entries(self) -> Iterator[RawEntry]:
+        cursor = 0
+        while True:
+            rows = self._fetch(
+                "SELECT position, stream, version, event_id, type, hash, recorded_us, body"
+                " FROM events WHERE position > %s ORDER BY position LIMIT %s",
+                (cursor, PAGE),
+            )
+            for position, stream, version, event_id, type_, hash_, recorded_us, body in rows:
+                yield RawEntry(
+                    where=_where(position),
+                    body=bytes(body),
+                    position=position,
+                    stream=stream,
+                    version=version,
+                    event_id=event_id,
+                    type=type_,
+                    hash=hash_,
+                    recorded_at=_EPOCH + timedelta(microseconds=recorded_us),
+                )
+            if len(rows) < PAGE:
+                return
+            cursor = rows[-1][0]
+
+    # --- operations --------------------------------------------------------------
+
+    def server_version(self) -> str:
+        """The server's version string (``claims db status``)."""
+        rows = self._fetch("SELECT current_setting('server_version')", ())
+        return str(rows[0][0])
+
+    def close(self) -> None:
+        with self._listener_lock:
+            if self._listener is not None:
+                self._listener.close()
+                self._listener = None
+        self._pool.close()
+
+    # --- connections -------------------------------------------------------------
+
+    def _run(self, action: str, work: Callable[[Connection], T]) -> T:
+        """Run ``work`` on a pooled connection; retry it on a fresh one while the
+        connection is lost, for up to ``retry_for`` seconds; translate driver errors."""
+        deadline = time.monotonic() + self._options.retry_for_s
+        delay = 0.05
+        while True:
+            try:
+                with self._pool.connection() as conn:
+                    return work(conn)
+            except psycopg.errors.QueryCanceled as exc:
+                raise StoreTimeout(
+                    f"PostgreSQL {action} ran past the statement timeout"
+                    f" ({self._options.statement_timeout_ms} ms) and was cancelled:"
+                    f" {first_line(exc)}",
+                    timeout_ms=self._options.statement_timeout_ms,
+                ) from exc
+            except psycopg.errors.UndefinedTable as exc:
+                raise StoreError(
+                    f"the ledger's tables are missing in schema {self._schema!r}"
+                    f" of {self.url}: run `claims db migrate` ({first_line(exc)})"
+                ) from exc
+            except (psycopg.OperationalError, psycopg.InterfaceError, PoolTimeout) as exc:
+                if time.monotonic() + delay > deadline:
+                    raise StoreUnavailable(
+                        f"PostgreSQL {action} failed at {self.url}: {first_line(exc)}"
+                        f" (retried for {self._options.retry_for_s:g} s; an append that"
+                        " failed this way may be retried with the same event ids)",
+                        url=self.url,
+                    ) from exc
+                time.sleep(delay)
+                delay = min(delay * 2, 1.0)
+            except psycopg.Error as exc:
+                raise StoreError(
+                    f"PostgreSQL {action} failed at {self.url}: {first_line(exc)}"
+                ) from exc
+
+    def _fetch(self, query: str, params: tuple[object, ...]) -> list[tuple[Any, ...]]:
+        def fetch(conn: Connection) -> list[tuple[Any, ...]]:
+            return conn.execute(query, params).fetchall()
+
+        return self._run("read", fetch)
+
+    def _read_head(self, conn: Connection) -> Head:
+        row = conn.execute(_HEAD).fetchone()
+        return EMPTY_HEAD if row is None else _head_of(*row)
+
+
+class _Listener:
+    """One ``LISTEN`` connection per store, in a thread, shared by every waiter.
+
+    It keeps the highest head position announced; after (re)connecting it reads
+    the head from the table, since notifications sent while it was away are lost.
+    A waiter that times out reads the head itself, so a lost notification delays
+    nobody past their timeout.
+    """
+
+    def __init__(self, store: PostgresStore) -> None:
+        self._store = store
+        self._changed = threading.Condition()
+        self._head = store.head_position()
+        self._closed = False
+        self._thread = threading.Thread(target=self._listen, name="claims-listen", daemon=True)
+        self._thread.start()
+
+    def wait(self, after: int, timeout: float) -> int:
+        with self._changed:
+            if self._changed.wait_for(lambda: self._head > after or self._closed, timeout):
+                return self._head
+        head = self._store.head_position()
+        self._advance(head)
+        return head
+
+    def close(self) -> None:
+        with self._changed:
+            self._closed = True
+            self._changed.notify_all()
+        self._thread.join(timeout=5)
+
+    def _advance(self, position: int) -> None:
+        with self._changed:
+            if position > self._head:
+                self._head = position
+                self._changed.notify_all()
+
+    def _listen(self) -> None:
+        delay = 0.05
+        while not self._closed:
+            try:
+                with self._store._ddl.connect() as conn:
+                    conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self._store.channel)))
+                    self._advance(self._store._read_head(conn).position)
+                    delay = 0.05
+                    while not self._closed:
+                        for note in conn.notifies(timeout=0.5):
+                            if note.payload.isdigit():
+                                self._advance(int(note.payload))
+            except (psycopg.Error, StoreError):
+                time.sleep(delay)
+                delay = min(delay * 2, 1.0)
+
+
+def _insert(conn: Connection, rows: list[EventRow]) -> None:
+    if len(rows) == 1:
+        conn.execute(_INSERT, rows[0])
+        return
+    with conn.cursor() as cursor:
+        cursor.executemany(_INSERT, rows)
+
+
+def _stored_ids(conn: Connection, ids: list[str]) -> list[Record | None]:
+    rows = conn.execute(
+        "SELECT position, event_id, body FROM events WHERE event_id = ANY(%s)", (ids,)
+    ).fetchall()
+    found = {event_id: _decode(position, body) for position, event_id, body in rows}
+    return [found.get(event_id) for event_id in ids]
+
+
+def _head_of(position: int, digest: str, recorded_us: int) -> Head:
+    return Head(
+        position=position, hash=digest, recorded_at=_EPOCH + timedelta(microseconds=recorded_us)
+    )
+
+
+def _decode(position: int, body: bytes) -> Record:
+    return decode_stored(body, position=position, where=_where)
+
+
+def _where(position: int) -> str:
+    return f"row with position {position}"
