@@ -1,0 +1,1 @@
+"""The reliability campaign: many agents, injected faults, invariants checked from the log."""

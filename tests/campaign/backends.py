@@ -1,0 +1,54 @@
+"""The backends the campaign runs on: how to name a fresh store, and which faults apply.
+
+A backend joins the campaign with one ``CampaignBackend`` entry: its store URL for a
+run's folder (the same factory as ``tests.conftest.BACKENDS``), the fault kinds it
+takes, and, if it takes append faults, how to install them in an agent process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.campaign.faults import (
+    APPEND_FAULTS,
+    CLOCK_FAULTS,
+    PROCESS_FAULTS,
+    SNAPSHOT_FAULTS,
+    AppendFaultInstaller,
+    FaultKind,
+    install_jsonl_faults,
+    install_sqlite_faults,
+)
+from tests.conftest import BACKENDS
+
+ALL_FAULTS: tuple[FaultKind, ...] = (
+    *PROCESS_FAULTS,
+    *APPEND_FAULTS,
+    *SNAPSHOT_FAULTS,
+    *CLOCK_FAULTS,
+)
+
+
+@dataclass(frozen=True)
+class CampaignBackend:
+    name: str
+    url_for: Callable[[Path], str]
+    """The URL of a fresh, empty store for a run whose private folder is the argument."""
+    faults: tuple[FaultKind, ...]
+    install_append_faults: AppendFaultInstaller | None = None
+    """Makes the store's next write fail when an append fault is armed (agent side)."""
+
+
+def _url_factory(name: str) -> Callable[[Path], str]:
+    return next(backend.url_for for backend in BACKENDS if backend.name == name)
+
+
+CAMPAIGN_BACKENDS: dict[str, CampaignBackend] = {
+    entry.name: entry
+    for entry in (
+        CampaignBackend("sqlite", _url_factory("sqlite"), ALL_FAULTS, install_sqlite_faults),
+        CampaignBackend("jsonl", _url_factory("jsonl"), ALL_FAULTS, install_jsonl_faults),
+    )
+}
