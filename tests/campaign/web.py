@@ -22,6 +22,14 @@ from tests.http.server import Server, start_server
 from tests.http.sse import open_stream
 
 WAIT_SECONDS = 0.05
+ROUTES = {
+    "claim": "/api/tasks/{task}/claim",
+    "heartbeat": "/api/tasks/{task}/claim/heartbeat",
+    "release": "/api/tasks/{task}/release",
+    "claim-next": "/api/tasks/claim-next",
+}
+HARNESS_FAULTS = frozenset({"NOT_FOUND", "METHOD_NOT_ALLOWED", "VALIDATION_ERROR"})
+"""Answers the agent's well-formed requests never get: counted as violations."""
 
 
 class ServerSlot:
@@ -114,13 +122,13 @@ class HttpAgent(threading.Thread):
             body["ttlMs"] = rng.randint(300, 3000)
         if op in ("heartbeat", "release"):
             body["fencingToken"] = self.held.pop(task) if op == "release" else self.held[task]
-        path = "/api/tasks/claim-next" if op == "claim-next" else f"/api/tasks/{task}/{op}"
+        path = ROUTES[op].format(task=task)
         answer = httpx.post(base + path, json=body, timeout=30)
         payload = answer.json()
         if answer.status_code >= 300:
             self.held.pop(task, None)
             code = str(payload.get("error"))
-            if (answer.status_code >= 500 and code != "STORE_ERROR") or code == "NOT_FOUND":
+            if (answer.status_code >= 500 and code != "STORE_ERROR") or code in HARNESS_FAULTS:
                 code = UNEXPECTED
             failed = OpRecord(
                 agent=self.session, op=op, outcome=code, task=task, detail=answer.text
