@@ -1,8 +1,10 @@
 """The live event hub: one tail of the store, fanned out to every SSE client.
 
 A single background task reads ``store.read_all(after=position)`` whenever an
-append in this process wakes it, and at least every ``poll_interval`` seconds so
-that appends made by other processes on the same store are seen too. Records
+append in this process wakes it, or a watcher thread blocked in the store's
+``wait_for_head`` sees the log grow (appends by other processes and hosts:
+PostgreSQL wakes it by NOTIFY, the embedded stores by a cheap poll of the head),
+and at least every ``poll_interval`` seconds. Records
 come from the store, so only committed events are ever sent. Recent frames are
 kept in memory; a client resuming from an older position is served from the
 store first, in chunks, and then from memory, so it gets every position after
@@ -16,11 +18,14 @@ import bisect
 import contextlib
 import functools
 import itertools
+import threading
+import time
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import ParamSpec, TypeVar
 
 from api.events import sse_frame
+from ledger.errors import LedgerError
 from ledger.store.protocol import EventStore
 
 FETCH_LIMIT = 2000
@@ -70,12 +75,31 @@ class EventHub:
 
     async def run(self) -> None:
         """The tail loop; runs until ``close``."""
+        watcher = threading.Thread(
+            target=self._watch, args=(asyncio.get_running_loop(),), name="ledger-watch", daemon=True
+        )
+        watcher.start()
         while not self._closed:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._poll_interval)
             self._wake.clear()
             if not self._closed:
                 await self.fetch()
+
+    def _watch(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Wake the tail when the log grows, whoever appended: blocks in the store's
+        ``wait_for_head`` (PostgreSQL: LISTEN/NOTIFY; embedded stores: a cheap poll)."""
+        seen = self.position
+        while not self._closed:
+            try:
+                head = self.store.wait_for_head(max(seen, self.position), self._poll_interval)
+            except LedgerError:
+                time.sleep(self._poll_interval)
+                continue
+            if head > seen and not self._closed:
+                seen = head
+                with contextlib.suppress(RuntimeError):
+                    loop.call_soon_threadsafe(self._wake.set)
 
     async def fetch(self) -> int:
         """Read what is new in the store and hand it to the subscribers."""

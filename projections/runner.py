@@ -101,8 +101,11 @@ class ProjectionRunner:
         """Read-your-writes: the board once it has folded ``position`` (or the timeout)."""
         deadline = time.monotonic() + timeout
         board = self.catch_up()
-        while board.position < position and time.monotonic() < deadline:
-            time.sleep(0.01)
+        while board.position < position:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            self.store.wait_for_head(board.position, remaining)
             board = self.catch_up()
         return board
 

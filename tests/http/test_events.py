@@ -8,6 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests import pg_server
 from tests.http.server import Server, start_server
 from tests.http.sse import open_stream
 
@@ -103,10 +104,12 @@ def test_last_event_id_wins_over_after(
     assert first.id == head
 
 
-@pytest.fixture
-def pair(tmp_path: Path) -> Iterator[tuple[Server, Server]]:
-    """Two server processes on one SQLite store."""
-    first = start_server(tmp_path)
+@pytest.fixture(params=["sqlite", "postgresql"])
+def pair(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Server, Server]]:
+    """Two server processes on one store: a SQLite file, or one PostgreSQL database
+    (as two hosts behind a load balancer would run them)."""
+    db = pg_server.fresh_url() if request.param == "postgresql" else None
+    first = start_server(tmp_path, db=db)
     second = start_server(tmp_path, db=first.db)
     yield first, second
     second.stop()
@@ -132,3 +135,30 @@ def test_each_server_streams_the_others_events(pair: tuple[Server, Server]) -> N
         message = stream.next()
     assert (message.id, message.event) == (1, "task:registered")
     assert message.data["data"]["taskId"] == "seen-there"
+
+
+def test_both_streams_carry_both_servers_events(pair: tuple[Server, Server]) -> None:
+    """Each server's stream has every event, whichever server it went through, in
+    position order, and the two streams agree."""
+    one, two = pair
+    with (
+        one.client() as a,
+        two.client() as b,
+        open_stream(one.base_url, after=0) as first,
+        open_stream(two.base_url, after=0) as second,
+    ):
+        a.post("/api/tasks", json={"taskId": "via-one", "title": "One"})
+        b.post("/api/tasks", json={"taskId": "via-two", "title": "Two"})
+        a.post("/api/tasks/via-two/claim", json={"sessionId": "s-one"})
+        b.post("/api/tasks/via-one/claim", json={"sessionId": "s-two"})
+        head = one.head()
+        seen = [[stream.next() for _ in range(head)] for stream in (first, second)]
+    assert seen[0] == seen[1]
+    assert [message.id for message in seen[0]] == list(range(1, head + 1))
+    tasks = [(m.event, m.data["stream"]) for m in seen[0] if m.event.startswith("task:")]
+    assert tasks == [
+        ("task:registered", "task-via-one"),
+        ("task:registered", "task-via-two"),
+        ("task:claimed", "task-via-two"),
+        ("task:claimed", "task-via-one"),
+    ]

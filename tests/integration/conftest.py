@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.harness import BACKENDS, url_for
+from tests.integration.harness import FILE_BACKENDS, url_for
 
 
-@pytest.fixture(params=BACKENDS)
+@pytest.fixture(params=FILE_BACKENDS)
 def file_backend(request: pytest.FixtureRequest) -> str:
     """The name of a file backend: ``sqlite`` or ``jsonl``."""
     name: str = request.param

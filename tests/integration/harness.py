@@ -17,19 +17,25 @@ from ledger.events import Claimed
 from ledger.records import Record
 from ledger.store.factory import open_store
 from ledger.verify import VerifyReport, verify_store
+from tests import pg_server
 from tests.integration.workers import go_path, ready_path
 
 T = TypeVar("T")
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-BACKENDS = ("sqlite", "jsonl")
+FILE_BACKENDS = ("sqlite", "jsonl")
+BACKENDS = (*FILE_BACKENDS, "postgresql")
+"""The backends the multi-process races and crash rounds run on."""
 FILE_NAMES = {"sqlite": "ledger.db", "jsonl": "ledger.jsonl"}
 HANG_GUARD_SECONDS = 120.0
 """How long to wait for a worker before calling the run hung (never a pass/fail on speed)."""
 
 
 def url_for(backend: str, folder: Path) -> tuple[str, Path]:
-    """The URL of a ``backend`` store in ``folder``, as agents pass it, and its file."""
+    """The URL of a ``backend`` store in ``folder``, as agents pass it, and its file
+    (for PostgreSQL: a fresh schema, and a path that names no file)."""
+    if backend == "postgresql":
+        return pg_server.fresh_url(), folder / "postgresql"
     path = folder / FILE_NAMES[backend]
     return f"{backend}://{path}", path
 

@@ -16,6 +16,7 @@ import random
 import sys
 import time
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
@@ -23,9 +24,11 @@ import msgspec
 
 from ledger.commands import Beat, Claim, RegisterTask, Release
 from ledger.errors import ClaimError, LedgerError, NoTaskAvailable, TaskAlreadyClaimed
-from ledger.records import Record
+from ledger.events import TaskRegistered
+from ledger.records import NewEvent, Record
 from ledger.service import ClaimService
 from ledger.store.factory import open_store
+from ledger.store.protocol import ANY
 
 BARRIER_POLL_SECONDS = 0.0005
 COMPLETED = "completed"
@@ -195,6 +198,71 @@ def _ids(records: Sequence[Record]) -> list[str]:
     return [record.event_id for record in records]
 
 
+class AppendOutcome(msgspec.Struct, frozen=True, kw_only=True):
+    """What one ``append-batches`` worker stored."""
+
+    stream: str
+    event_ids: list[str]
+
+
+class TailOutcome(msgspec.Struct, frozen=True, kw_only=True):
+    """What one ``tail`` worker read, in the order it read it."""
+
+    positions: list[int]
+    event_ids: list[str]
+    ends_of_batches: bool
+    """True when every read stopped at the end of an append (``more == 0``), so no
+    reader ever saw part of a batch (S8)."""
+
+
+def batch_sizes(appends: int) -> list[int]:
+    """The sizes of an ``append-batches`` worker's appends: 1, 2, 3, 1, 2, 3, ..."""
+    return [index % 3 + 1 for index in range(appends)]
+
+
+def append_batches(url: str, stream: str, appends: int, barrier: Path) -> AppendOutcome:
+    """Append ``appends`` batches of 1 to 3 events to a stream of its own."""
+    store = open_store(url)
+    stored: list[str] = []
+    wait_at_barrier(barrier, stream)
+    for size in batch_sizes(appends):
+        events = [
+            NewEvent(
+                data=TaskRegistered(task_id=f"{stream}-{len(stored) + n}", title="tailed"),
+                occurred_at=store_time(),
+                actor=stream,
+            )
+            for n in range(size)
+        ]
+        stored.extend(_ids(store.append(stream, events, expected_version=ANY)))
+    store.close()
+    return AppendOutcome(stream=stream, event_ids=stored)
+
+
+def tail(url: str, name: str, expected: int, barrier: Path) -> TailOutcome:
+    """Follow the log with ``wait_for_head`` until ``expected`` records were read."""
+    store = open_store(url)
+    positions: list[int] = []
+    event_ids: list[str] = []
+    whole = True
+    wait_at_barrier(barrier, name)
+    deadline = time.monotonic() + 120
+    while len(positions) < expected and time.monotonic() < deadline:
+        cursor = positions[-1] if positions else 0
+        store.wait_for_head(cursor, 1.0)
+        read = list(store.read_all(after=cursor))
+        if read:
+            whole = whole and read[-1].more == 0
+        positions.extend(record.position for record in read)
+        event_ids.extend(record.event_id for record in read)
+    store.close()
+    return TailOutcome(positions=positions, event_ids=event_ids, ends_of_batches=whole)
+
+
+def store_time() -> datetime:
+    return datetime.now(UTC)
+
+
 # --- the command line ----------------------------------------------------------------
 
 
@@ -221,6 +289,16 @@ def _parser() -> argparse.ArgumentParser:
     crash.add_argument("ack", type=Path)
     crash.add_argument("seed", type=int)
     crash.add_argument("tasks", nargs="+")
+    batches = commands.add_parser("append-batches")
+    batches.add_argument("url")
+    batches.add_argument("stream")
+    batches.add_argument("appends", type=int)
+    batches.add_argument("barrier", type=Path)
+    follow = commands.add_parser("tail")
+    follow.add_argument("url")
+    follow.add_argument("name")
+    follow.add_argument("expected", type=int)
+    follow.add_argument("barrier", type=Path)
     return parser
 
 
@@ -233,6 +311,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         outcome = open_and_register(args.url, args.task_id, args.name, args.barrier)
     elif args.command == "claim-loop":
         outcome = claim_loop(args.url, args.session_id, args.barrier)
+    elif args.command == "append-batches":
+        outcome = append_batches(args.url, args.stream, args.appends, args.barrier)
+    elif args.command == "tail":
+        outcome = tail(args.url, args.name, args.expected, args.barrier)
     else:
         crash_writer(args.url, args.session_id, args.tasks, args.ack, args.seed)
         return 0
