@@ -23,7 +23,13 @@ from typing import BinaryIO
 import msgspec
 
 from ledger.commands import Beat, Claim, RegisterTask, Release
-from ledger.errors import ClaimError, LedgerError, NoTaskAvailable, TaskAlreadyClaimed
+from ledger.errors import (
+    ClaimError,
+    LedgerError,
+    NoTaskAvailable,
+    StoreUnavailable,
+    TaskAlreadyClaimed,
+)
 from ledger.events import TaskRegistered
 from ledger.records import NewEvent, Record
 from ledger.service import ClaimService
@@ -259,6 +265,30 @@ def tail(url: str, name: str, expected: int, barrier: Path) -> TailOutcome:
     return TailOutcome(positions=positions, event_ids=event_ids, ends_of_batches=whole)
 
 
+def retrying_writer(url: str, stream: str, ack: Path, stop: Path) -> None:
+    """Append one event at a time until ``stop`` exists, acknowledging each stored id
+    (flushed and fsynced) after ``append`` returned. An append that fails with
+    ``STORE_UNAVAILABLE`` is retried with the same event, as the error invites."""
+    store = open_store(url)
+    with ack.open("ab") as acks:
+        number = 0
+        while not stop.exists():
+            event = NewEvent(
+                data=TaskRegistered(task_id=f"{stream}-{number}", title="restart"),
+                occurred_at=store_time(),
+                actor=stream,
+            )
+            while True:
+                try:
+                    records = store.append(stream, [event], expected_version=ANY)
+                    break
+                except StoreUnavailable:
+                    time.sleep(0.1)
+            _acknowledge(acks, records)
+            number += 1
+    store.close()
+
+
 def store_time() -> datetime:
     return datetime.now(UTC)
 
@@ -294,6 +324,11 @@ def _parser() -> argparse.ArgumentParser:
     batches.add_argument("stream")
     batches.add_argument("appends", type=int)
     batches.add_argument("barrier", type=Path)
+    retrying = commands.add_parser("retrying-writer")
+    retrying.add_argument("url")
+    retrying.add_argument("stream")
+    retrying.add_argument("ack", type=Path)
+    retrying.add_argument("stop", type=Path)
     follow = commands.add_parser("tail")
     follow.add_argument("url")
     follow.add_argument("name")
@@ -315,6 +350,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         outcome = append_batches(args.url, args.stream, args.appends, args.barrier)
     elif args.command == "tail":
         outcome = tail(args.url, args.name, args.expected, args.barrier)
+    elif args.command == "retrying-writer":
+        retrying_writer(args.url, args.stream, args.ack, args.stop)
+        return 0
     else:
         crash_writer(args.url, args.session_id, args.tasks, args.ack, args.seed)
         return 0
