@@ -4,7 +4,10 @@
   ``BEGIN IMMEDIATE``, a 30 s busy timeout), one row per transaction, either into
   a plain ``(id, body)`` table (the floor of one B-tree) or into the ledger's own
   ``events`` table (the same four B-trees a ledger append updates);
-- JSONL: take the exclusive ``flock``, ``write`` one line, ``fsync``, unlock.
+- JSONL: take the exclusive ``flock``, ``write`` one line, ``fsync``, unlock;
+- PostgreSQL (psycopg, autocommit): one ``INSERT`` into a plain
+  ``(id BIGSERIAL, body BYTEA)`` table per statement, so one round trip and one
+  commit (a WAL flush at the server's ``synchronous_commit``) per append.
 
 Rows and lines carry a body the size of a sealed heartbeat record.
 """
@@ -18,6 +21,10 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit, urlunsplit
+
+import psycopg
 
 from bench.procs import Gate, Outcome, now_ns
 from ledger.store.sqlite import SqliteStore
@@ -25,6 +32,8 @@ from ledger.store.sqlite import SqliteStore
 BODY_BYTES = 600
 PLAIN_TABLE = "CREATE TABLE IF NOT EXISTS plain (id INTEGER PRIMARY KEY, body BLOB NOT NULL)"
 PLAIN_INSERT = "INSERT INTO plain (body) VALUES (?)"
+PG_PLAIN_TABLE = "CREATE TABLE plain (id BIGSERIAL PRIMARY KEY, body BYTEA NOT NULL)"
+PG_PLAIN_INSERT = "INSERT INTO plain (body) VALUES (%s)"
 EVENTS_INSERT = (
     "INSERT INTO events (stream, version, event_id, type, recorded_us, hash, body)"
     " VALUES (?, ?, ?, ?, ?, ?, ?)"
@@ -97,6 +106,40 @@ def _append_each(fd: int, line: bytes, count: int) -> None:
         os.write(fd, line)
         os.fsync(fd)
         fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+def prepare_postgres(url: str) -> None:
+    """Create the plain table in the (existing) schema ``url`` names."""
+    with pg_connect(url) as conn:
+        conn.execute(PG_PLAIN_TABLE)
+
+
+def run_postgres(share: BareShare, gate: Gate) -> Outcome:
+    """``share.path`` is a ``postgresql://…?schema=NAME`` URL."""
+    with pg_connect(share.path) as conn:
+        body = os.urandom(BODY_BYTES)
+        _pg_insert_each(conn, body, share.warmup)
+        gate.wait()
+        start = now_ns()
+        _pg_insert_each(conn, body, share.appends)
+        end = now_ns()
+    return Outcome(ops=share.appends, start_ns=start, end_ns=end)
+
+
+def pg_connect(url: str) -> psycopg.Connection[tuple[Any, ...]]:
+    """An autocommit connection working in the URL's ``?schema=``."""
+    parts = urlsplit(url)
+    schema = parse_qs(parts.query)["schema"][-1]
+    conninfo = urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+    conn = psycopg.connect(conninfo, autocommit=True)
+    conn.execute("SELECT set_config('search_path', %s, false)", (schema,))
+    return conn
+
+
+def _pg_insert_each(conn: psycopg.Connection[tuple[Any, ...]], body: bytes, count: int) -> None:
+    """One row per statement, each its own transaction (autocommit)."""
+    for _ in range(count):
+        conn.execute(PG_PLAIN_INSERT, (body,))
 
 
 def _rows(share: BareShare) -> list[tuple[object, ...]]:

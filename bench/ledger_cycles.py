@@ -55,14 +55,23 @@ def prepare(
 
     A memory store lives in its writer's process, which registers them itself.
     """
-    setup_store = open_store(store_url(backend, path, "NORMAL"))
+    url, setup_url = store_url(backend, path, synchronous), store_url(backend, path, "NORMAL")
+    return prepare_url(url, writers, cycles, warmup, setup_url=setup_url)
+
+
+def prepare_url(
+    url: str, writers: int, cycles: int, warmup: int, *, setup_url: str | None = None
+) -> list[CycleShare]:
+    """``prepare`` for a store named by its URL (a PostgreSQL schema, say); the
+    sessions and tasks are registered through ``setup_url`` (default: ``url``)."""
+    setup_store = open_store(setup_url or url)
     shares = []
     for writer in range(writers):
         session = f"bench-w{writer}"
         tasks = tuple(f"w{writer}-t{index}" for index in range(warmup + cycles))
-        if backend != "memory":
+        if url != "memory:":
             _register(ClaimService(setup_store), session, tasks)
-        shares.append(CycleShare(store_url(backend, path, synchronous), session, tasks, warmup))
+        shares.append(CycleShare(url, session, tasks, warmup))
     setup_store.close()
     return shares
 

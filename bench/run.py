@@ -2,7 +2,9 @@
 
 ``full`` (the default) is what ``docs/benchmarks.md`` records; ``smoke`` runs every
 row with tiny counts in well under 30 seconds, so CI can check the harness works.
-Figures only: nothing here asserts a speed.
+Figures only: nothing here asserts a speed. The ``postgres`` section needs a
+PostgreSQL server (``CLAIMS_BENCH_POSTGRES``), so it runs only when asked for
+with ``--only postgres``.
 """
 
 from __future__ import annotations
@@ -22,10 +24,14 @@ from pathlib import Path
 from typing import Any
 
 from bench import breakdown, growth, report, startup, throughput
+from bench import postgres as postgres_bench
 from bench import projections as projection_bench
 from bench.growth import GrowthPlan
 
 SECTIONS = ("throughput", "breakdown", "growth", "startup", "projections")
+"""What a run without ``--only`` measures."""
+ON_REQUEST = ("postgres",)
+"""Sections that need a server, run only when named with ``--only``."""
 
 
 @dataclass(frozen=True)
@@ -62,6 +68,7 @@ class Results:
     builds: dict[str, float] = field(default_factory=dict)
     startup: list[startup.Startup] = field(default_factory=list)
     projections: dict[str, Any] = field(default_factory=dict)
+    postgres: dict[str, Any] = field(default_factory=dict)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -73,7 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     with _workdir(args.dir) as folder:
         results = Results(machine=_machine(folder, size))
         _print_header(results.machine)
-        for section in SECTIONS:
+        for section in SECTIONS + ON_REQUEST:
             if section in sections:
                 _SECTIONS[section](folder, size, results)
     _print_comparison(results)
@@ -85,7 +92,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--size", choices=sorted(SIZES), default="full")
-    parser.add_argument("--only", action="append", choices=SECTIONS, help="run only this section")
+    parser.add_argument(
+        "--only", action="append", choices=SECTIONS + ON_REQUEST, help="run only this section"
+    )
     parser.add_argument("--rounds", type=int, help="override the number of throughput rounds")
     parser.add_argument("--dir", help="where the stores go (default: a fresh temporary folder)")
     parser.add_argument("--json", help="also write every figure to this JSON file")
@@ -147,12 +156,28 @@ def _projections(folder: Path, size: Size, results: Results) -> None:
     print(projection_bench.render(figures))
 
 
+def _postgres(folder: Path, size: Size, results: Results) -> None:
+    plan = postgres_bench.SIZES[size.name]
+    if size.rounds != SIZES[size.name].rounds:
+        plan = replace(plan, rounds=size.rounds)
+    counts = ", ".join(f"{n:,} for {w}" for w, n in plan.cycles.items())
+    _section(
+        f"PostgreSQL (issue 6): claim, heartbeat, release cycles (x3 appends) per writer"
+        f" ({counts} writers) after {plan.warmup} untimed; median of {plan.rounds} round(s);"
+        " a fresh schema per PostgreSQL run"
+    )
+    figures = postgres_bench.measure(folder, plan)
+    results.postgres = postgres_bench.jsonable(figures)
+    print(postgres_bench.render(figures))
+
+
 _SECTIONS = {
     "throughput": _throughput,
     "breakdown": _breakdown,
     "growth": _growth,
     "startup": _startup,
     "projections": _projections,
+    "postgres": _postgres,
 }
 
 

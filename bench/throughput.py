@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,8 @@ from bench.stats import median
 
 Prepare = Callable[[Path, int, int, int], Sequence[Any]]
 """``(path, writers, cycles, warm-up cycles) -> one share per writer``, run in the parent."""
+Cleanup = Callable[[Path], None]
+"""Remove what ``prepare`` made for ``path`` (default: the file and its WAL)."""
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,7 @@ class Contender:
     suffix: str
     prepare: Prepare
     work: Work
+    cleanup: Cleanup | None = None
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,14 @@ def contenders(*, reference: bool = True) -> list[Contender]:
     return found + (_reference() if reference else [])
 
 
+def by_key(key: str, writers: int) -> Contender:
+    """The contender ``key`` of ``contenders()`` with ``writers`` writer processes."""
+    for contender in _durable(writers) + _reference():
+        if contender.key == key:
+            return replace(contender, writers=writers)
+    raise KeyError(key)
+
+
 def measure(
     folder: Path,
     chosen: Sequence[Contender],
@@ -74,9 +85,11 @@ def measure(
     for number in range(rounds):
         for contender in chosen:
             path = folder / f"r{number}-{_id(contender)}{contender.suffix}"
-            result = _once(contender, path, cycles(contender.writers), warmup)
+            try:
+                result = _once(contender, path, cycles(contender.writers), warmup)
+            finally:
+                (contender.cleanup or _remove)(path)
             runs[_id(contender)].append(result)
-            _remove(path)
     return [_summary(contender, runs[_id(contender)]) for contender in chosen]
 
 

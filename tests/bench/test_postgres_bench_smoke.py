@@ -1,0 +1,59 @@
+"""``python -m bench --only postgres --size smoke`` runs and prints every row.
+
+Figures only: this checks that the harness completes against the PostgreSQL test
+server, that every contender is there with each writer count, and that every
+schema it made is dropped again; never a speed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.pg_server import SERVER, admin
+
+ROOT = Path(__file__).resolve().parents[2]
+ROWS = (
+    "ledger, PostgreSQL ",
+    "ledger, SQLite FULL",
+    "eventsourcing, PostgreSQL recorder",
+    "ledger, PostgreSQL, synchronous_commit=off",
+    "bare psycopg, one-row INSERT, autocommit",
+    "SELECT 1 round trip",
+)
+
+
+@pytest.mark.slow
+def test_postgres_smoke_run_prints_every_row(tmp_path: Path) -> None:
+    """The smoke size exits 0, prints every row, writes the figures and drops its schemas."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("CLAIMS_")}
+    env["CLAIMS_BENCH_POSTGRES"] = SERVER
+    figures = tmp_path / "figures.json"
+    options = ["--only", "postgres", "--size", "smoke", "--dir", str(tmp_path)]
+    with subprocess.Popen(
+        [sys.executable, "-m", "bench", *options, "--json", str(figures)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as run:
+        stdout, stderr = run.communicate(timeout=600)
+    assert run.returncode == 0, stderr
+    assert [row for row in ROWS if row not in stdout] == [], stdout
+    rows = json.loads(figures.read_text())["postgres"]["throughput"]
+    done = {(row["key"], row["writers"]) for row in rows if row["errors"] == 0}
+    for key in ("ledger-postgres", "ledger-sqlite", "eventsourcing-postgres"):
+        assert {(key, writers) for writers in (1, 4, 16)} <= done, rows
+    with admin() as conn:
+        left = conn.execute(
+            "SELECT nspname FROM pg_namespace WHERE starts_with(nspname, %s)",
+            (f"bench_{run.pid}_",),
+        ).fetchall()
+    assert left == []
+
