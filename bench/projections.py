@@ -1,6 +1,6 @@
 """Projections: rebuild rate from a large log, restart from a snapshot, peak memory.
 
-``python -m bench.projections [--size smoke|full] [--dir DIR]``, or the
+``python -m bench.projections [--size smoke|full] [--dir DIR] [--postgres]``, or the
 ``projections`` section of ``python -m bench``. Figures only; nothing asserts a speed.
 
 The log (``full``: 1k sessions and 100k tasks, 1,001,000 records) is what agents
@@ -10,10 +10,14 @@ as completed and marked done, 10% expired and claimed again, 10% taken over by
 force), heartbeats 59% of all records. It is sealed once into the hash chain and
 written both as a SQLite store and as a JSONL store, and the same events (as
 registered, claimed, heartbeat and released aggregate events, 10 a task) are saved
-through the ``eventsourcing`` library's SQLite recorder. Then, side by side:
+through the ``eventsourcing`` library's SQLite recorder. With ``--postgres`` the
+same rows are also loaded into a fresh schema of the PostgreSQL server
+(``CLAIMS_BENCH_POSTGRES``) with ``COPY`` and vacuumed, and PostgreSQL joins every
+row below; the schema is dropped at the end. Then, side by side:
 
 - **bare decode loop** (the floor): read the stored records and decode each into a
-  typed ``Record``, nothing else (``sqlite3`` rows, or the JSONL file in 4 MiB chunks);
+  typed ``Record``, nothing else (``sqlite3`` rows, the JSONL file in 4 MiB chunks, or
+  PostgreSQL's bodies through one binary ``COPY ... TO STDOUT``);
 - **ledger rebuild**: ``ProjectionRunner.rebuild()`` folds every record into the four
   projections through the store's own ``read_all``;
 - **eventsourcing read**: the library's ``select_notifications`` pages, each
@@ -51,6 +55,8 @@ from typing import Any
 
 import msgspec
 
+from bench import postgres as pg
+from bench.bare import pg_connect
 from bench.es_app import EsTask, application
 from bench.report import table
 from ledger.codec import micros, seal
@@ -69,7 +75,9 @@ from ledger.events import (
 )
 from ledger.records import GENESIS_HASH, NewEvent, Record
 from ledger.store.factory import open_store
+from ledger.store.local import local_base
 from ledger.store.protocol import EventStore
+from ledger.store.rows import COLUMNS
 from ledger.store.sqlite import SqliteStore
 from projections.base import Projection
 from projections.board import PROJECTIONS, Board
@@ -306,6 +314,25 @@ def build_es(path: Path, plan: Plan) -> int:
     return events
 
 
+def build_postgres(db_path: Path, place: Path) -> tuple[str, int]:
+    """A fresh schema holding the SQLite log's rows, byte for byte, loaded with ``COPY``
+    (the store's own migrations make the table), then ``VACUUM (ANALYZE)`` as
+    autovacuum would leave it; returns the store URL and the rows loaded."""
+    pg.create_schema(place)
+    url = pg.url_for(place)
+    open_store(url).close()
+    source = sqlite3.connect(db_path)
+    loaded = 0
+    with pg_connect(url) as conn:
+        with conn.cursor() as cursor, cursor.copy(f"COPY events ({COLUMNS}) FROM STDIN") as copy:
+            for row in source.execute(f"SELECT {COLUMNS} FROM events ORDER BY position"):
+                copy.write_row(row)
+                loaded += 1
+        conn.execute("VACUUM (ANALYZE) events")
+    source.close()
+    return url, loaded
+
+
 # --- reading it back ----------------------------------------------------------------
 
 
@@ -335,6 +362,21 @@ def floor_jsonl(path: Path) -> Rate:
                 _decoder.decode(line)
             count += len(lines)
     return Rate("bare decode loop (floor)", "jsonl", count, *clocks.lap())
+
+
+def floor_postgres(url: str) -> Rate:
+    """Every stored body in position order through one binary ``COPY``, decoded; nothing else."""
+    with pg_connect(url) as conn, conn.cursor() as cursor:
+        clocks = Clocks()
+        count = 0
+        query = "COPY (SELECT body FROM events ORDER BY position) TO STDOUT (FORMAT BINARY)"
+        with cursor.copy(query) as copy:
+            copy.set_types(["bytea"])
+            for (body,) in copy.rows():
+                _decoder.decode(body)
+                count += 1
+        seconds = clocks.lap()
+    return Rate("bare decode loop (floor)", "postgresql", count, *seconds)
 
 
 def ledger_rebuild(url: str, backend: str) -> Rate:
@@ -376,7 +418,9 @@ def es_read(path: Path) -> Rate:
     return Rate("eventsourcing read into domain events", "sqlite", count, *seconds)
 
 
-def breakdown(db_path: Path, jsonl_url: str, records: int) -> list[Part]:
+def breakdown(
+    db_path: Path, jsonl_url: str, records: int, postgres_url: str | None = None
+) -> list[Part]:
     """Where a rebuild's time goes, per record, over the log's first ``records`` records:
     reading and decoding through each store, decoding alone, and folding records
     already in memory into each projection alone and into the whole board."""
@@ -385,6 +429,9 @@ def breakdown(db_path: Path, jsonl_url: str, records: int) -> list[Part]:
         Part("read + decode, SQLite store read_all", _per_record(_drain, sqlite_url, records)),
         Part("read + decode, JSONL store read_all", _per_record(_drain, jsonl_url, records)),
     ]
+    if postgres_url is not None:
+        label = "read + decode, PostgreSQL store read_all"
+        parts.append(Part(label, _per_record(_drain, postgres_url, records)))
     db = sqlite3.connect(db_path)
     bodies = [body for (body,) in db.execute(_FIRST_BODIES, (records,))]
     db.close()
@@ -519,29 +566,61 @@ def _peak_rss_mb() -> float:
 # --- the run ------------------------------------------------------------------------
 
 
-def measure(folder: Path, plan: Plan) -> Figures:
-    """Build the logs, then every contender side by side, in one run."""
+def measure(folder: Path, plan: Plan, *, postgres: bool = False) -> Figures:
+    """Build the logs, then every contender side by side, in one run; with ``postgres``,
+    PostgreSQL too, in a schema dropped at the end."""
+    place = folder / "projections-pg"
+    try:
+        return _measure(folder, plan, place if postgres else None)
+    finally:
+        if postgres:
+            pg.drop_schema(place)
+
+
+def _measure(folder: Path, plan: Plan, place: Path | None) -> Figures:
     started = time.perf_counter()
     db_path, jsonl_path, events = build_logs(folder, plan)
     es_events = build_es(folder / "eventsourcing.db", plan)
+    urls = {"jsonl": f"jsonl://{jsonl_path}", "sqlite": f"sqlite://{db_path}"}
+    snapshots = {
+        "jsonl": Path(f"{jsonl_path}.projections"),
+        "sqlite": Path(f"{db_path}.projections"),
+    }
+    if place is not None:
+        urls["postgresql"], loaded = build_postgres(db_path, place)
+        assert loaded == events
+        snapshots["postgresql"] = _server_snapshots(urls["postgresql"])
     build_s = time.perf_counter() - started
-    urls = {"sqlite": f"sqlite://{db_path}", "jsonl": f"jsonl://{jsonl_path}"}
     rates = [
         floor_jsonl(jsonl_path),
         ledger_rebuild(urls["jsonl"], "jsonl"),
         floor_sqlite(db_path),
         ledger_rebuild(urls["sqlite"], "sqlite"),
-        es_read(folder / "eventsourcing.db"),
     ]
+    if place is not None:
+        rates += [
+            floor_postgres(urls["postgresql"]),
+            ledger_rebuild(urls["postgresql"], "postgresql"),
+        ]
+    rates.append(es_read(folder / "eventsourcing.db"))
     assert rates[-1].events == es_events
-    paths = {"sqlite": db_path, "jsonl": jsonl_path}
-    used = [
-        memory(urls[name], name, plan, events, Path(f"{paths[name]}.projections"))
-        for name in ("jsonl", "sqlite")
-    ]
-    restarts = [restart(urls[name], name) for name in ("jsonl", "sqlite")]
-    parts = breakdown(db_path, urls["jsonl"], min(events, BREAKDOWN_RECORDS))
+    used = [memory(urls[name], name, plan, events, snapshots[name]) for name in urls]
+    restarts = [restart(urls[name], name) for name in urls]
+    parts = breakdown(
+        db_path, urls["jsonl"], min(events, BREAKDOWN_RECORDS), urls.get("postgresql")
+    )
     return Figures(events, build_s, rates, restarts, used, parts)
+
+
+def _server_snapshots(url: str) -> Path:
+    """Where a server store's snapshot files go on this host (its cache folder)."""
+    store = open_store(url)
+    try:
+        path = local_base(store)
+    finally:
+        store.close()
+    assert path is not None
+    return path.with_name(path.name + ".projections")
 
 
 def render(figures: Figures) -> str:
@@ -619,7 +698,9 @@ def _memory_table(memory: Sequence[Memory]) -> str:
 def _target(rate: Rate) -> str:
     if not rate.label.startswith("ledger rebuild"):
         return ""
-    target = TARGETS[rate.backend]
+    target = TARGETS.get(rate.backend)
+    if target is None:
+        return ""
     return f">= {target:,.0f}: {_verdict(rate.per_s >= target)}"
 
 
@@ -643,7 +724,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     plan = PLANS[args.size]
     with _workdir(args.dir) as folder:
-        figures = measure(folder, plan)
+        if args.postgres:
+            # A server store keeps its snapshots in this host's cache: keep them in the folder.
+            os.environ["XDG_CACHE_HOME"] = str(folder / "cache")
+        figures = measure(folder, plan, postgres=args.postgres)
     print(f"== Projections: {figures.events:,} events (built in {figures.build_s:.0f} s)")
     print(render(figures))
     if args.json:
@@ -656,6 +740,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--size", choices=sorted(PLANS), default="full")
     parser.add_argument("--dir", help="where the stores go (default: a fresh temporary folder)")
     parser.add_argument("--json", help="also write every figure to this JSON file")
+    parser.add_argument(
+        "--postgres",
+        action="store_true",
+        help="also load the log into PostgreSQL (CLAIMS_BENCH_POSTGRES) and read it from there",
+    )
     parser.add_argument("--child-restart", help=argparse.SUPPRESS)
     parser.add_argument("--child-memory", help=argparse.SUPPRESS)
     return parser

@@ -57,3 +57,32 @@ def test_postgres_smoke_run_prints_every_row(tmp_path: Path) -> None:
         ).fetchall()
     assert left == []
 
+
+@pytest.mark.slow
+def test_projections_smoke_run_reads_from_postgres(tmp_path: Path) -> None:
+    """``python -m bench.projections --postgres`` adds PostgreSQL to every table and
+    drops the schema it loaded."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("CLAIMS_")}
+    env["CLAIMS_BENCH_POSTGRES"] = SERVER
+    figures = tmp_path / "figures.json"
+    options = ["--size", "smoke", "--dir", str(tmp_path), "--json", str(figures), "--postgres"]
+    with subprocess.Popen(
+        [sys.executable, "-m", "bench.projections", *options],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as run:
+        stdout, stderr = run.communicate(timeout=600)
+    assert run.returncode == 0, stderr
+    assert "read + decode, PostgreSQL store read_all" in stdout, stdout
+    data = json.loads(figures.read_text())
+    for table in ("rates", "restarts", "memory"):
+        assert "postgresql" in {row["backend"] for row in data[table]}, data[table]
+    with admin() as conn:
+        left = conn.execute(
+            "SELECT nspname FROM pg_namespace WHERE starts_with(nspname, %s)",
+            (f"bench_{run.pid}_",),
+        ).fetchall()
+    assert left == []
