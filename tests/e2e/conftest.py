@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from tests import pg_server
+
 CLAIMS = str(Path(sys.executable).with_name("claims"))
 
 
@@ -58,8 +60,11 @@ class Claims:
         return self(*args, "--json", env=env)
 
 
-@pytest.fixture(params=["sqlite", "jsonl"])
+@pytest.fixture(params=["sqlite", "jsonl", "postgresql"])
 def claims(request: pytest.FixtureRequest, tmp_path: Path) -> Claims:
-    """The CLI on a SQLite or a JSONL store in a temporary directory."""
+    """The CLI on a SQLite or a JSONL store in a temporary directory, or on a fresh
+    schema of the PostgreSQL server."""
+    if request.param == "postgresql":
+        return Claims(tmp_path, pg_server.fresh_url())
     suffix = "db" if request.param == "sqlite" else "jsonl"
     return Claims(tmp_path, f"{request.param}://{tmp_path / ('ledger.' + suffix)}")
