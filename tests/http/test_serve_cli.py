@@ -12,11 +12,12 @@ import pytest
 
 from tests.http.server import CLAIMS, free_port
 
-HEAVY = ("fastapi", "starlette", "uvicorn", "pydantic", "api")
+HEAVY = ("fastapi", "starlette", "uvicorn", "pydantic", "api", "duckdb", "psycopg", "psycopg_pool")
 
 
 def test_hook_commands_do_not_import_the_http_stack(tmp_path: Path) -> None:
-    """``claims heartbeat`` imports none of FastAPI, Starlette, uvicorn, pydantic or api."""
+    """``claims heartbeat`` on the default store imports none of FastAPI, Starlette,
+    uvicorn, pydantic, api, DuckDB or psycopg."""
     db = f"sqlite://{tmp_path / 'ledger.db'}"
     code = (
         "import atexit, sys\n"
