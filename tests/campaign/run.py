@@ -29,6 +29,8 @@ from tests.campaign.web import HttpAgent, ServerSlot, SseClient
 from tests.integration.harness import HANG_GUARD_SECONDS, REPO_ROOT, worker_env
 
 TASKS = tuple(f"task-{n:02d}" for n in range(16))
+MIN_INCARNATION_OPS = 50
+"""A restarted writer's budget when the run's operations are (nearly) all done."""
 MAX_SKEW_MS = 120_000
 """Writers' clocks differ from the true time by up to two minutes either way."""
 
@@ -132,7 +134,6 @@ class _Run:
             f"w{n}": rng.randint(-MAX_SKEW_MS, MAX_SKEW_MS) for n in range(config.writers)
         }
         self.jumper = f"w{rng.randrange(config.writers)}"
-        self.jumped = False
         self.incarnations: Counter[str] = Counter()
         self.kills: Counter[FaultKind] = Counter()
         self.sweeper: subprocess.Popen[bytes] | None = None
@@ -147,6 +148,8 @@ class _Run:
     # --- life cycle --------------------------------------------------------------
 
     def start(self) -> None:
+        if self.config.http:
+            self.slot.start()
         self.readers = [
             self._spawn(
                 ["reader", self.url, f"reader-{n}", str(self.stop_file)], stdout=subprocess.PIPE
@@ -157,7 +160,6 @@ class _Run:
             self._start_writer(name)
         self._start_sweeper()
         if self.config.http:
-            self.slot.start()
             self.http_journal = Journal(self.folder / "journal-http.jsonl")
             seed = self.rng.randrange(1 << 30)
             self.http_agent = HttpAgent(self.slot, self.http_journal, seed, list(TASKS))
@@ -173,7 +175,7 @@ class _Run:
         """Kill something every so often and restart whatever died, until enough
         operations were journalled."""
         deadline = time.monotonic() + max(HANG_GUARD_SECONDS, self.config.ops / 10)
-        while self.ops() < self.config.ops:
+        while self.ops() < self.config.ops or self._unkilled():
             if time.monotonic() > deadline:
                 self.errors.append(f"the campaign stalled at {self.ops()} operations")
                 return
@@ -236,7 +238,7 @@ class _Run:
 
     def _start_writer(self, name: str) -> None:
         self.incarnations[name] += 1
-        remaining = max(1, self.config.ops - self.ops())
+        remaining = max(MIN_INCARNATION_OPS, self.config.ops - self.ops())
         args = [
             "writer",
             self.url,
@@ -253,15 +255,20 @@ class _Run:
             "--fault-rate",
             str(self.config.fault_rate),
         ]
-        if name == self.jumper and not self.jumped:
-            self.jumped = True
+        if name == self.jumper and not self._jumped():
             args += [
                 "--jump-at",
-                str(self.rng.randint(5, 50)),
+                str(self.rng.randint(2, 20)),
                 "--jump-ms",
                 str(self.rng.randint(30_000, 180_000)),
             ]
         self.writers[name] = self._spawn(args)
+
+    def _jumped(self) -> bool:
+        """The jumping writer's clock has stepped back (an incarnation killed before its
+        jump passes the jump on to the next)."""
+        journal = self.folder / f"journal-{self.jumper}.jsonl"
+        return journal.exists() and b'"clock-jump"' in journal.read_bytes()
 
     def _start_sweeper(self) -> None:
         journal = self.folder / "journal-sweeper.jsonl"
@@ -293,6 +300,14 @@ class _Run:
             proc.kill()
             proc.wait()
             self.kills[kind] += 1
+
+    def _unkilled(self) -> list[FaultKind]:
+        """Process kinds the backend takes that were not killed yet: the run goes on
+        until each was (a loaded machine may get through the operations first)."""
+        kinds: list[FaultKind] = ["kill-writer", "kill-sweeper"]
+        if self.config.http:
+            kinds.append("kill-server")
+        return [kind for kind in kinds if kind in self.backend.faults and not self.kills[kind]]
 
     def _restart_the_dead(self) -> None:
         for name, proc in self.writers.items():
