@@ -192,6 +192,7 @@ class PostgresStore:
                 " WHERE position > %s AND position <= %s AND recorded_us <= %s"
                 " ORDER BY position LIMIT %s",
                 (cursor, limit_position, limit_time, PAGE),
+                binary=True,
             )
             for position, body in rows:
                 yield _decode(position, body)
@@ -234,6 +235,7 @@ class PostgresStore:
                 "SELECT position, stream, version, event_id, type, hash, recorded_us, body"
                 " FROM events WHERE position > %s ORDER BY position LIMIT %s",
                 (cursor, PAGE),
+                binary=True,
             )
             for position, stream, version, event_id, type_, hash_, recorded_us, body in rows:
                 yield RawEntry(
@@ -303,9 +305,14 @@ class PostgresStore:
                     f"PostgreSQL {action} failed at {self.url}: {first_line(exc)}"
                 ) from exc
 
-    def _fetch(self, query: str, params: tuple[object, ...]) -> list[tuple[Any, ...]]:
+    def _fetch(
+        self, query: str, params: tuple[object, ...], *, binary: bool = False
+    ) -> list[tuple[Any, ...]]:
+        """All rows of ``query``; ``binary`` asks for binary results, which carry a
+        ``body`` as its bytes instead of twice as many hex digits to decode."""
+
         def fetch(conn: Connection) -> list[tuple[Any, ...]]:
-            return conn.execute(query, params).fetchall()
+            return conn.execute(query, params, binary=binary).fetchall()
 
         return self._run("read", fetch)
 
