@@ -93,6 +93,7 @@ def cli() -> None:
 def main(argv: list[str] | None = None) -> None:
     """The console script: ``claims``."""
     args = sys.argv[1:] if argv is None else argv
+    _notices_to_stderr()
     wants_json = "--json" in args[: args.index("--")] if "--" in args else "--json" in args
     try:
         cli.main(args=args, prog_name="claims", standalone_mode=False)
@@ -110,6 +111,19 @@ def main(argv: list[str] | None = None) -> None:
         message = f"{type(error).__name__}: {error}"
         _fail("INTERNAL_ERROR", f"unexpected error: {message}", 1, wants_json, None)
     sys.exit(0)
+
+
+def _notices_to_stderr() -> None:
+    """Warnings the library logs (a snapshot set aside, a save that failed) reach the
+    user once, as ``notice: ...`` lines on stderr."""
+    import logging
+
+    root = logging.getLogger()
+    if not root.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("notice: %(message)s"))
+        root.addHandler(handler)
+        root.setLevel(logging.WARNING)
 
 
 def _fail(

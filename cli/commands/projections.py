@@ -28,8 +28,6 @@ def status(ctx: click.Context, /) -> None:
     body = {"projections": to_builtins(found), "notices": runner.notices}
 
     def human() -> None:
-        for notice in runner.notices:
-            click.echo(f"notice: {notice}", err=True)
         rows = [
             [
                 item.name,

@@ -110,4 +110,5 @@ def test_human_status_prints_notices_on_stderr(claims: Claims) -> None:
     result = claims("projections", "status")
     assert result.code == 0
     assert f"notice: projection tasks: {tasks_file} cannot be read" in result.stderr
+    assert result.stderr.count("cannot be read") == 1
     assert result.stdout.split()[:2] == ["PROJECTION", "SCHEMA"]
