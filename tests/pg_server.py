@@ -8,9 +8,11 @@ never skips, so a CI run without the server is red, not quietly green.
 from __future__ import annotations
 
 import os
+import subprocess
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import psycopg
 
@@ -51,3 +53,27 @@ def drop_created() -> None:
         for schema in _created:
             conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
     _created.clear()
+
+
+def restart() -> None:
+    """Restart the local cluster with a fast shutdown: every connection is cut and
+    in-flight transactions roll back, as in a crash-restart or a failover."""
+    version = next(Path("/etc/postgresql").iterdir()).name
+    subprocess.run(
+        ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart", "-m", "fast"],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+
+
+def terminate(application_name: str) -> int:
+    """End every backend whose connections call themselves ``application_name``;
+    how many were ended."""
+    with admin() as conn:
+        rows = conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE application_name = %s AND pid <> pg_backend_pid()",
+            (application_name,),
+        ).fetchall()
+    return sum(1 for row in rows if row[0])

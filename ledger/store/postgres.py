@@ -277,7 +277,12 @@ class PostgresStore:
         while True:
             try:
                 with self._pool.connection() as conn:
-                    return work(conn)
+                    try:
+                        return work(conn)
+                    except psycopg.OperationalError as exc:
+                        if conn.broken or conn.closed or isinstance(exc, _SHUTDOWNS):
+                            raise _ConnectionLost(exc) from exc
+                        raise
             except psycopg.errors.QueryCanceled as exc:
                 raise StoreTimeout(
                     f"PostgreSQL {action} ran past the statement timeout"
@@ -290,14 +295,15 @@ class PostgresStore:
                     f"the ledger's tables are missing in schema {self._schema!r}"
                     f" of {self.url}: run `claims db migrate` ({first_line(exc)})"
                 ) from exc
-            except (psycopg.OperationalError, psycopg.InterfaceError, PoolTimeout) as exc:
+            except (_ConnectionLost, psycopg.InterfaceError, PoolTimeout) as lost:
+                cause = lost.cause if isinstance(lost, _ConnectionLost) else lost
                 if time.monotonic() + delay > deadline:
                     raise StoreUnavailable(
-                        f"PostgreSQL {action} failed at {self.url}: {first_line(exc)}"
+                        f"PostgreSQL {action} failed at {self.url}: {first_line(cause)}"
                         f" (retried for {self._options.retry_for_s:g} s; an append that"
                         " failed this way may be retried with the same event ids)",
                         url=self.url,
-                    ) from exc
+                    ) from cause
                 time.sleep(delay)
                 delay = min(delay * 2, 1.0)
             except psycopg.Error as exc:
@@ -319,6 +325,23 @@ class PostgresStore:
     def _read_head(self, conn: Connection) -> Head:
         row = conn.execute(_HEAD).fetchone()
         return EMPTY_HEAD if row is None else _head_of(*row)
+
+
+_SHUTDOWNS = (
+    psycopg.errors.AdminShutdown,
+    psycopg.errors.CrashShutdown,
+    psycopg.errors.CannotConnectNow,
+)
+"""Server errors that end the session: the operation is retried on a new connection.
+Any other server error (a full disk, an I/O error) is reported to the caller at once."""
+
+
+class _ConnectionLost(Exception):
+    """The connection died under an operation (restart, failover, a killed backend)."""
+
+    def __init__(self, cause: psycopg.OperationalError) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
 
 
 class _Listener:

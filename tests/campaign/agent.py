@@ -22,11 +22,12 @@ import msgspec
 
 from ledger.commands import Beat, ChangeStatus, Claim, RegisterTask, Release, Takeover
 from ledger.config import ClaimConfig
-from ledger.errors import LedgerError
+from ledger.errors import LedgerError, StoreUnavailable
 from ledger.events import task_stream
 from ledger.records import Record
 from ledger.service import ClaimService
 from ledger.store.factory import open_store
+from ledger.store.protocol import EventStore
 from tests.campaign.backends import CAMPAIGN_BACKENDS
 from tests.campaign.clocks import SkewedClock
 from tests.campaign.faults import (
@@ -284,8 +285,9 @@ def sweeper(url: str, journal: Journal, stop: Path, analytics_every: int) -> Non
 
 def reader(url: str, name: str, stop: Path) -> ReaderReport:
     """Tail the log until told to stop; every poll must continue exactly where the last
-    ended and end on a whole batch (S8)."""
-    store = open_store(url)
+    ended and end on a whole batch (S8). It waits for new records in ``wait_for_head``
+    (on PostgreSQL: woken by NOTIFY, through restarts and killed connections)."""
+    store = _open_when_up(url)
     problems: list[str] = []
     reads = 0
     running = hashlib.sha256()
@@ -306,11 +308,24 @@ def reader(url: str, name: str, stop: Path) -> ReaderReport:
         if stop.exists():
             finishing = True
             continue
-        time.sleep(0.01)
+        store.wait_for_head(position, 0.05)
     store.close()
     return ReaderReport(
         name=name, reads=reads, position=position, digest=running.hexdigest(), problems=problems
     )
+
+
+def _open_when_up(url: str) -> EventStore:
+    """Open the store, waiting out a server that is restarting (a process that opens a
+    store while its server is down is told so at once, with ``STORE_UNAVAILABLE``)."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            return open_store(url)
+        except StoreUnavailable:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
 
 
 # --- the command line ------------------------------------------------------------------

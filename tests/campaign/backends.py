@@ -15,20 +15,28 @@ from tests.campaign.faults import (
     APPEND_FAULTS,
     CLOCK_FAULTS,
     PROCESS_FAULTS,
+    SERVER_FAULTS,
     SNAPSHOT_FAULTS,
     AppendFaultInstaller,
     FaultKind,
     install_jsonl_faults,
+    install_postgres_faults,
     install_sqlite_faults,
 )
 from tests.conftest import BACKENDS
+from tests.pg_server import fresh_url
 
-ALL_FAULTS: tuple[FaultKind, ...] = (
+APPLICATION_NAME = "claims-campaign"
+"""What the campaign's PostgreSQL connections call themselves, so that
+``pg-kill-connections`` ends exactly theirs."""
+
+FILE_FAULTS: tuple[FaultKind, ...] = (
     *PROCESS_FAULTS,
     *APPEND_FAULTS,
     *SNAPSHOT_FAULTS,
     *CLOCK_FAULTS,
 )
+ALL_FAULTS: tuple[FaultKind, ...] = (*FILE_FAULTS, *SERVER_FAULTS)
 
 
 @dataclass(frozen=True)
@@ -48,7 +56,13 @@ def _url_factory(name: str) -> Callable[[Path], str]:
 CAMPAIGN_BACKENDS: dict[str, CampaignBackend] = {
     entry.name: entry
     for entry in (
-        CampaignBackend("sqlite", _url_factory("sqlite"), ALL_FAULTS, install_sqlite_faults),
-        CampaignBackend("jsonl", _url_factory("jsonl"), ALL_FAULTS, install_jsonl_faults),
+        CampaignBackend("sqlite", _url_factory("sqlite"), FILE_FAULTS, install_sqlite_faults),
+        CampaignBackend("jsonl", _url_factory("jsonl"), FILE_FAULTS, install_jsonl_faults),
+        CampaignBackend(
+            "postgresql",
+            lambda folder: fresh_url(options=f"application_name={APPLICATION_NAME}&retry_for=60"),
+            ALL_FAULTS,
+            install_postgres_faults,
+        ),
     )
 }

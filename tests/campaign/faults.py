@@ -13,6 +13,11 @@ armed by an agent before one operation, from its seeded plan, and fire at most o
   below the snapshot's size while it is written, so ``write(2)`` itself fails (EFBIG).
 - ``clock-skew`` / ``clock-jump``: writers' clocks differ by seconds to minutes, and
   one steps back (``tests.campaign.clocks``).
+- ``pg-restart`` / ``pg-kill-connections`` (PostgreSQL, the orchestrator's): the server
+  is restarted (fast shutdown: every connection cut, in-flight transactions rolled
+  back), or every backend of the campaign is ended with ``pg_terminate_backend``.
+  On PostgreSQL the append faults are the server's own errors: the insert went in,
+  then the transaction fails with ``DiskFull`` / ``IoError`` before ``COMMIT``.
 """
 
 from __future__ import annotations
@@ -36,11 +41,14 @@ FaultKind = Literal[
     "disk-full-snapshot",
     "clock-skew",
     "clock-jump",
+    "pg-restart",
+    "pg-kill-connections",
 ]
 PROCESS_FAULTS: tuple[FaultKind, ...] = ("kill-writer", "kill-sweeper", "kill-server")
 APPEND_FAULTS: tuple[FaultKind, ...] = ("io-error-append", "disk-full-append")
 SNAPSHOT_FAULTS: tuple[FaultKind, ...] = ("io-error-snapshot", "disk-full-snapshot")
 CLOCK_FAULTS: tuple[FaultKind, ...] = ("clock-skew", "clock-jump")
+SERVER_FAULTS: tuple[FaultKind, ...] = ("pg-restart", "pg-kill-connections")
 SNAPSHOT_FOLDER_MARK = ".projections"
 """Snapshot files live in ``<ledger>.projections/`` (``projections.runner``)."""
 
@@ -122,6 +130,25 @@ class FaultyConnection:
 def install_sqlite_faults(store: Any, injector: Injector) -> None:
     """Put the SQLite store's connection behind ``FaultyConnection``."""
     store._db = FaultyConnection(store._db, injector)
+
+
+def install_postgres_faults(store: Any, injector: Injector) -> None:
+    """Fail a PostgreSQL append's transaction after its insert, before ``COMMIT``, as
+    the server does when its disk is full or a write fails (the store retries it)."""
+    import psycopg.errors
+
+    from ledger.store import postgres
+
+    real_insert = postgres._insert
+
+    def insert(conn: Any, rows: Any) -> None:
+        real_insert(conn, rows)
+        if injector.take("disk-full-append"):
+            raise psycopg.errors.DiskFull("could not extend file: No space left on device")
+        if injector.take("io-error-append"):
+            raise psycopg.errors.IoError("could not write to file: Input/output error")
+
+    postgres._insert = insert
 
 
 # --- snapshot faults, the same on every backend -----------------------------------------

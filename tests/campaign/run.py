@@ -20,10 +20,11 @@ import msgspec
 from ledger.commands import RegisterTask
 from ledger.service import ClaimService
 from ledger.store.factory import open_store
+from tests import pg_server
 from tests.campaign.agent import CONFIG, ReaderReport
-from tests.campaign.backends import CAMPAIGN_BACKENDS, CampaignBackend
+from tests.campaign.backends import APPLICATION_NAME, CAMPAIGN_BACKENDS, CampaignBackend
 from tests.campaign.checker import Findings, check_campaign
-from tests.campaign.faults import FaultKind
+from tests.campaign.faults import SERVER_FAULTS, FaultKind
 from tests.campaign.journal import Journal, count_lines, read_journal
 from tests.campaign.web import HttpAgent, ServerSlot, SseClient
 from tests.integration.harness import HANG_GUARD_SECONDS, REPO_ROOT, worker_env
@@ -31,6 +32,13 @@ from tests.integration.harness import HANG_GUARD_SECONDS, REPO_ROOT, worker_env
 TASKS = tuple(f"task-{n:02d}" for n in range(16))
 MIN_INCARNATION_OPS = 50
 """A restarted writer's budget when the run's operations are (nearly) all done."""
+KILL_WEIGHTS: dict[FaultKind, float] = {
+    "kill-writer": 6.0,
+    "pg-restart": 0.2,
+    "pg-kill-connections": 1.0,
+}
+"""How often each orchestrator fault is chosen, against 1 for the others; a server
+restart takes about two seconds, so it is the rarest."""
 MAX_SKEW_MS = 120_000
 """Writers' clocks differ from the true time by up to two minutes either way."""
 
@@ -276,17 +284,26 @@ class _Run:
         self.sweeper = self._spawn(["sweeper", self.url, str(journal), str(self.stop_file)])
 
     def _kill_one(self) -> None:
-        """Kill one process: each kind once first (in a seeded order), then writers
-        six times as often as the sweeper or the server."""
+        """Kill one process (or, on PostgreSQL, restart the server or end the campaign's
+        connections): each kind once first, in a seeded order, then by ``KILL_WEIGHTS``."""
         kinds: list[FaultKind] = ["kill-writer", "kill-sweeper"]
         if self.config.http:
             kinds.append("kill-server")
+        kinds += SERVER_FAULTS
         kinds = [kind for kind in kinds if kind in self.backend.faults]
         if not kinds:
             return
         first = [kind for kind in kinds if not self.kills[kind]]
-        weights = [6 if kind == "kill-writer" else 1 for kind in kinds]
+        weights = [KILL_WEIGHTS.get(kind, 1.0) for kind in kinds]
         kind = self.rng.choice(first) if first else self.rng.choices(kinds, weights=weights)[0]
+        if kind == "pg-restart":
+            pg_server.restart()
+            self.kills[kind] += 1
+            return
+        if kind == "pg-kill-connections":
+            pg_server.terminate(APPLICATION_NAME)
+            self.kills[kind] += 1
+            return
         if kind == "kill-server":
             if self.slot.base_url() is not None:
                 self.slot.kill()
@@ -305,7 +322,7 @@ class _Run:
     def _unkilled(self) -> list[FaultKind]:
         """Process kinds the backend takes that were not killed yet: the run goes on
         until each was (a loaded machine may get through the operations first)."""
-        kinds: list[FaultKind] = ["kill-writer", "kill-sweeper"]
+        kinds: list[FaultKind] = ["kill-writer", "kill-sweeper", *SERVER_FAULTS]
         if self.config.http:
             kinds.append("kill-server")
         return [kind for kind in kinds if kind in self.backend.faults and not self.kills[kind]]

@@ -29,17 +29,6 @@ pytestmark = pytest.mark.slow
 WRITERS = 4
 
 
-def restart_server() -> None:
-    """Restart the PostgreSQL cluster (fast shutdown: open connections are cut)."""
-    version = next(Path("/etc/postgresql").iterdir()).name
-    subprocess.run(
-        ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart", "-m", "fast"],
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-
-
 def started_at() -> str:
     with pg_server.admin() as conn:
         row = conn.execute("SELECT pg_postmaster_start_time()::text").fetchone()
@@ -137,7 +126,7 @@ def test_a_store_keeps_working_after_the_server_restarts(pg_store: PostgresStore
     """Pooled connections cut by a restart are replaced; the listener reconnects."""
     pg_store.append("task-a", notes(1), expected_version=NO_STREAM)
     assert pg_store.wait_for_head(0, 5) == 1
-    restart_server()
+    pg_server.restart()
 
     pg_store.append("task-a", notes(1, first=1), expected_version=1)
     assert pg_store.head_position() == 2
@@ -165,7 +154,7 @@ def test_every_acknowledged_append_survives_a_restart_under_writers(tmp_path: Pa
             _wait_for(lambda: all(len(acknowledged(ack)) >= 20 for ack in acks), "writers to start")
             before_restart = started_at()
             acked_before = sum(len(acknowledged(ack)) for ack in acks)
-            restart_server()
+            pg_server.restart()
             assert started_at() != before_restart
             _wait_for(
                 lambda: sum(len(acknowledged(ack)) for ack in acks) >= acked_before + 100,
@@ -205,3 +194,33 @@ def test_a_password_never_shows_in_an_error() -> None:
         open_store("postgresql://someone:s3cret-pw@127.0.0.1:1/test")
     assert "s3cret-pw" not in caught.value.detail
     assert "someone:***@" in caught.value.detail
+
+
+def test_a_server_error_that_keeps_the_session_is_reported_at_once(
+    pg_store: PostgresStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full disk on the server (after the insert, before COMMIT) is STORE_ERROR at
+    once, not retried as a lost connection, and the transaction stores nothing."""
+    import psycopg.errors
+
+    from ledger.errors import StoreError
+    from ledger.store import postgres
+
+    real_insert = postgres._insert
+    attempts: list[int] = []
+
+    def full_disk(conn: object, rows: object) -> None:
+        real_insert(conn, rows)  # type: ignore[arg-type]
+        attempts.append(len(attempts) + 1)
+        raise psycopg.errors.DiskFull("could not extend file: No space left on device")
+
+    pg_store.append("task-a", notes(1), expected_version=NO_STREAM)
+    monkeypatch.setattr(postgres, "_insert", full_disk)
+    with pytest.raises(StoreError) as caught:
+        pg_store.append("task-a", notes(1, first=1), expected_version=1)
+    monkeypatch.undo()
+
+    assert caught.value.code == "STORE_ERROR"
+    assert "No space left on device" in caught.value.detail
+    assert attempts == [1]
+    assert pg_store.head_position() == 1
