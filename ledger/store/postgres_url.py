@@ -9,7 +9,7 @@ The ledger's options are taken out of the query; everything else (``sslmode``,
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import msgspec
 
@@ -53,7 +53,9 @@ class PostgresOptions(msgspec.Struct, frozen=True, kw_only=True):
             value = getattr(self, field)
             if value != getattr(defaults, field):
                 query.append((key, str(value).lower() if isinstance(value, bool) else f"{value:g}"))
-        return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
+        return urlunsplit(
+            (parts.scheme, parts.netloc, parts.path, urlencode(query, quote_via=quote), "")
+        )
 
     @property
     def name(self) -> str:
@@ -81,7 +83,7 @@ def parse_postgres_url(url: str) -> PostgresOptions:
             passed.append((key, value))
     connect_timeout = _integer(url, passed, "connect_timeout", 5)
     conninfo = urlunsplit(
-        (parts.scheme, parts.netloc, parts.path, urlencode(passed), parts.fragment)
+        (parts.scheme, parts.netloc, parts.path, urlencode(passed, quote_via=quote), parts.fragment)
     )
     schema = own.get("schema", "claims")
     if not _IDENTIFIER.fullmatch(schema):
