@@ -27,7 +27,7 @@ import functools
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -36,7 +36,7 @@ from psycopg import sql
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from ledger.clock import Clock, SystemClock
-from ledger.codec import decode_stored, micros
+from ledger.codec import micros
 from ledger.errors import StoreError, StoreTimeout, StoreUnavailable
 from ledger.records import NewEvent, Record
 from ledger.store.batch import (
@@ -51,14 +51,21 @@ from ledger.store.local import cache_base
 from ledger.store.postgres_schema import PostgresSchema, first_line
 from ledger.store.postgres_url import PostgresOptions, parse_postgres_url
 from ledger.store.protocol import Head, RawEntry
-from ledger.store.rows import COLUMNS, EventRow, event_row
+from ledger.store.rows import (
+    COLUMNS,
+    RAW_COLUMNS,
+    EventRow,
+    decode_row,
+    event_row,
+    head_of,
+    raw_entry,
+)
 
 if TYPE_CHECKING:
     from psycopg import Connection
 
 T = TypeVar("T")
 PAGE = 5000
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _APPEND_LOCK = 0x434C4D31
 """The advisory-lock class of appends ("CLM1"); the other key is the schema's."""
 
@@ -143,7 +150,7 @@ class PostgresStore:
                     return replay
             current = int(version or 0)
             check_expected(stream, expected_version, current)
-            head = EMPTY_HEAD if position is None else _head_of(position, digest, recorded_us)
+            head = EMPTY_HEAD if position is None else head_of(position, digest, recorded_us)
             sealed = seal_batch(
                 stream, events, current_version=current, head=head, now=self._clock.now()
             )
@@ -174,7 +181,7 @@ class PostgresStore:
             "SELECT position, body FROM events WHERE stream = %s AND version > %s ORDER BY version",
             (stream, after_version),
         )
-        return [_decode(position, body) for position, body in rows]
+        return [decode_row(position, body) for position, body in rows]
 
     def read_all(
         self,
@@ -195,7 +202,7 @@ class PostgresStore:
                 binary=True,
             )
             for position, body in rows:
-                yield _decode(position, body)
+                yield decode_row(position, body)
             if len(rows) < PAGE:
                 return
             cursor = rows[-1][0]
@@ -232,33 +239,17 @@ class PostgresStore:
         cursor = 0
         while True:
             rows = self._fetch(
-                "SELECT position, stream, version, event_id, type, hash, recorded_us, body"
-                " FROM events WHERE position > %s ORDER BY position LIMIT %s",
+                f"SELECT {RAW_COLUMNS} FROM events WHERE position > %s ORDER BY position LIMIT %s",
                 (cursor, PAGE),
                 binary=True,
             )
-            for position, stream, version, event_id, type_, hash_, recorded_us, body in rows:
-                yield RawEntry(
-                    where=_where(position),
-                    body=bytes(body),
-                    position=position,
-                    stream=stream,
-                    version=version,
-                    event_id=event_id,
-                    type=type_,
-                    hash=hash_,
-                    recorded_at=_EPOCH + timedelta(microseconds=recorded_us),
-                )
+            for row in rows:
+                yield raw_entry(row)
             if len(rows) < PAGE:
                 return
             cursor = rows[-1][0]
 
     # --- operations --------------------------------------------------------------
-
-    def server_version(self) -> str:
-        """The server's version string (``claims db status``)."""
-        rows = self._fetch("SELECT current_setting('server_version')", ())
-        return str(rows[0][0])
 
     def close(self) -> None:
         with self._listener_lock:
@@ -324,7 +315,7 @@ class PostgresStore:
 
     def _read_head(self, conn: Connection) -> Head:
         row = conn.execute(_HEAD).fetchone()
-        return EMPTY_HEAD if row is None else _head_of(*row)
+        return EMPTY_HEAD if row is None else head_of(*row)
 
 
 _SHUTDOWNS = (
@@ -410,19 +401,5 @@ def _stored_ids(conn: Connection, ids: list[str]) -> list[Record | None]:
     rows = conn.execute(
         "SELECT position, event_id, body FROM events WHERE event_id = ANY(%s)", (ids,)
     ).fetchall()
-    found = {event_id: _decode(position, body) for position, event_id, body in rows}
+    found = {event_id: decode_row(position, body) for position, event_id, body in rows}
     return [found.get(event_id) for event_id in ids]
-
-
-def _head_of(position: int, digest: str, recorded_us: int) -> Head:
-    return Head(
-        position=position, hash=digest, recorded_at=_EPOCH + timedelta(microseconds=recorded_us)
-    )
-
-
-def _decode(position: int, body: bytes) -> Record:
-    return decode_stored(body, position=position, where=_where)
-
-
-def _where(position: int) -> str:
-    return f"row with position {position}"

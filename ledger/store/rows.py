@@ -1,13 +1,23 @@
-"""The row a SQL backend stores for a record: the body plus the columns it indexes."""
+"""The row a SQL backend stores for a record: the body plus the columns it indexes,
+and what the SQL backends read back from such rows."""
 
 from __future__ import annotations
 
-from ledger.codec import micros
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from ledger.codec import decode_stored, micros
 from ledger.records import Record
+from ledger.store.protocol import Head, RawEntry
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 EventRow = tuple[int, str, int, str, str, int, str, bytes]
 COLUMNS = "position, stream, version, event_id, type, recorded_us, hash, body"
 """The ``events`` table's columns in ``EventRow`` order."""
+RAW_COLUMNS = "position, stream, version, event_id, type, hash, recorded_us, body"
+"""The columns ``raw_entry`` takes, in its order."""
 
 
 def event_row(record: Record, raw: bytes) -> EventRow:
@@ -22,3 +32,38 @@ def event_row(record: Record, raw: bytes) -> EventRow:
         record.hash,
         raw,
     )
+
+
+def raw_entry(row: Sequence[Any]) -> RawEntry:
+    """A row of ``RAW_COLUMNS`` as ``verify`` reads it: the body and the columns beside it."""
+    position, stream, version, event_id, type_, hash_, recorded_us, body = row
+    return RawEntry(
+        where=row_where(position),
+        body=bytes(body),
+        position=position,
+        stream=stream,
+        version=version,
+        event_id=event_id,
+        type=type_,
+        hash=hash_,
+        recorded_at=from_micros(recorded_us),
+    )
+
+
+def head_of(position: int, digest: str, recorded_us: int) -> Head:
+    """The head of the log from its last row's position, hash and time column."""
+    return Head(position=position, hash=digest, recorded_at=from_micros(recorded_us))
+
+
+def decode_row(position: int, body: bytes) -> Record:
+    """Decode a stored body; one that does not decode is ``CorruptLog`` naming its row."""
+    return decode_stored(body, position=position, where=row_where)
+
+
+def row_where(position: int) -> str:
+    return f"row with position {position}"
+
+
+def from_micros(recorded_us: int) -> datetime:
+    """A time column (microseconds since the epoch) as a UTC datetime."""
+    return _EPOCH + timedelta(microseconds=recorded_us)

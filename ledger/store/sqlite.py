@@ -14,12 +14,12 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
 from ledger.clock import Clock, SystemClock
-from ledger.codec import decode_stored, micros
+from ledger.codec import micros
 from ledger.errors import StoreError
 from ledger.records import NewEvent, Record
 from ledger.store.batch import (
@@ -32,12 +32,11 @@ from ledger.store.batch import (
 )
 from ledger.store.migrations import MIGRATIONS_TABLE, load_migrations
 from ledger.store.protocol import Head, RawEntry
-from ledger.store.rows import COLUMNS, event_row
+from ledger.store.rows import COLUMNS, RAW_COLUMNS, decode_row, event_row, head_of, raw_entry
 from ledger.store.waiting import poll_head
 
 Synchronous = Literal["FULL", "NORMAL"]
 PAGE = 5000
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 _INSERT = f"INSERT INTO events ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 
@@ -144,7 +143,7 @@ class SqliteStore:
                 " ORDER BY version",
                 (stream, after_version),
             ).fetchall()
-        return [_decode(position, body) for position, body in rows]
+        return [decode_row(position, body) for position, body in rows]
 
     def read_all(
         self,
@@ -165,7 +164,7 @@ class SqliteStore:
                     (cursor, limit_position, limit_time, PAGE),
                 ).fetchall()
             for position, body in rows:
-                yield _decode(position, body)
+                yield decode_row(position, body)
             if len(rows) < PAGE:
                 return
             cursor = rows[-1][0]
@@ -197,22 +196,12 @@ class SqliteStore:
         while True:
             with self._lock, self._translated("read"):
                 rows = self._db.execute(
-                    "SELECT position, stream, version, event_id, type, hash, recorded_us, body"
+                    f"SELECT {RAW_COLUMNS}"
                     " FROM events WHERE position > ? ORDER BY position LIMIT ?",
                     (cursor, PAGE),
                 ).fetchall()
-            for position, stream, version, event_id, type_, hash_, recorded_us, body in rows:
-                yield RawEntry(
-                    where=f"row with position {position}",
-                    body=bytes(body),
-                    position=position,
-                    stream=stream,
-                    version=version,
-                    event_id=event_id,
-                    type=type_,
-                    hash=hash_,
-                    recorded_at=_EPOCH + timedelta(microseconds=recorded_us),
-                )
+            for row in rows:
+                yield raw_entry(row)
             if len(rows) < PAGE:
                 return
             cursor = rows[-1][0]
@@ -234,7 +223,7 @@ class SqliteStore:
         row = self._db.execute(
             "SELECT position, hash, recorded_us FROM events ORDER BY position DESC LIMIT 1"
         ).fetchone()
-        return EMPTY_HEAD if row is None else _head_of(*row)
+        return EMPTY_HEAD if row is None else head_of(*row)
 
     def _probe(self, stream: str, events: Sequence[NewEvent]) -> tuple[int, bool, Head]:
         """In one statement: the stream's version, whether any of the batch's event
@@ -244,7 +233,7 @@ class SqliteStore:
         if row is None:
             return 0, False, EMPTY_HEAD
         version, any_stored, position, digest, recorded_us = row
-        return int(version or 0), bool(any_stored), _head_of(position, digest, recorded_us)
+        return int(version or 0), bool(any_stored), head_of(position, digest, recorded_us)
 
     def _stored_ids(self, events: Sequence[NewEvent]) -> list[Record | None]:
         ids = [event.event_id for event in events]
@@ -252,7 +241,7 @@ class SqliteStore:
         rows = self._db.execute(
             f"SELECT position, event_id, body FROM events WHERE event_id IN ({marks})", ids
         ).fetchall()
-        found = {event_id: _decode(position, body) for position, event_id, body in rows}
+        found = {event_id: decode_row(position, body) for position, event_id, body in rows}
         return [found.get(event_id) for event_id in ids]
 
     def _set_wal(self) -> None:
@@ -332,22 +321,6 @@ def _probe_sql(ids: int) -> str:
         " position, hash, recorded_us"
         " FROM events ORDER BY position DESC LIMIT 1"
     )
-
-
-def _head_of(position: int, digest: str, recorded_us: int) -> Head:
-    return Head(
-        position=position,
-        hash=digest,
-        recorded_at=_EPOCH + timedelta(microseconds=recorded_us),
-    )
-
-
-def _decode(position: int, body: bytes) -> Record:
-    return decode_stored(body, position=position, where=_row)
-
-
-def _row(position: int) -> str:
-    return f"row with position {position}"
 
 
 def _statements(sql: str) -> list[str]:
