@@ -124,6 +124,9 @@ def _notices_to_stderr() -> None:
         handler.setFormatter(logging.Formatter("notice: %(message)s"))
         root.addHandler(handler)
         root.setLevel(logging.WARNING)
+        # The PostgreSQL pool reports each connection it replaces after a server
+        # restart; the store retries on its own, so one command need not say so.
+        logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
 
 
 def _fail(
