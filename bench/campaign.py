@@ -17,6 +17,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from tests import pg_server
 from tests.campaign.backends import ALL_FAULTS, CAMPAIGN_BACKENDS
 from tests.campaign.run import CampaignConfig, CampaignReport, run_campaign
 
@@ -42,9 +43,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             fault_rate=args.fault_rate,
         )
         print(f"{name}: {args.ops} operations, seed {args.seed}, in {folder}", file=sys.stderr)
-        reports.append(run_campaign(config, folder))
-        if not args.keep:
-            shutil.rmtree(folder, ignore_errors=True)
+        try:
+            reports.append(run_campaign(config, folder))
+        finally:
+            if not args.keep:
+                shutil.rmtree(folder, ignore_errors=True)
+                pg_server.drop_created()
     print(table(reports))
     failed = False
     for report in reports:
