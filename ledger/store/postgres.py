@@ -53,19 +53,21 @@ from ledger.store.postgres_url import PostgresOptions, parse_postgres_url
 from ledger.store.protocol import Head, RawEntry
 from ledger.store.rows import (
     COLUMNS,
+    PAGE,
     RAW_COLUMNS,
     EventRow,
     decode_row,
     event_row,
     head_of,
+    paged,
     raw_entry,
+    read_limits,
 )
 
 if TYPE_CHECKING:
     from psycopg import Connection
 
 T = TypeVar("T")
-PAGE = 5000
 _APPEND_LOCK = 0x434C4D31
 """The advisory-lock class of appends ("CLM1"); the other key is the schema's."""
 
@@ -190,22 +192,19 @@ class PostgresStore:
         until: int | None = None,
         until_time: datetime | None = None,
     ) -> Iterator[Record]:
-        limit_position = until if until is not None else (1 << 62)
-        limit_time = micros(until_time) if until_time is not None else (1 << 62)
-        cursor = after
-        while True:
-            rows = self._fetch(
+        limit_position, limit_time = read_limits(until, until_time)
+
+        def page(cursor: int) -> list[tuple[Any, ...]]:
+            return self._fetch(
                 "SELECT position, body FROM events"
                 " WHERE position > %s AND position <= %s AND recorded_us <= %s"
                 " ORDER BY position LIMIT %s",
                 (cursor, limit_position, limit_time, PAGE),
                 binary=True,
             )
-            for position, body in rows:
-                yield decode_row(position, body)
-            if len(rows) < PAGE:
-                return
-            cursor = rows[-1][0]
+
+        for position, body in paged(page, after):
+            yield decode_row(position, body)
 
     def position_at(self, when: datetime) -> int:
         rows = self._fetch(
@@ -236,18 +235,15 @@ class PostgresStore:
         return self._listener.wait(after, timeout)
 
     def raw_entries(self) -> Iterator[RawEntry]:
-        cursor = 0
-        while True:
-            rows = self._fetch(
+        def page(cursor: int) -> list[tuple[Any, ...]]:
+            return self._fetch(
                 f"SELECT {RAW_COLUMNS} FROM events WHERE position > %s ORDER BY position LIMIT %s",
                 (cursor, PAGE),
                 binary=True,
             )
-            for row in rows:
-                yield raw_entry(row)
-            if len(rows) < PAGE:
-                return
-            cursor = rows[-1][0]
+
+        for row in paged(page, 0):
+            yield raw_entry(row)
 
     # --- operations --------------------------------------------------------------
 

@@ -3,7 +3,7 @@ and what the SQL backends read back from such rows."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -67,3 +67,27 @@ def row_where(position: int) -> str:
 def from_micros(recorded_us: int) -> datetime:
     """A time column (microseconds since the epoch) as a UTC datetime."""
     return _EPOCH + timedelta(microseconds=recorded_us)
+
+
+PAGE = 5000
+"""Rows a SQL backend reads per query when it walks the log by position."""
+
+
+def paged(fetch: Callable[[int], Sequence[Sequence[Any]]], after: int) -> Iterator[Sequence[Any]]:
+    """Every row of a walk by position: ``fetch(cursor)`` answers up to ``PAGE`` rows
+    with a position (first column) above ``cursor``, in position order."""
+    cursor = after
+    while True:
+        rows = fetch(cursor)
+        yield from rows
+        if len(rows) < PAGE:
+            return
+        cursor = rows[-1][0]
+
+
+def read_limits(until: int | None, until_time: datetime | None) -> tuple[int, int]:
+    """``read_all``'s bounds as column values: the last position and time column."""
+    return (
+        until if until is not None else (1 << 62),
+        micros(until_time) if until_time is not None else (1 << 62),
+    )

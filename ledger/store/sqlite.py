@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from ledger.clock import Clock, SystemClock
 from ledger.codec import micros
@@ -32,11 +32,20 @@ from ledger.store.batch import (
 )
 from ledger.store.migrations import MIGRATIONS_TABLE, load_migrations
 from ledger.store.protocol import Head, RawEntry
-from ledger.store.rows import COLUMNS, RAW_COLUMNS, decode_row, event_row, head_of, raw_entry
+from ledger.store.rows import (
+    COLUMNS,
+    PAGE,
+    RAW_COLUMNS,
+    decode_row,
+    event_row,
+    head_of,
+    paged,
+    raw_entry,
+    read_limits,
+)
 from ledger.store.waiting import poll_head
 
 Synchronous = Literal["FULL", "NORMAL"]
-PAGE = 5000
 
 _INSERT = f"INSERT INTO events ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 
@@ -152,22 +161,19 @@ class SqliteStore:
         until: int | None = None,
         until_time: datetime | None = None,
     ) -> Iterator[Record]:
-        limit_position = until if until is not None else (1 << 62)
-        limit_time = micros(until_time) if until_time is not None else (1 << 62)
-        cursor = after
-        while True:
+        limit_position, limit_time = read_limits(until, until_time)
+
+        def page(cursor: int) -> list[Any]:
             with self._lock, self._translated("read"):
-                rows = self._db.execute(
+                return self._db.execute(
                     "SELECT position, body FROM events"
                     " WHERE position > ? AND position <= ? AND recorded_us <= ?"
                     " ORDER BY position LIMIT ?",
                     (cursor, limit_position, limit_time, PAGE),
                 ).fetchall()
-            for position, body in rows:
-                yield decode_row(position, body)
-            if len(rows) < PAGE:
-                return
-            cursor = rows[-1][0]
+
+        for position, body in paged(page, after):
+            yield decode_row(position, body)
 
     def position_at(self, when: datetime) -> int:
         with self._lock, self._translated("read"):
@@ -192,19 +198,16 @@ class SqliteStore:
         return poll_head(self.head_position, after, timeout)
 
     def raw_entries(self) -> Iterator[RawEntry]:
-        cursor = 0
-        while True:
+        def page(cursor: int) -> list[Any]:
             with self._lock, self._translated("read"):
-                rows = self._db.execute(
-                    f"SELECT {RAW_COLUMNS}"
-                    " FROM events WHERE position > ? ORDER BY position LIMIT ?",
+                return self._db.execute(
+                    f"SELECT {RAW_COLUMNS} FROM events"
+                    " WHERE position > ? ORDER BY position LIMIT ?",
                     (cursor, PAGE),
                 ).fetchall()
-            for row in rows:
-                yield raw_entry(row)
-            if len(rows) < PAGE:
-                return
-            cursor = rows[-1][0]
+
+        for row in paged(page, 0):
+            yield raw_entry(row)
 
     def close(self) -> None:
         with self._lock:
