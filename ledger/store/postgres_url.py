@@ -86,10 +86,10 @@ def parse_postgres_url(url: str) -> PostgresOptions:
         (parts.scheme, parts.netloc, parts.path, urlencode(passed, quote_via=quote), parts.fragment)
     )
     schema = own.get("schema", "claims")
-    if not _IDENTIFIER.fullmatch(schema):
+    if not _IDENTIFIER.fullmatch(schema) or schema.startswith("pg_"):
         raise InvalidStoreUrl(
             "schema must be a lower-case identifier of at most 48 characters"
-            " (letters, digits, underscores)",
+            " (letters, digits, underscores), not starting with pg_ (reserved by PostgreSQL)",
             url=redact(url),
         )
     return PostgresOptions(

@@ -48,6 +48,7 @@ def test_the_display_url_hides_the_password_and_names_the_schema() -> None:
     "url",
     [
         "postgresql://db/work?schema=Bad-Name",
+        "postgresql://db/work?schema=pg_ledger",
         "postgresql://db/work?schema=" + "a" * 49,
         "postgresql://db/work?pool_size=0",
         "postgresql://db/work?pool_size=many",
