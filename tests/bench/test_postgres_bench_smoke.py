@@ -28,15 +28,12 @@ ROWS = (
 )
 
 
-@pytest.mark.slow
-def test_postgres_smoke_run_prints_every_row(tmp_path: Path) -> None:
-    """The smoke size exits 0, prints every row, writes the figures and drops its schemas."""
+def _run_bench(module: str, options: list[str]) -> tuple[int, str]:
+    """Run ``python -m MODULE OPTIONS`` against the test server; its pid and stdout."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("CLAIMS_")}
     env["CLAIMS_BENCH_POSTGRES"] = SERVER
-    figures = tmp_path / "figures.json"
-    options = ["--only", "postgres", "--size", "smoke", "--dir", str(tmp_path)]
     with subprocess.Popen(
-        [sys.executable, "-m", "bench", *options, "--json", str(figures)],
+        [sys.executable, "-m", module, *options],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -45,44 +42,41 @@ def test_postgres_smoke_run_prints_every_row(tmp_path: Path) -> None:
     ) as run:
         stdout, stderr = run.communicate(timeout=600)
     assert run.returncode == 0, stderr
+    return run.pid, stdout
+
+
+def _schemas_left(pid: int) -> list[tuple[object, ...]]:
+    """Schemas the run with process id ``pid`` made and did not drop."""
+    with admin() as conn:
+        return conn.execute(
+            "SELECT nspname FROM pg_namespace WHERE starts_with(nspname, %s)",
+            (f"bench_{pid}_",),
+        ).fetchall()
+
+
+@pytest.mark.slow
+def test_postgres_smoke_run_prints_every_row(tmp_path: Path) -> None:
+    """The smoke size exits 0, prints every row, writes the figures and drops its schemas."""
+    figures = tmp_path / "figures.json"
+    options = ["--only", "postgres", "--size", "smoke", "--dir", str(tmp_path)]
+    pid, stdout = _run_bench("bench", [*options, "--json", str(figures)])
     assert [row for row in ROWS if row not in stdout] == [], stdout
     rows = json.loads(figures.read_text())["postgres"]["throughput"]
     done = {(row["key"], row["writers"]) for row in rows if row["errors"] == 0}
     for key in ("ledger-postgres", "ledger-sqlite", "eventsourcing-postgres"):
         assert {(key, writers) for writers in (1, 4, 16)} <= done, rows
-    with admin() as conn:
-        left = conn.execute(
-            "SELECT nspname FROM pg_namespace WHERE starts_with(nspname, %s)",
-            (f"bench_{run.pid}_",),
-        ).fetchall()
-    assert left == []
+    assert _schemas_left(pid) == []
 
 
 @pytest.mark.slow
 def test_projections_smoke_run_reads_from_postgres(tmp_path: Path) -> None:
     """``python -m bench.projections --postgres`` adds PostgreSQL to every table and
     drops the schema it loaded."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("CLAIMS_")}
-    env["CLAIMS_BENCH_POSTGRES"] = SERVER
     figures = tmp_path / "figures.json"
     options = ["--size", "smoke", "--dir", str(tmp_path), "--json", str(figures), "--postgres"]
-    with subprocess.Popen(
-        [sys.executable, "-m", "bench.projections", *options],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    ) as run:
-        stdout, stderr = run.communicate(timeout=600)
-    assert run.returncode == 0, stderr
+    pid, stdout = _run_bench("bench.projections", options)
     assert "read + decode, PostgreSQL store read_all" in stdout, stdout
     data = json.loads(figures.read_text())
     for table in ("rates", "restarts", "memory"):
         assert "postgresql" in {row["backend"] for row in data[table]}, data[table]
-    with admin() as conn:
-        left = conn.execute(
-            "SELECT nspname FROM pg_namespace WHERE starts_with(nspname, %s)",
-            (f"bench_{run.pid}_",),
-        ).fetchall()
-    assert left == []
+    assert _schemas_left(pid) == []
