@@ -18,14 +18,12 @@ It checks that both sides agree before printing. Figures only; nothing asserts a
 from __future__ import annotations
 
 import argparse
-import contextlib
 import itertools
 import json
 import os
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
@@ -34,6 +32,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from bench.stats import median
+from bench.workdir import workdir
 from ledger.codec import micros, seal
 from ledger.events import (
     Claimed,
@@ -410,7 +409,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     sizes = [int(part.replace("_", "")) for part in args.sizes.split(",") if part]
     print(f"analytics benchmark: {os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}")
-    with _workdir(args.dir) as folder:
+    with workdir(args.dir, "claims-analytics-bench-") as folder:
         results = []
         for size in sizes:
             print(f"== {size:,} events", flush=True)
@@ -422,17 +421,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.json:
         Path(args.json).write_text(json.dumps([asdict(row) for row in results], indent=2) + "\n")
     return 0
-
-
-@contextlib.contextmanager
-def _workdir(requested: str | None) -> Iterator[Path]:
-    if requested:
-        folder = Path(requested).resolve()
-        folder.mkdir(parents=True, exist_ok=True)
-        yield folder
-        return
-    with tempfile.TemporaryDirectory(prefix="claims-analytics-bench-") as name:
-        yield Path(name)
 
 
 if __name__ == "__main__":

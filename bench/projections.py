@@ -37,7 +37,6 @@ machine shared with other work the second is the steadier figure.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import itertools
 import json
 import math
@@ -45,7 +44,6 @@ import os
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
@@ -59,6 +57,7 @@ from bench import postgres as pg
 from bench.bare import pg_connect
 from bench.es_app import EsTask, application
 from bench.report import table
+from bench.workdir import workdir
 from ledger.codec import micros, seal
 from ledger.events import (
     Claimed,
@@ -723,7 +722,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _child_memory(args.child_memory)
         return 0
     plan = PLANS[args.size]
-    with _workdir(args.dir) as folder:
+    with workdir(args.dir, "claims-bench-projections-") as folder:
         if args.postgres:
             # A server store keeps its snapshots in this host's cache: keep them in the folder.
             os.environ["XDG_CACHE_HOME"] = str(folder / "cache")
@@ -748,17 +747,6 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--child-restart", help=argparse.SUPPRESS)
     parser.add_argument("--child-memory", help=argparse.SUPPRESS)
     return parser
-
-
-@contextlib.contextmanager
-def _workdir(requested: str | None) -> Iterator[Path]:
-    if requested:
-        folder = Path(requested).resolve()
-        folder.mkdir(parents=True, exist_ok=True)
-        yield folder
-        return
-    with tempfile.TemporaryDirectory(prefix="claims-bench-projections-") as name:
-        yield Path(name).resolve()
 
 
 if __name__ == "__main__":

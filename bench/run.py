@@ -16,8 +16,7 @@ import json
 import os
 import platform
 import sqlite3
-import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,6 +26,7 @@ from bench import breakdown, growth, report, startup, throughput
 from bench import postgres as postgres_bench
 from bench import projections as projection_bench
 from bench.growth import GrowthPlan
+from bench.workdir import workdir
 
 SECTIONS = ("throughput", "breakdown", "growth", "startup", "projections")
 """What a run without ``--only`` measures."""
@@ -77,7 +77,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.rounds:
         size = replace(size, rounds=args.rounds)
     sections = args.only or list(SECTIONS)
-    with _workdir(args.dir) as folder:
+    with workdir(args.dir, "claims-bench-") as folder:
         results = Results(machine=_machine(folder, size))
         _print_header(results.machine)
         for section in SECTIONS + ON_REQUEST:
@@ -226,17 +226,6 @@ def _filesystem(folder: Path) -> str:
             if inside and len(mount) >= len(best):
                 best, kind = mount, fstype
     return kind
-
-
-@contextlib.contextmanager
-def _workdir(requested: str | None) -> Iterator[Path]:
-    if requested:
-        folder = Path(requested).resolve()
-        folder.mkdir(parents=True, exist_ok=True)
-        yield folder
-        return
-    with tempfile.TemporaryDirectory(prefix="claims-bench-") as name:
-        yield Path(name).resolve()
 
 
 def _jsonable(results: Results) -> dict[str, Any]:
