@@ -14,7 +14,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import ParamSpec, TypeVar
 
-from ledger.service import ClaimService
+from application.service import ClaimService
 
 P = ParamSpec("P")
 T = TypeVar("T")

@@ -14,9 +14,7 @@ import msgspec
 from api.analytics import AnalyticsRunner
 from api.hub import EventHub
 from api.runner import ServiceRunner
-from ledger.service import ClaimService
-from ledger.store.factory import open_store
-from ledger.store.protocol import EventStore
+from application.bootstrap import Ledger, open_ledger
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -35,19 +33,18 @@ class ServerOptions(msgspec.Struct, frozen=True, kw_only=True):
 class Runtime:
     """The service behind one worker thread, and the hub that streams its log."""
 
-    def __init__(self, service: ClaimService, hub: EventHub, options: ServerOptions) -> None:
-        self.service = service
-        self.runner = ServiceRunner(service)
-        self.hub = hub
+    def __init__(self, ledger: Ledger, options: ServerOptions) -> None:
+        self.ledger = ledger
+        self.service = ledger.service
+        self.runner = ServiceRunner(ledger.service)
+        self.hub = EventHub(ledger.open_reader(), poll_interval=options.poll_interval)
         self.options = options
-        self.analytics = AnalyticsRunner(hub.store, service.store.url)
+        self.analytics = AnalyticsRunner(self.hub.store, ledger.store.url)
 
     @classmethod
     def open(cls, options: ServerOptions) -> Runtime:
-        store = open_store(options.db)
-        service = ClaimService(store)
-        hub = EventHub(_reader(store), poll_interval=options.poll_interval)
-        return cls(service, hub, options)
+        """The runtime over the store ``options.db``, wired by the composition root."""
+        return cls(open_ledger(options.db), options)
 
     async def read(self, func: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         """A call that writes nothing, on the service thread."""
@@ -66,12 +63,3 @@ class Runtime:
         if self.hub.store is not self.service.store:
             self.hub.store.close()
         self.runner.close()
-
-
-def _reader(store: EventStore) -> EventStore:
-    """A second handle on the log for the hub, so streaming never waits on the
-    service's connection; the same handle where the log lives in it (memory) or
-    where it already holds a pool of connections (PostgreSQL)."""
-    if store.url.startswith(("memory", "postgres")):
-        return store
-    return open_store(store.url)

@@ -1,7 +1,7 @@
 """Bodies the API serves beyond seed 002's: the board, session cards, statistics.
 
 Each function reads the service's board (so it runs on the service thread) and
-returns a plain JSON body. They use ``ledger.bodies`` for every shape the CLI
+returns a plain JSON body. They use ``application.bodies`` for every shape the CLI
 already prints.
 """
 
@@ -11,13 +11,13 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
-from ledger.bodies import session_body, task_body
+from application.bodies import session_body, task_body
+from application.service import ClaimService
 from ledger.clock import iso, to_ms
 from ledger.config import ClaimConfig
-from ledger.service import ClaimService
+from ledger.health import Health, claim_health
 from ledger.state import TaskState
 from projections.board import Board, SessionView
-from projections.health import Health, claim_health
 
 Body = dict[str, Any]
 

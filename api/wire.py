@@ -14,7 +14,7 @@ _encoder = msgspec.json.Encoder()
 
 
 def send(body: dict[str, Any], status: int = 200) -> Response:
-    """A JSON response of ``body`` as ``ledger.bodies`` built it."""
+    """A JSON response of ``body`` as ``application.bodies`` built it."""
     return Response(
         content=_encoder.encode(body), status_code=status, media_type="application/json"
     )

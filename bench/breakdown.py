@@ -25,12 +25,12 @@ from unittest import mock
 
 import msgspec
 
+from application.bootstrap import wire
 from bench import ledger_cycles
 from bench.ledger_cycles import OPS_PER_CYCLE, Cycles
 from ledger.codec import seal
 from ledger.events import Heartbeat
 from ledger.records import NewEvent, UnhashedRecord
-from ledger.service import ClaimService
 from ledger.store import sqlite as sqlite_module
 from ledger.store.sqlite import SqliteStore
 
@@ -127,7 +127,7 @@ def _one(path: Path, cycles: int, warmup: int, synchronous: str) -> tuple[dict[s
     timers = _Timers()
     store._db = cast(sqlite3.Connection, _TimedConnection(store._db, timers))
     with _timed_codec(timers):
-        runner = Cycles(ClaimService(store), share.session)
+        runner = Cycles(wire(store).service, share.session)
         runner.run(share.tasks[: share.warmup])
         timers.spent.clear()
         started = time.perf_counter_ns()

@@ -21,11 +21,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from application.bootstrap import wire
+from application.service import ClaimService
 from bench.ledger_cycles import RELEASE_REASON
 from bench.seedlog import SeededLog, build
 from bench.stats import median, percentile
 from ledger.commands import Claim, Release
-from ledger.service import ClaimService
 from ledger.store.sqlite import SqliteStore
 
 SESSION = "bench-growth"
@@ -77,7 +78,7 @@ def _timed_build(path: Path, events: int, hot_beats: int) -> tuple[SeededLog, fl
 
 def _fresh_tasks(log: SeededLog, samples: int) -> Latency:
     store = SqliteStore(log.path)
-    service = ClaimService(store)
+    service = wire(store).service
     service.start_session(SESSION, agent_type="bench")
     tasks = random.Random(7).sample(log.tasks, min(samples, len(log.tasks)))
     timings = tuple(_claim_release(service, task) for task in tasks)
@@ -90,11 +91,11 @@ def _hot_task(log: SeededLog, plan: GrowthPlan) -> list[Latency]:
     assert log.hot_task is not None
     hot = log.hot_task
     store = SqliteStore(log.path)
-    service = ClaimService(store)
+    service = wire(store).service
     service.start_session(SESSION, agent_type="bench")
     length = service.task(hot).version
     warm = tuple(_claim_release(service, hot) for _ in range(plan.samples))
-    cold = _sampled(plan.cold_samples, lambda: _claim_release(ClaimService(store), hot))
+    cold = _sampled(plan.cold_samples, lambda: _claim_release(wire(store).service, hot))
     store.close()
     return [
         Latency("claim+release, hot task, warm service", log.events, length, warm),

@@ -33,10 +33,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from application.bootstrap import open_ledger, wire
 from bench.http_load import task_ids
 from bench.stats import percentile
 from ledger.commands import Beat, Claim, RegisterTask, Release
-from ledger.service import ClaimService
 from ledger.store.factory import open_store
 
 CLAIMS = str(Path(sys.executable).with_name("claims"))
@@ -135,7 +135,7 @@ def run(folder: Path, size: Size) -> tuple[list[Row], Row, SseRow]:
 def register(url: str, plans: dict[str, tuple[int, int]]) -> None:
     """Every task the run cycles through, registered before any clock starts."""
     store = open_store(url)
-    service = ClaimService(store)
+    service = wire(store).service
     specs = [
         RegisterTask(task_id=task, title=task)
         for prefix, (clients, count) in plans.items()
@@ -150,7 +150,7 @@ def library(url: str, prefix: str, clients: int, count: int, label: str) -> Row:
     """The same cycles in-process: client threads share one ``ClaimService`` behind a
     lock, which is how the server runs them (one service thread, ADR 0009)."""
     lists = task_ids(prefix, clients, count)
-    service = ClaimService(open_store(url))
+    service = open_ledger(url).service
     guard = threading.Lock()
     samples: dict[str, list[int]] = {"op": [], "cycle": []}
     barrier = threading.Barrier(clients + 1)

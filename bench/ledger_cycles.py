@@ -1,4 +1,4 @@
-"""Claim, heartbeat and release cycles through ``ledger.service.ClaimService``.
+"""Claim, heartbeat and release cycles through ``application.service.ClaimService``.
 
 Each writer process has its own session and its own tasks (registered before the
 clock starts, through a separate setup connection). A cycle takes the writer's
@@ -15,10 +15,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from application.bootstrap import wire
+from application.service import ClaimService
 from bench.procs import Gate, Outcome, now_ns
 from ledger.commands import Beat, Claim, RegisterTask, Release
 from ledger.errors import LedgerError
-from ledger.service import ClaimService
 from ledger.store.factory import open_store
 
 RELEASE_REASON = "paused"
@@ -70,7 +71,7 @@ def prepare_url(
         session = f"bench-w{writer}"
         tasks = tuple(f"w{writer}-t{index}" for index in range(warmup + cycles))
         if url != "memory:":
-            _register(ClaimService(setup_store), session, tasks)
+            _register(wire(setup_store).service, session, tasks)
         shares.append(CycleShare(url, session, tasks, warmup))
     setup_store.close()
     return shares
@@ -79,7 +80,7 @@ def prepare_url(
 def run(share: CycleShare, gate: Gate) -> Outcome:
     """In a writer process: the warm-up cycles, the starting line, the timed cycles."""
     store = open_store(share.url)
-    service = ClaimService(store)
+    service = wire(store).service
     if share.url == "memory:":
         _register(service, share.session, share.tasks)
     cycles = Cycles(service, share.session)

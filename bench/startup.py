@@ -19,9 +19,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from application.bootstrap import wire
 from bench.stats import median
 from ledger.commands import Claim, RegisterTask
-from ledger.service import ClaimService
 from ledger.store.sqlite import SqliteStore
 
 TASK = "hook-task"
@@ -29,9 +29,8 @@ SESSION = "bench-hook"
 LIBRARY_BEAT = (
     "import sys\n"
     "from ledger.commands import Beat\n"
-    "from ledger.service import ClaimService\n"
-    "from ledger.store.factory import open_store\n"
-    "ClaimService(open_store(sys.argv[1])).heartbeat(sys.argv[2], Beat(session_id=sys.argv[3]))\n"
+    "from application.bootstrap import open_ledger\n"
+    "open_ledger(sys.argv[1]).service.heartbeat(sys.argv[2], Beat(session_id=sys.argv[3]))\n"
 )
 
 
@@ -61,7 +60,11 @@ def measure(folder: Path, runs: int) -> list[Startup]:
     python = sys.executable
     rows = [
         _timed("python -c pass", [python, "-c", "pass"], runs),
-        _timed('python -c "import ledger.service"', [python, "-c", "import ledger.service"], runs),
+        _timed(
+            'python -c "import application.service"',
+            [python, "-c", "import application.service"],
+            runs,
+        ),
         _timed(
             "library heartbeat, fresh process",
             [python, "-c", LIBRARY_BEAT, url, TASK, SESSION],
@@ -117,7 +120,7 @@ def _run(argv: Sequence[str]) -> subprocess.CompletedProcess[str]:
 def _claimed_task(path: Path) -> str:
     """A store (default durability) holding one task claimed by the hook's session."""
     store = SqliteStore(path)
-    service = ClaimService(store)
+    service = wire(store).service
     service.register_task(RegisterTask(task_id=TASK, title="A task an agent heartbeats"))
     service.claim(TASK, Claim(session_id=SESSION, agent_type="bench"))
     store.close()

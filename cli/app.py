@@ -13,9 +13,10 @@ import msgspec
 
 from cli.location import resolve_db
 from ledger.errors import LedgerError
-from ledger.service import ClaimService
 
 if TYPE_CHECKING:
+    from application.bootstrap import Ledger
+    from application.service import ClaimService
     from projections.board import Board
 
 
@@ -26,7 +27,7 @@ class App:
         self.db: str | None = None
         self.json = False
         self.session: str | None = None
-        self._service: ClaimService | None = None
+        self._ledger: Ledger | None = None
 
     @property
     def url(self) -> str:
@@ -36,12 +37,16 @@ class App:
     def colour(self) -> bool:
         return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
 
-    def service(self) -> ClaimService:
-        if self._service is None:
-            from ledger.store.factory import open_store
+    def ledger(self) -> Ledger:
+        """The store, clock, settings and service, wired by the composition root."""
+        if self._ledger is None:
+            from application.bootstrap import open_ledger
 
-            self._service = ClaimService(open_store(self.url))
-        return self._service
+            self._ledger = open_ledger(self.url)
+        return self._ledger
+
+    def service(self) -> ClaimService:
+        return self.ledger().service
 
     def board_as_of(self, moment: int | datetime | None) -> tuple[Board, datetime] | None:
         """The board and ledger time as of a position or time; ``None`` for now."""
@@ -75,9 +80,9 @@ class App:
         raise SystemExit(error.exit_code)
 
     def close(self) -> None:
-        if self._service is not None:
-            self._service.store.close()
-            self._service = None
+        if self._ledger is not None:
+            self._ledger.close()
+            self._ledger = None
 
 
 def app_of(ctx: click.Context) -> App:

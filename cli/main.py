@@ -1,4 +1,4 @@
-"""``claims``: the command line, thin over ``ledger.service``.
+"""``claims``: the command line, thin over ``application.service``.
 
 Exit codes: 0 success; 1 unexpected failure; 2 usage error; 3 TASK_ALREADY_CLAIMED;
 4 to 24 the other error codes (``claims codes`` lists them); ``claims run`` exits

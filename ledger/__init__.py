@@ -14,7 +14,6 @@ if TYPE_CHECKING:
     from ledger.commands import Beat, ChangeStatus, Claim, RegisterTask, Release, Takeover
     from ledger.config import ClaimConfig, load_config
     from ledger.errors import LedgerError
-    from ledger.service import ClaimService
     from ledger.store.factory import open_store
     from ledger.store.protocol import ANY, NO_STREAM, EventStore
 
@@ -30,7 +29,6 @@ _EXPORTS = {
     "Takeover": "ledger.commands",
     "ClaimConfig": "ledger.config",
     "load_config": "ledger.config",
-    "ClaimService": "ledger.service",
     "Clock": "ledger.clock",
     "FrozenClock": "ledger.clock",
     "SystemClock": "ledger.clock",
@@ -45,7 +43,6 @@ __all__ = [
     "ChangeStatus",
     "Claim",
     "ClaimConfig",
-    "ClaimService",
     "Clock",
     "EventStore",
     "FrozenClock",

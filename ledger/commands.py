@@ -83,3 +83,21 @@ class RegisterTask(msgspec.Struct, frozen=True, kw_only=True):
     fingerprint: str | None = None
     phase: str | None = None
     status: TaskStatus = "todo"
+
+
+class StartSession(msgspec.Struct, frozen=True, kw_only=True):
+    """Start a session, or restart it with another process or agent type."""
+
+    session_id: str
+    agent_type: str = "cli"
+    tier: str | None = None
+    host: str = ""
+    pid: int | None = None
+
+
+class EndSession(msgspec.Struct, frozen=True, kw_only=True):
+    session_id: str
+    reason: str = "ended"
+
+
+SessionCommand = StartSession | EndSession

@@ -1,6 +1,6 @@
-"""Response bodies: the shapes ``ledger.bodies`` builds, described for the OpenAPI document.
+"""Response bodies: the shapes ``application.bodies`` builds, described for the OpenAPI document.
 
-The routes send the bodies that ``ledger.bodies`` builds (the CLI's ``--json``
+The routes send the bodies that ``application.bodies`` builds (the CLI's ``--json``
 prints the same ones); these models describe them. The fuzz test checks every
 response against the document.
 """

@@ -13,7 +13,7 @@ from api.models.responses import (
     TakeoverResponse,
 )
 from api.wire import Ledger, problems, send
-from ledger.bodies import claim_body, heartbeat_body, release_body, takeover_body
+from application.bodies import claim_body, heartbeat_body, release_body, takeover_body
 from ledger.commands import Beat, Claim, Release, Takeover
 
 router = APIRouter(prefix="/api/tasks", tags=["claims"])

@@ -7,7 +7,7 @@ from starlette.responses import Response
 
 from api.models.responses import SweepResponse
 from api.wire import Ledger, problems, send
-from ledger.bodies import sweep_body
+from application.bodies import sweep_body
 
 router = APIRouter(tags=["claims"])
 

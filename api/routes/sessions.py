@@ -17,9 +17,9 @@ from api.models.responses import (
 )
 from api.views import session_cards
 from api.wire import Ledger, problems, send
-from ledger.bodies import current_task_body, history_body, session_body
+from application.bodies import current_task_body, history_body, session_body
+from application.service import ClaimService
 from ledger.errors import SessionNotFound
-from ledger.service import ClaimService
 
 router = APIRouter(prefix="/api/sessions", tags=["sessions"])
 

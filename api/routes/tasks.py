@@ -11,7 +11,7 @@ from api.models.requests import StatusRequest, TaskRequest
 from api.models.responses import ImportResponse, TaskCreated, TaskList, TaskResponse
 from api.views import task_list
 from api.wire import Ledger, problems, send
-from ledger.bodies import import_body, task_body
+from application.bodies import import_body, task_body
 from ledger.commands import ChangeStatus, RegisterTask
 from ledger.errors import InvalidInput
 from ledger.task_import import parse_tasks_json

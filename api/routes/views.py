@@ -10,7 +10,7 @@ from starlette.responses import Response
 from api.models.responses import Board, ClaimStats, InFlightResponse
 from api.views import board_snapshot, stats
 from api.wire import Ledger, problems, send
-from ledger.bodies import in_flight_body
+from application.bodies import in_flight_body
 
 router = APIRouter(tags=["views"])
 

@@ -8,10 +8,10 @@ from typing import Any
 import click
 import msgspec
 
+from application.bodies import claim_body, heartbeat_body, release_body, takeover_body
 from cli.app import app_of
 from cli.durations import DURATION
 from cli.options import claim_options, common, session_option
-from ledger.bodies import claim_body, heartbeat_body, release_body, takeover_body
 from ledger.clock import iso
 from ledger.commands import Beat, Claim, Release, Takeover
 from ledger.errors import InvalidInput

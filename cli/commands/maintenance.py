@@ -6,9 +6,9 @@ import sys
 
 import click
 
+from application.bodies import sweep_body
 from cli.app import app_of
 from cli.options import common
-from ledger.bodies import sweep_body
 from ledger.errors import CorruptLog
 from ledger.verify import verify_store
 

@@ -8,11 +8,11 @@ from typing import Any
 
 import click
 
+from application.bodies import session_body, task_body
 from cli.app import app_of
 from cli.moments import MOMENT, Moment
 from cli.options import common
 from cli.table import render_table
-from ledger.bodies import session_body, task_body
 from ledger.clock import iso
 from ledger.codec import to_builtins
 from ledger.describe import describe

@@ -12,16 +12,16 @@ from typing import Any
 
 import click
 
+from application.bodies import release_body
+from application.results import ClaimResult
+from application.service import ClaimService
 from cli.app import app_of
 from cli.commands.claims import claim_command
 from cli.durations import DURATION
 from cli.options import claim_options, common, session_option
-from ledger.bodies import release_body
 from ledger.commands import Beat, Release, Trace
 from ledger.errors import ClaimError, LedgerError, SessionNotFound
 from ledger.liveness import process_alive
-from ledger.results import ClaimResult
-from ledger.service import ClaimService
 
 GRACE_SECONDS = 10
 NOT_FOUND = 127

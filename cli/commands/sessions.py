@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import click
 
+from application.bodies import history_body, session_body
 from cli.app import app_of
 from cli.moments import Moment, as_of_option
 from cli.options import common, session_option
 from cli.table import render_table
-from ledger.bodies import history_body, session_body
 from ledger.errors import SessionNotFound
 
 

@@ -10,11 +10,11 @@ from typing import get_args
 
 import click
 
+from application.bodies import import_body, task_body
 from cli.app import app_of
 from cli.moments import Moment, as_of_option
 from cli.options import common, session_option
 from cli.table import render_table
-from ledger.bodies import import_body, task_body
 from ledger.commands import ChangeStatus, RegisterTask
 from ledger.errors import InvalidInput
 from ledger.events import TaskStatus

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import click
 
+from application.bodies import current_task_body, in_flight_body
 from cli.app import app_of
 from cli.moments import Moment, as_of_option
 from cli.options import common
 from cli.table import HEALTH_COLOURS, paint, render_table
-from ledger.bodies import current_task_body, in_flight_body
 
 
 @click.command("in-flight")

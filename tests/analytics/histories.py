@@ -10,13 +10,13 @@ from datetime import datetime, timedelta
 import msgspec
 from hypothesis import strategies as st
 
+from application.service import ClaimService
+from application.testing import memory_service
 from ledger.clock import FrozenClock
 from ledger.commands import Beat, ChangeStatus, Claim, RegisterTask, Release, Takeover
 from ledger.errors import LedgerError
 from ledger.events import TaskStatus
-from ledger.service import ClaimService
 from ledger.store.protocol import EventStore
-from ledger.testing import memory_service
 from tests.conftest import START
 
 MINUTE = 60_000

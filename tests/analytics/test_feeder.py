@@ -10,9 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from application.testing import memory_service
 from ledger.commands import Claim, RegisterTask
 from ledger.errors import StoreError
-from ledger.testing import memory_service
 from projections.analytics import Analytics
 from projections.analytics.feeder import update
 from tests.analytics.helpers import dump, fed

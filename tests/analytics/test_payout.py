@@ -7,11 +7,11 @@ import math
 import pytest
 from hypothesis import HealthCheck, given, settings
 
+from application.service import ClaimService
+from application.testing import memory_service
 from ledger.clock import FrozenClock
 from ledger.commands import Beat, ChangeStatus, Claim, RegisterTask, Release, Takeover
 from ledger.errors import InvalidInput
-from ledger.service import ClaimService
-from ledger.testing import memory_service
 from projections.analytics import Weights
 from projections.analytics.payout import TaskPayout
 from tests.analytics.helpers import fed

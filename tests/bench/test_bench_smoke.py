@@ -32,7 +32,7 @@ ROWS = (
     "claim+release, hot task, warm service",
     "claim+release, hot task, fresh service",
     "python -c pass",
-    'python -c "import ledger.service"',
+    'python -c "import application.service"',
     "library heartbeat, fresh process",
     "claims heartbeat (CLI)",
     "1 writer(s): ledger SQLite FULL",

@@ -20,12 +20,12 @@ from pathlib import Path
 
 import msgspec
 
+from application.bootstrap import wire
 from ledger.commands import Beat, ChangeStatus, Claim, RegisterTask, Release, Takeover
 from ledger.config import ClaimConfig
 from ledger.errors import LedgerError, StoreUnavailable
 from ledger.events import task_stream
 from ledger.records import Record
-from ledger.service import ClaimService
 from ledger.store.factory import open_store
 from ledger.store.protocol import EventStore
 from tests.campaign.backends import CAMPAIGN_BACKENDS
@@ -122,7 +122,7 @@ class Writer:
         install_snapshot_faults(self.injector)
         self.faults = [kind for kind in entry.faults if kind in (*APPEND_FAULTS, *SNAPSHOT_FAULTS)]
         self.fault_rate = fault_rate
-        self.service = ClaimService(store, clock=self.clock, config=CONFIG)
+        self.service = wire(store, clock=self.clock, config=CONFIG).service
         self.service.projections.save_every = SAVE_EVERY
         self.held: dict[str, int] = {}
         self.task: str | None = None
@@ -263,7 +263,7 @@ def sweeper(url: str, journal: Journal, stop: Path, analytics_every: int) -> Non
     from projections.analytics import Analytics, default_path
 
     store = open_store(url)
-    service = ClaimService(store, config=CONFIG)
+    service = wire(store, config=CONFIG).service
     path = default_path(str(getattr(store, "path", "")) or None)
     turn = 0
     while not stop.exists():

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import msgspec
 
+from application.bootstrap import wire
 from ledger.commands import RegisterTask
-from ledger.service import ClaimService
 from ledger.store.factory import open_store
 from tests import pg_server
 from tests.campaign.agent import CONFIG, ReaderReport
@@ -109,7 +109,7 @@ def run_campaign(config: CampaignConfig, folder: Path) -> CampaignReport:
 
 
 def _seed_backlog(url: str) -> None:
-    service = ClaimService(open_store(url), config=CONFIG)
+    service = wire(open_store(url), config=CONFIG).service
     service.import_tasks(
         [
             RegisterTask(task_id=task, title=f"Campaign {task}", roi=float(n))

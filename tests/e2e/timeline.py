@@ -27,11 +27,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+from application.bootstrap import wire
 from ledger.clock import FrozenClock
 from ledger.commands import Beat, Claim, RegisterTask, Release
 from ledger.config import ClaimConfig
 from ledger.records import Record
-from ledger.service import ClaimService
 from ledger.store.factory import open_store
 from tests.e2e.conftest import Claims
 
@@ -49,7 +49,7 @@ def write_timeline(url: str) -> list[Record]:
     clock = FrozenClock(START)
     store = open_store(url, clock=clock)
     try:
-        service = ClaimService(store, clock=clock, config=ClaimConfig(), host="e2e")
+        service = wire(store, clock=clock, config=ClaimConfig(), host="e2e").service
         service.register_task(RegisterTask(task_id="a", title="Task a", roi=3.0))
         service.register_task(RegisterTask(task_id="b", title="Task b", roi=1.0))
         service.claim("a", Claim(session_id="s1", ttl_ms=10 * MINUTE))

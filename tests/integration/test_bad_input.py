@@ -8,10 +8,10 @@ from pathlib import Path
 import msgspec
 import pytest
 
+from application.bootstrap import open_ledger
+from application.service import ClaimService
 from ledger.commands import Beat, Claim, RegisterTask, Release
 from ledger.errors import LedgerError
-from ledger.service import ClaimService
-from ledger.store.factory import open_store
 from ledger.store.protocol import Head
 
 Command = Callable[[ClaimService], object]
@@ -37,7 +37,7 @@ def _snapshot(service: ClaimService, file_path: Path) -> Snapshot:
 @pytest.fixture
 def service(file_url: str) -> Iterator[ClaimService]:
     """A backlog with a held task, a free task and a Done task, and two started sessions."""
-    service = ClaimService(open_store(file_url))
+    service = open_ledger(file_url).service
     for task_id in ("held", "free", "finished"):
         service.register_task(RegisterTask(task_id=task_id, title=f"The {task_id} task"))
     service.start_session("s-owner")

@@ -9,11 +9,10 @@ from pathlib import Path
 import msgspec
 import pytest
 
+from application.bootstrap import open_ledger
 from ledger.commands import RegisterTask
 from ledger.events import Claimed, Released, TaskStatusChanged
 from ledger.records import Record
-from ledger.service import ClaimService
-from ledger.store.factory import open_store
 from tests.integration.harness import (
     BACKENDS,
     claimed_per_task,
@@ -51,7 +50,7 @@ def _backlog() -> list[RegisterTask]:
 
 
 def _drain(url: str, folder: Path) -> list[ClaimLoopOutcome]:
-    service = ClaimService(open_store(url))
+    service = open_ledger(url).service
     imported = service.import_tasks(_backlog())
     assert len(imported.added) == TASKS
     service.store.close()
@@ -111,7 +110,7 @@ def test_every_reported_release_is_in_the_log(drained: Drained) -> None:
 
 def test_drained_tasks_are_done_or_held_by_their_claimer(drained: Drained) -> None:
     """Released tasks end Done and unclaimed; kept tasks stay held by their claimer."""
-    service = ClaimService(open_store(drained.url))
+    service = open_ledger(drained.url).service
     board = service.board()
     service.store.close()
     for outcome in drained.outcomes:

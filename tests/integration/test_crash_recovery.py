@@ -19,9 +19,8 @@ from pathlib import Path
 import msgspec
 import pytest
 
+from application.bootstrap import open_ledger
 from ledger.commands import Claim, RegisterTask, Release
-from ledger.service import ClaimService
-from ledger.store.factory import open_store
 from ledger.verify import VerifyReport
 from tests.integration.harness import (
     BACKENDS,
@@ -101,7 +100,7 @@ def crash_run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
     backend: str = request.param
     folder = tmp_path_factory.mktemp(f"crash-{backend}")
     url, _ = url_for(backend, folder)
-    service = ClaimService(open_store(url))
+    service = open_ledger(url).service
     service.import_tasks([RegisterTask(task_id=task, title=f"Pool {task}") for task in POOL])
     service.store.close()
     rng = random.Random(f"kill-9-{backend}")
@@ -146,7 +145,7 @@ def test_log_grows_across_kill_rounds(crash_run: CrashRun) -> None:
 
 def test_a_next_writer_carries_on_after_the_kills(crash_run: CrashRun) -> None:
     """A fresh writer appends after the last round, and the whole log still verifies."""
-    service = ClaimService(open_store(crash_run.url))
+    service = open_ledger(crash_run.url).service
     head = service.store.head_position()
     service.register_task(RegisterTask(task_id="after-the-kills", title="Survivor"))
     claimed = service.claim("after-the-kills", Claim(session_id="survivor"))

@@ -8,11 +8,10 @@ from pathlib import Path
 import msgspec
 import pytest
 
+from application.bootstrap import open_ledger
 from ledger.commands import RegisterTask
 from ledger.events import Claimed
 from ledger.records import Record
-from ledger.service import ClaimService
-from ledger.store.factory import open_store
 from tests.integration.harness import (
     BACKENDS,
     claimed_per_task,
@@ -40,7 +39,7 @@ class Race(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def _race(url: str, folder: Path) -> list[ClaimOnceOutcome]:
-    service = ClaimService(open_store(url))
+    service = open_ledger(url).service
     service.register_task(RegisterTask(task_id=TASK, title="The best task", roi=9.0))
     service.store.close()
     workers = {

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from application.bootstrap import open_ledger
 from ledger.commands import Beat, Claim, RegisterTask, Release
 from ledger.errors import CorruptLog
-from ledger.service import ClaimService
 from ledger.store.factory import open_store
 from ledger.verify import VerifyReport
 from tests.integration.harness import url_for, verify_url
@@ -23,7 +23,7 @@ TARGET = 3
 
 def _write_log(url: str) -> None:
     """Eight-odd records: five registrations, then a claim, a heartbeat and a release."""
-    service = ClaimService(open_store(url))
+    service = open_ledger(url).service
     for n in range(TASKS):
         service.register_task(RegisterTask(task_id=f"t-{n}", title=f"Task {n}"))
     claim = service.claim("t-0", Claim(session_id="s-1"))
@@ -36,7 +36,7 @@ def _write_log(url: str) -> None:
 def _foreign_line(tmp_path: Path, position: int) -> bytes:
     """A well-formed record at ``position`` of another ledger."""
     url, path = url_for("jsonl", tmp_path / "elsewhere")
-    service = ClaimService(open_store(url))
+    service = open_ledger(url).service
     for n in range(position):
         service.register_task(RegisterTask(task_id=f"other-{n}", title=f"Other {n}"))
     service.store.close()
@@ -199,7 +199,7 @@ def test_a_garbage_middle_line_is_never_cut_or_rewritten(jsonl_log: tuple[str, P
     path.write_bytes(b"".join(lines))
     before = path.read_bytes()
 
-    service = ClaimService(open_store(url))
+    service = open_ledger(url).service
     with pytest.raises(CorruptLog):
         service.board()
     with pytest.raises(CorruptLog):

@@ -7,9 +7,9 @@ from pathlib import Path
 import msgspec
 import pytest
 
+from application.bootstrap import open_ledger
 from ledger.codec import decode_record
 from ledger.commands import Claim, RegisterTask, Release
-from ledger.service import ClaimService
 from ledger.store.factory import open_store
 from ledger.verify import verify_store
 from tests.integration.harness import read_log, url_for, verify_url
@@ -28,7 +28,7 @@ class TornLog(msgspec.Struct, frozen=True, kw_only=True):
 def torn(tmp_path: Path) -> TornLog:
     """A JSONL log of acknowledged appends followed by half of one more record."""
     url, path = url_for("jsonl", tmp_path)
-    service = ClaimService(open_store(url))
+    service = open_ledger(url).service
     service.register_task(RegisterTask(task_id="t-1", title="First"))
     claimed = service.claim("t-1", Claim(session_id="s-1"))
     service.store.close()
@@ -66,7 +66,7 @@ def test_next_append_cuts_the_torn_tail_and_keeps_every_acknowledged_record(
     torn: TornLog,
 ) -> None:
     """The next writer cuts the partial bytes, then appends right after the intact lines."""
-    service = ClaimService(open_store(torn.url))
+    service = open_ledger(torn.url).service
     released = service.release("t-1", Release(session_id="s-1", reason="handoff"))
     service.store.close()
 
@@ -82,7 +82,7 @@ def test_next_append_cuts_the_torn_tail_and_keeps_every_acknowledged_record(
 
 def test_log_verifies_clean_after_the_torn_tail_was_cut(torn: TornLog) -> None:
     """Once the next append has cut the torn tail, verify passes without a notice."""
-    service = ClaimService(open_store(torn.url))
+    service = open_ledger(torn.url).service
     service.release("t-1", Release(session_id="s-1", reason="handoff"))
     service.store.close()
 
@@ -95,7 +95,7 @@ def test_log_verifies_clean_after_the_torn_tail_was_cut(torn: TornLog) -> None:
 def test_a_batch_torn_after_its_first_line_is_cut_whole(tmp_path: Path) -> None:
     """A two-record batch whose write stopped inside its second line leaves none of its records."""
     url, path = url_for("jsonl", tmp_path)
-    service = ClaimService(open_store(url))
+    service = open_ledger(url).service
     service.register_task(RegisterTask(task_id="t-1", title="First"))
     service.claim("t-1", Claim(session_id="s-1"))
     acknowledged = [record.event_id for record in read_log(url)]
@@ -105,7 +105,7 @@ def test_a_batch_torn_after_its_first_line_is_cut_whole(tmp_path: Path) -> None:
     lines = path.read_bytes().splitlines(keepends=True)
     path.write_bytes(b"".join(lines[:-1]) + lines[-1][: len(lines[-1]) // 2])
 
-    service = ClaimService(open_store(url))
+    service = open_ledger(url).service
     service.register_task(RegisterTask(task_id="t-2", title="Second"))
     service.store.close()
 
@@ -117,7 +117,7 @@ def test_a_batch_torn_after_its_first_line_is_cut_whole(tmp_path: Path) -> None:
 def test_verify_notes_a_batch_missing_its_last_line(tmp_path: Path) -> None:
     """A batch cut at a line boundary is an unfinished append: a notice, never a failure."""
     url, path = url_for("jsonl", tmp_path)
-    service = ClaimService(open_store(url))
+    service = open_ledger(url).service
     service.register_task(RegisterTask(task_id="t-1", title="First"))
     claimed = service.claim("t-1", Claim(session_id="s-1")).records[-1]
     service.release("t-1", Release(session_id="s-1", reason="completed"))

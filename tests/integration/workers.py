@@ -22,6 +22,7 @@ from typing import BinaryIO
 
 import msgspec
 
+from application.bootstrap import open_ledger
 from ledger.commands import Beat, Claim, RegisterTask, Release
 from ledger.errors import (
     ClaimError,
@@ -32,7 +33,6 @@ from ledger.errors import (
 )
 from ledger.events import TaskRegistered
 from ledger.records import NewEvent, Record
-from ledger.service import ClaimService
 from ledger.store.factory import open_store
 from ledger.store.protocol import ANY
 
@@ -98,7 +98,7 @@ def wait_at_barrier(barrier: Path, name: str) -> None:
 
 def claim_once(url: str, task_id: str, session_id: str, barrier: Path) -> ClaimOnceOutcome:
     """Warm up (session started, task state read), wait at the barrier, claim once."""
-    service = ClaimService(open_store(url))
+    service = open_ledger(url).service
     service.start_session(session_id, agent_type="autonomous")
     service.task(task_id)
     wait_at_barrier(barrier, session_id)
@@ -125,7 +125,7 @@ def open_and_register(url: str, task_id: str, name: str, barrier: Path) -> Regis
     """Wait at the barrier, then open a store that may not exist yet and register a task."""
     wait_at_barrier(barrier, name)
     try:
-        service = ClaimService(open_store(url))
+        service = open_ledger(url).service
     except LedgerError as exc:
         return RegisterOutcome(name=name, registered=False, error_code=exc.code)
     try:
@@ -139,7 +139,7 @@ def open_and_register(url: str, task_id: str, name: str, barrier: Path) -> Regis
 
 def claim_loop(url: str, session_id: str, barrier: Path) -> ClaimLoopOutcome:
     """``claim_next`` until nothing is left; release every other claim as completed."""
-    service = ClaimService(open_store(url))
+    service = open_ledger(url).service
     service.start_session(session_id, agent_type="autonomous")
     service.board()
     wait_at_barrier(barrier, session_id)
@@ -172,7 +172,7 @@ def claim_loop(url: str, session_id: str, barrier: Path) -> ClaimLoopOutcome:
 def crash_writer(url: str, session_id: str, tasks: Sequence[str], ack: Path, seed: int) -> None:
     """Claim, heartbeat and release tasks of a shared pool until killed."""
     rng = random.Random(seed)
-    service = ClaimService(open_store(url))
+    service = open_ledger(url).service
     service.start_session(session_id)
     with ack.open("ab") as acks:
         while True:

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from application.bootstrap import wire
+from application.service import ClaimService
 from ledger.clock import FrozenClock
 from ledger.commands import Beat, Claim, RegisterTask, Release
 from ledger.config import ClaimConfig
-from ledger.service import ClaimService
 from ledger.store.factory import open_store
 from tests.conftest import START
 
@@ -46,7 +47,7 @@ def service(backend: str, tmp_path: Path) -> Iterator[ClaimService]:
     """A service over a fresh store file on ``backend``, holding ``write_history``."""
     clock = FrozenClock(START)
     store = open_store(file_url(backend, tmp_path), clock=clock)
-    service = ClaimService(store, clock=clock, config=ClaimConfig(), host="test-host")
+    service = wire(store, clock=clock, config=ClaimConfig(), host="test-host").service
     write_history(service, clock)
     yield service
     store.close()

@@ -17,13 +17,13 @@ from datetime import datetime
 import msgspec
 from hypothesis import strategies as st
 
+from application.service import ClaimService
 from ledger.clock import FrozenClock
 from ledger.commands import Beat, ChangeStatus, Claim, RegisterTask, Release, Takeover
 from ledger.errors import LedgerError
 from ledger.events import TaskStatus
-from ledger.results import InFlightEntry
-from ledger.service import ClaimService
 from projections.board import Board
+from projections.in_flight import InFlightEntry
 
 MINUTE = 60_000
 TASKS = ("t0", "t1", "t2", "t3", "t4", "t5", "t6", "t7")

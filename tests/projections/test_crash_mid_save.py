@@ -19,8 +19,8 @@ from pathlib import Path
 import msgspec
 import pytest
 
+from application.bootstrap import open_ledger
 from ledger.commands import RegisterTask
-from ledger.service import ClaimService
 from ledger.store.factory import open_store
 from projections.board import PROJECTIONS, Board
 from projections.runner import ProjectionRunner, ProjectionStatus, snapshots_for
@@ -98,7 +98,7 @@ def reopened(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     backend: str = request.param
     folder = tmp_path_factory.mktemp(f"crash-save-{backend}")
     url, _ = url_for(backend, folder)
-    service = ClaimService(open_store(url))
+    service = open_ledger(url).service
     for task_id in POOL:
         service.register_task(RegisterTask(task_id=task_id, title=f"Task {task_id}"))
     service.store.close()

@@ -10,12 +10,11 @@ from __future__ import annotations
 import msgspec
 import pytest
 
+from application.bootstrap import open_ledger
 from ledger.commands import Claim, RegisterTask, Release
 from ledger.errors import TaskAlreadyActive
 from ledger.events import TaskRegistered
 from ledger.records import Record
-from ledger.service import ClaimService
-from ledger.store.factory import open_store
 from tests.integration.harness import BACKENDS, read_log, url_for
 from tests.projections.processes import run_together
 from tests.projections.workers import ProposeOutcome
@@ -45,7 +44,7 @@ def race(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
     backend: str = request.param
     folder = tmp_path_factory.mktemp(f"propose-{backend}")
     url, _ = url_for(backend, folder)
-    service = ClaimService(open_store(url))
+    service = open_ledger(url).service
     service.register_task(RegisterTask(task_id="unrelated", title="Another task"))
     service.store.close()
     workers = {
@@ -89,7 +88,7 @@ def test_refusals_name_the_winning_task(race: Race) -> None:
 
 def test_a_done_tasks_fingerprint_may_be_proposed_again(race: Race) -> None:
     """Once the winning task is done, its fingerprint is free for a new proposal."""
-    service = ClaimService(open_store(race.url))
+    service = open_ledger(race.url).service
     try:
         winner = race.winner().task_id
         service.claim(winner, Claim(session_id="worker"))

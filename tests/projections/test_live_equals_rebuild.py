@@ -14,11 +14,12 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 
+from application.bootstrap import wire
+from application.service import ClaimService
+from application.testing import memory_service
 from ledger.clock import FrozenClock
 from ledger.config import ClaimConfig
-from ledger.service import ClaimService
 from ledger.store.factory import open_store
-from ledger.testing import memory_service
 from projections.runner import ProjectionRunner, snapshots_for
 from projections.snapshots import MemorySnapshots, SnapshotHeader
 from tests.conftest import START
@@ -154,7 +155,7 @@ def test_sqlite_live_board_equals_rebuild_and_restart_from_files(history: list[S
         clock = FrozenClock(START)
         store = open_store(f"sqlite://{Path(folder) / 'ledger.db'}", clock=clock)
         try:
-            service = ClaimService(store, clock=clock, config=ClaimConfig(), host="test-host")
+            service = wire(store, clock=clock, config=ClaimConfig(), host="test-host").service
             live = ProjectionRunner(store, snapshots_for(store), clock=clock, save_every=SAVE_EVERY)
 
             def check(step: Step) -> None:
@@ -177,7 +178,7 @@ def test_sqlite_board_at_each_position_uses_only_snapshots_before_it(history: li
         clock = FrozenClock(START)
         store = open_store(f"sqlite://{Path(folder) / 'ledger.db'}", clock=clock)
         try:
-            service = ClaimService(store, clock=clock, config=ClaimConfig(), host="test-host")
+            service = wire(store, clock=clock, config=ClaimConfig(), host="test-host").service
             live = ProjectionRunner(store, snapshots_for(store), clock=clock, save_every=SAVE_EVERY)
 
             def follow(step: Step) -> None:

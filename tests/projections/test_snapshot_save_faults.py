@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from application.service import ClaimService
 from ledger.commands import RegisterTask
 from ledger.errors import StoreError
-from ledger.service import ClaimService
 from projections.runner import ProjectionRunner, snapshots_for
 from projections.snapshots import FileSnapshots
 from tests.projections.histories import assert_same_board, rebuilt

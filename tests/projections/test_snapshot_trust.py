@@ -16,9 +16,10 @@ from pathlib import Path
 
 import msgspec
 
+from application.bootstrap import wire
+from application.service import ClaimService
 from ledger.clock import FrozenClock
 from ledger.config import ClaimConfig
-from ledger.service import ClaimService
 from ledger.state import TaskState
 from ledger.store.factory import open_store
 from projections.runner import ProjectionRunner, snapshots_for
@@ -170,12 +171,12 @@ def test_snapshot_of_another_log_is_never_trusted(backend: str, tmp_path: Path) 
     """After the log is replaced by another, the old snapshots are set aside and rebuilt."""
     clock = FrozenClock(START)
     url = f"{backend}://{tmp_path / 'swap' / 'ledger'}"
-    first = ClaimService(open_store(url, clock=clock), clock=clock, config=ClaimConfig())
+    first = wire(open_store(url, clock=clock), clock=clock, config=ClaimConfig()).service
     write_history(first, clock, prefix="old-")
     _, tasks_file = _saved(first)
     first.store.close()
     _remove_log(tmp_path / "swap")
-    second = ClaimService(open_store(url, clock=clock), clock=clock, config=ClaimConfig())
+    second = wire(open_store(url, clock=clock), clock=clock, config=ClaimConfig()).service
     write_history(second, clock, prefix="new-")
     runner = _reopened(second)
     _set_aside(runner, tasks_file, "does not match the log")

@@ -19,9 +19,9 @@ from typing import Any
 
 import msgspec
 
+from application.bootstrap import open_ledger
 from ledger.commands import RegisterTask
 from ledger.errors import LedgerError
-from ledger.service import ClaimService
 from ledger.store.factory import open_store
 from projections.runner import ProjectionRunner
 from tests.integration.workers import wait_at_barrier
@@ -42,7 +42,7 @@ def propose_once(
     url: str, task_id: str, fingerprint: str, name: str, barrier: Path
 ) -> ProposeOutcome:
     """Read the board and the fingerprint's stream, wait at the barrier, propose once."""
-    service = ClaimService(open_store(url))
+    service = open_ledger(url).service
     service.board()
     spec = RegisterTask(task_id=task_id, title=f"Proposed by {name}", fingerprint=fingerprint)
     wait_at_barrier(barrier, name)

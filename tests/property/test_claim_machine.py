@@ -26,6 +26,7 @@ from hypothesis.stateful import (
     rule,
 )
 
+from application.bootstrap import wire
 from ledger.clock import FrozenClock, to_ms
 from ledger.commands import Beat, Claim, RegisterTask, Release, Takeover
 from ledger.config import ClaimConfig
@@ -42,7 +43,6 @@ from ledger.errors import (
     TaskNotClaimed,
 )
 from ledger.events import TaskStatus
-from ledger.service import ClaimService
 from ledger.store.factory import open_store
 from ledger.store.protocol import EventStore
 from ledger.verify import verify_store
@@ -118,7 +118,7 @@ class ClaimMachine(RuleBasedStateMachine):
         super().__init__()
         self.clock = FrozenClock(START)
         self.store = self.open_store()
-        self.service = ClaimService(self.store, clock=self.clock, config=CONFIG, host="model")
+        self.service = wire(self.store, clock=self.clock, config=CONFIG, host="model").service
         self.model: dict[str, ModelTask] = {}
         self.highest_token: dict[str, int] = {}
 

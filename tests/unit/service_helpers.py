@@ -7,12 +7,12 @@ from contextlib import contextmanager
 
 import pytest
 
+from application.results import ClaimResult
+from application.service import ClaimService
+from application.testing import FrozenClock, memory_service
 from ledger.commands import Claim, RegisterTask
 from ledger.errors import LedgerError
 from ledger.events import TaskStatus
-from ledger.results import ClaimResult
-from ledger.service import ClaimService
-from ledger.testing import FrozenClock, memory_service
 from tests.conftest import START
 
 MINUTE = 60_000

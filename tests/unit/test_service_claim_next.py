@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from application.service import ClaimService
 from ledger.commands import Claim, Release
 from ledger.errors import InvalidTtl, NoTaskAvailable
-from ledger.service import ClaimService
 from tests.unit.service_helpers import MINUTE, advance, claim, new_service, refused, register
 
 

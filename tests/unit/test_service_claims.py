@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from application.service import ClaimService
 from ledger.commands import Beat, Claim, RegisterTask, Release, Takeover
 from ledger.errors import (
     ClaimExpired,
@@ -30,7 +31,6 @@ from ledger.events import (
     TaskStatus,
     TaskStatusChanged,
 )
-from ledger.service import ClaimService
 from tests.conftest import START
 from tests.unit.service_helpers import MINUTE, advance, claim, new_service, refused, register
 

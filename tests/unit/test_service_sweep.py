@@ -10,10 +10,10 @@ from datetime import timedelta
 
 import pytest
 
+from application.service import ClaimService
 from ledger.commands import Beat
 from ledger.events import Expired, Orphaned, SessionEnded, session_stream
 from ledger.records import NewEvent
-from ledger.service import ClaimService
 from tests.conftest import START
 from tests.unit.service_helpers import MINUTE, advance, claim, new_service, register
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import msgspec
 
 from ledger.records import Record
@@ -51,16 +49,3 @@ class SweepResult(msgspec.Struct, frozen=True, kw_only=True):
 class ImportResult(msgspec.Struct, frozen=True, kw_only=True):
     added: list[str]
     existing: list[str]
-
-
-class InFlightEntry(msgspec.Struct, frozen=True, kw_only=True):
-    task: TaskState
-    lease: Lease
-    health: str
-    remaining_ms: int
-
-
-class InFlight(msgspec.Struct, frozen=True, kw_only=True):
-    entries: list[InFlightEntry]
-    at: datetime
-    position: int

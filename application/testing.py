@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from application.bootstrap import wire
+from application.service import ClaimService
 from ledger.clock import FrozenClock
 from ledger.config import ClaimConfig
-from ledger.service import ClaimService
 from ledger.store.memory import MemoryStore
 
 __all__ = ["FrozenClock", "MemoryStore", "memory_service"]
@@ -17,7 +18,5 @@ def memory_service(
 ) -> tuple[ClaimService, FrozenClock]:
     """A service over a fresh in-memory store, with a clock only the test moves."""
     clock = FrozenClock(start)
-    service = ClaimService(
-        MemoryStore(clock=clock), clock=clock, config=config or ClaimConfig(), host=host
-    )
-    return service, clock
+    ledger = wire(MemoryStore(clock=clock), clock=clock, config=config or ClaimConfig(), host=host)
+    return ledger.service, clock

@@ -10,18 +10,17 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from ledger.clock import iso
-from ledger.results import (
+from application.results import (
     ClaimResult,
     HeartbeatResult,
     ImportResult,
-    InFlight,
-    InFlightEntry,
     ReleaseResult,
     SweepResult,
     TakeoverResult,
 )
+from ledger.clock import iso
 from ledger.state import Lease, SessionState, TaskState
+from projections.in_flight import InFlight, InFlightEntry
 from projections.sessions import HistoryEntry, SessionView
 
 Body = dict[str, Any]

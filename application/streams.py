@@ -1,0 +1,150 @@
+"""Load, decide, append, retry: the one write path of every command.
+
+A ``Streams`` keeps the folded state of the task and session streams it has seen
+(an in-process cache that reads only what is new), decides a command with a pure
+rule against the state it read, appends the events at the version it read, and on a
+lost race (``ConcurrencyConflict``) reads again and decides again. No lock outlives
+one append.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import TypeVar
+
+from ledger.clock import Clock
+from ledger.commands import Trace
+from ledger.errors import ConcurrencyConflict
+from ledger.events import Event, session_stream, task_stream
+from ledger.identifiers import check_id
+from ledger.records import NewEvent, Record, new_event_id
+from ledger.state import SessionState, TaskState, fold_session, fold_task
+from ledger.store.protocol import EventStore
+
+MAX_ATTEMPTS = 64
+StateT = TypeVar("StateT", TaskState, SessionState)
+Decision = Callable[[StateT, datetime], list[Event]]
+
+
+class Streams:
+    """Task and session streams over one store, read through a cache of folded states."""
+
+    def __init__(self, store: EventStore, clock: Clock) -> None:
+        self.store = store
+        self.clock = clock
+        self._tasks: dict[str, TaskState] = {}
+        self._sessions: dict[str, SessionState] = {}
+
+    # --- loading ---------------------------------------------------------------
+
+    def task(self, task_id: str) -> TaskState:
+        """The task's state, with whatever its stream gained since the last read."""
+        cached = self._tasks.get(task_id)
+        records = self.store.read_stream(
+            task_stream(task_id), after_version=cached.version if cached else 0
+        )
+        state = fold_task(task_id, records, cached)
+        self._tasks[task_id] = state
+        return state
+
+    def session(self, session_id: str) -> SessionState:
+        """The session's state, with whatever its stream gained since the last read."""
+        cached = self._sessions.get(session_id)
+        records = self.store.read_stream(
+            session_stream(session_id), after_version=cached.version if cached else 0
+        )
+        state = fold_session(session_id, records, cached)
+        self._sessions[session_id] = state
+        return state
+
+    # --- deciding and appending ----------------------------------------------------
+
+    def on_task(
+        self,
+        task_id: str,
+        decision: Decision[TaskState],
+        actor: str,
+        trace: Trace | None = None,
+        *,
+        before_append: Callable[[], None] | None = None,
+    ) -> tuple[TaskState, TaskState, list[Record]]:
+        """Decide on the task's state and append; ``before_append`` runs once, before
+        the first append of a decision that writes (a claim starts its session there)."""
+        check_id(task_id, kind="task")
+        stream = task_stream(task_id)
+        prepare = before_append
+        for attempt in range(MAX_ATTEMPTS):
+            before = self.task(task_id)
+            now = self.clock.now()
+            events = decision(before, now)
+            if not events:
+                return before, before, []
+            if prepare is not None:
+                prepare()
+                prepare = None
+            try:
+                records = self.append(stream, events, before.version, actor, trace, now)
+            except ConcurrencyConflict:
+                backoff(attempt)
+                continue
+            after = fold_task(task_id, records, before)
+            self._tasks[task_id] = after
+            return before, after, records
+        raise ConcurrencyConflict(
+            f"gave up on task {task_id!r} after {MAX_ATTEMPTS} lost races", taskId=task_id
+        )
+
+    def on_session(
+        self, session_id: str, decision: Decision[SessionState]
+    ) -> tuple[SessionState, SessionState, list[Record]]:
+        """Decide on the session's state and append, retrying lost races."""
+        check_id(session_id, kind="session")
+        stream = session_stream(session_id)
+        for attempt in range(MAX_ATTEMPTS):
+            before = self.session(session_id)
+            now = self.clock.now()
+            events = decision(before, now)
+            if not events:
+                return before, before, []
+            try:
+                records = self.append(stream, events, before.version, session_id, None, now)
+            except ConcurrencyConflict:
+                backoff(attempt)
+                continue
+            after = fold_session(session_id, records, before)
+            self._sessions[session_id] = after
+            return before, after, records
+        raise ConcurrencyConflict(f"gave up on session {session_id!r} after lost races")
+
+    def append(
+        self,
+        stream: str,
+        events: Sequence[Event],
+        expected: int,
+        actor: str,
+        trace: Trace | None = None,
+        now: datetime | None = None,
+    ) -> list[Record]:
+        """Append ``events`` at ``expected`` with one envelope: time, actor, trace ids."""
+        at = now or self.clock.now()
+        correlation_id = (trace and trace.correlation_id) or new_event_id()
+        causation_id = trace.causation_id if trace else None
+        new = [
+            NewEvent(
+                data=event,
+                occurred_at=at,
+                actor=actor,
+                correlation_id=correlation_id,
+                causation_id=causation_id,
+            )
+            for event in events
+        ]
+        return self.store.append(stream, new, expected_version=expected)
+
+
+def backoff(attempt: int) -> None:
+    """A short random pause after a lost race, growing with the attempts."""
+    time.sleep(random.uniform(0, 0.0005 * min(attempt + 1, 20)))
