@@ -8,17 +8,19 @@ from fastapi import APIRouter, Query
 from starlette.responses import Response
 
 from api.models.requests import SessionEndRequest, SessionRequest
-from api.models.responses import (
+from api.wire import Ledger, answers, send
+from application.bodies import (
     CurrentTaskResponse,
     HistoryResponse,
-    SessionEnded,
-    SessionList,
+    SessionEndedResponse,
     SessionResponse,
+    current_task_body,
+    history_body,
+    session_ended,
+    session_response,
 )
-from api.views import session_cards
-from api.wire import Ledger, problems, send
-from application.bodies import current_task_body, history_body, session_body
 from application.service import ClaimService
+from application.views import SessionList, session_cards
 from ledger.errors import SessionNotFound
 
 router = APIRouter(prefix="/api/sessions", tags=["sessions"])
@@ -26,8 +28,7 @@ router = APIRouter(prefix="/api/sessions", tags=["sessions"])
 
 @router.post(
     "",
-    response_model=SessionResponse,
-    responses=problems(),
+    responses=answers(SessionResponse),
     summary="Start (or restart) a session",
 )
 async def start_session(body: SessionRequest, ledger: Ledger) -> Response:
@@ -41,10 +42,10 @@ async def start_session(body: SessionRequest, ledger: Ledger) -> Response:
         pid=body.pid,
         host=body.host,
     )
-    return send({"success": True, "session": session_body(state)})
+    return send(session_response(state))
 
 
-@router.get("", response_model=SessionList, responses=problems(), summary="Every session")
+@router.get("", responses=answers(SessionList), summary="Every session")
 async def list_sessions(ledger: Ledger) -> Response:
     """Active sessions first, each with its current task and claim counts."""
     return send(await ledger.read(session_cards, ledger.service))
@@ -52,19 +53,17 @@ async def list_sessions(ledger: Ledger) -> Response:
 
 @router.post(
     "/{sessionId:path}/end",
-    response_model=SessionEnded,
-    responses=problems(404),
+    responses=answers(SessionEndedResponse, 404),
     summary="End a session; the claims it holds are orphaned",
 )
 async def end_session(sessionId: str, body: SessionEndRequest, ledger: Ledger) -> Response:
     state, orphaned = await ledger.write(ledger.service.end_session, sessionId, reason=body.reason)
-    return send({"success": True, "session": session_body(state), "orphaned": orphaned})
+    return send(session_ended(state, orphaned))
 
 
 @router.get(
     "/{sessionId:path}/current-task",
-    response_model=CurrentTaskResponse,
-    responses=problems(404),
+    responses=answers(CurrentTaskResponse, 404),
     summary="The task a session holds now",
 )
 async def current_task(sessionId: str, ledger: Ledger) -> Response:
@@ -75,8 +74,7 @@ async def current_task(sessionId: str, ledger: Ledger) -> Response:
 
 @router.get(
     "/{sessionId:path}/history",
-    response_model=HistoryResponse,
-    responses=problems(404),
+    responses=answers(HistoryResponse, 404),
     summary="A session's claims, newest first, with durations and reasons",
 )
 async def history(
@@ -88,7 +86,7 @@ async def history(
     return send(await ledger.read(_history, ledger.service, sessionId, limit))
 
 
-def _history(service: ClaimService, session_id: str, limit: int | None) -> dict[str, object]:
+def _history(service: ClaimService, session_id: str, limit: int | None) -> HistoryResponse:
     service.session(session_id)
     board = service.board()
     view = board.sessions.get(session_id)

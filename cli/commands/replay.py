@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import click
+import msgspec
 
 from application.bodies import session_body, task_body
 from cli.app import app_of
@@ -134,11 +135,11 @@ def _entry(record: Record, state: TaskState | SessionState | None) -> dict[str, 
     body: dict[str, Any] | None = None
     after = "-"
     if isinstance(state, TaskState):
-        body = task_body(state)
+        body = msgspec.to_builtins(task_body(state))
         holder = state.lease.session_id if state.lease else "nobody"
         after = f"{state.status}, held by {holder}"
     elif isinstance(state, SessionState):
-        body = session_body(state)
+        body = msgspec.to_builtins(session_body(state))
         after = "active" if body["active"] else "ended"
     return {
         "position": record.position,
