@@ -281,8 +281,8 @@ class ClaimService:
         """Claim the best claimable task (ROI, then priority), skipping tasks whose
         fingerprint is already being worked on. After a lost race it catches up with
         the log and chooses again, so a fingerprint the winner took is skipped too."""
-        ttl = command.ttl_ms if command.ttl_ms is not None else self.config.default_ttl
-        check_ttl(ttl, self.config)
+        ttl = command.terms.ttl_ms
+        check_ttl(ttl if ttl is not None else self.config.default_ttl, self.config)
         check_id(command.session_id, kind="session")
         tried: set[str] = set()
         while True:
@@ -403,16 +403,20 @@ class ClaimService:
         check_id(command.session_id, kind="session")
         state = self.streams.session(command.session_id)
         running = state.started and not state.ended
-        agent_type = command.agent_type or (state.agent_type if running else "cli")
-        tier = command.tier if command.tier is not None or not running else state.tier
-        filled = msgspec.structs.replace(command, agent_type=agent_type, tier=tier)
+        asked = command.terms
+        agent_type = asked.agent_type or (state.agent_type if running else "cli")
+        tier = asked.tier if asked.tier is not None or not running else state.tier
+        terms = msgspec.structs.replace(asked, agent_type=agent_type, tier=tier)
+        filled = msgspec.structs.replace(command, terms=terms)
         if running:
             return filled, None
         return filled, lambda: self._start_for(filled)
 
     def _start_for(self, command: Claim | Takeover) -> None:
         self.start_session(
-            command.session_id, agent_type=command.agent_type or "cli", tier=command.tier
+            command.session_id,
+            agent_type=command.terms.agent_type or "cli",
+            tier=command.terms.tier,
         )
 
 

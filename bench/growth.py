@@ -28,6 +28,7 @@ from bench.seedlog import SeededLog, build
 from bench.stats import median, percentile
 from ledger.commands import Claim, Release
 from ledger.store.sqlite import SqliteStore
+from ledger.terms import LeaseTerms
 
 SESSION = "bench-growth"
 
@@ -110,6 +111,6 @@ def _sampled(count: int, sample: Callable[[], float]) -> tuple[float, ...]:
 def _claim_release(service: ClaimService, task: str) -> float:
     """Milliseconds for one claim and one release of ``task``."""
     started = time.perf_counter_ns()
-    service.claim(task, Claim(session_id=SESSION, agent_type="bench"))
+    service.claim(task, Claim(session_id=SESSION, terms=LeaseTerms(agent_type="bench")))
     service.release(task, Release(session_id=SESSION, reason=RELEASE_REASON))
     return (time.perf_counter_ns() - started) / 1e6

@@ -21,6 +21,7 @@ from bench.procs import Gate, Outcome, now_ns
 from ledger.commands import Beat, Claim, RegisterTask, Release
 from ledger.errors import LedgerError
 from ledger.store.factory import open_store
+from ledger.terms import LeaseTerms
 
 RELEASE_REASON = "paused"
 OPS_PER_CYCLE = 3
@@ -99,7 +100,7 @@ class Cycles:
 
     def __init__(self, service: ClaimService, session: str) -> None:
         self._service = service
-        self._claim = Claim(session_id=session, agent_type="bench")
+        self._claim = Claim(session_id=session, terms=LeaseTerms(agent_type="bench"))
         self._beat = Beat(session_id=session)
         self._release = Release(session_id=session, reason=RELEASE_REASON)
 

@@ -23,6 +23,7 @@ from application.bootstrap import wire
 from bench.stats import median
 from ledger.commands import Claim, RegisterTask
 from ledger.store.sqlite import SqliteStore
+from ledger.terms import LeaseTerms
 
 TASK = "hook-task"
 SESSION = "bench-hook"
@@ -122,6 +123,6 @@ def _claimed_task(path: Path) -> str:
     store = SqliteStore(path)
     service = wire(store).service
     service.register_task(RegisterTask(task_id=TASK, title="A task an agent heartbeats"))
-    service.claim(TASK, Claim(session_id=SESSION, agent_type="bench"))
+    service.claim(TASK, Claim(session_id=SESSION, terms=LeaseTerms(agent_type="bench")))
     store.close()
     return f"sqlite://{path.resolve()}"

@@ -1,8 +1,9 @@
 """``claims``: the command line, thin over ``application.service``.
 
 Exit codes: 0 success; 1 unexpected failure; 2 usage error; 3 TASK_ALREADY_CLAIMED;
-4 to 24 the other error codes (``claims codes`` lists them); ``claims run`` exits
-with its child's code once the child has started.
+4 to 26 the other error codes (``claims codes`` lists them, 15 TASK_ALREADY_ACTIVE,
+25 STORE_UNAVAILABLE and 26 STORE_TIMEOUT among them); ``claims run`` exits with its
+child's code once the child has started.
 """
 
 from __future__ import annotations

@@ -30,7 +30,10 @@ def db_option(func: F) -> F:
         expose_value=False,
         is_eager=True,
         callback=_set("db"),
-        help="Store URL (sqlite:///path, jsonl:///path, memory:). Default: nearest .claims/.",
+        help=(
+            "Store URL (sqlite:///path, jsonl:///path, postgresql://user@host/db, memory:)."
+            " Default: nearest .claims/."
+        ),
     )(func)
 
 

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from ledger.errors import LedgerError
     from ledger.store.factory import open_store
     from ledger.store.protocol import ANY, NO_STREAM, EventStore
+    from ledger.terms import LeaseTerms
 
 _EXPORTS = {
     "ANY": "ledger.store.protocol",
@@ -27,6 +28,7 @@ _EXPORTS = {
     "RegisterTask": "ledger.commands",
     "Release": "ledger.commands",
     "Takeover": "ledger.commands",
+    "LeaseTerms": "ledger.terms",
     "ClaimConfig": "ledger.config",
     "load_config": "ledger.config",
     "Clock": "ledger.clock",
@@ -46,6 +48,7 @@ __all__ = [
     "Clock",
     "EventStore",
     "FrozenClock",
+    "LeaseTerms",
     "LedgerError",
     "RegisterTask",
     "Release",

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import msgspec
 
 from ledger.events import OrphanReason, TaskStatus
+from ledger.terms import LeaseTerms
 
 
 class Trace(msgspec.Struct, frozen=True, kw_only=True):
@@ -18,13 +17,7 @@ class Trace(msgspec.Struct, frozen=True, kw_only=True):
 
 class Claim(msgspec.Struct, frozen=True, kw_only=True):
     session_id: str
-    ttl_ms: int | None = None
-    agent_type: str | None = None
-    """None: the session's own agent type."""
-    tier: str | None = None
-    scope: tuple[str, ...] = ()
-    constraints: tuple[str, ...] = ()
-    metadata: dict[str, Any] = {}
+    terms: LeaseTerms = LeaseTerms()
 
 
 class Beat(msgspec.Struct, frozen=True, kw_only=True):
@@ -44,12 +37,7 @@ class Takeover(msgspec.Struct, frozen=True, kw_only=True):
     reason: str | None = None
     force: bool = False
     forced_by: str | None = None
-    ttl_ms: int | None = None
-    agent_type: str | None = None
-    tier: str | None = None
-    scope: tuple[str, ...] = ()
-    constraints: tuple[str, ...] = ()
-    metadata: dict[str, Any] = {}
+    terms: LeaseTerms = LeaseTerms()
 
 
 class ChangeStatus(msgspec.Struct, frozen=True, kw_only=True):

@@ -38,6 +38,7 @@ from ledger.events import (
     TaskStatusChanged,
 )
 from ledger.state import Lease, TaskState
+from ledger.terms import LeaseTerms
 
 COMPLETED = "completed"
 
@@ -89,8 +90,7 @@ def holder_conflict(state: TaskState, lease: Lease, now: datetime) -> TaskAlread
 
 
 def _claim(state: TaskState, cmd: Claim, now: datetime, config: ClaimConfig) -> list[Event]:
-    ttl = check_ttl(cmd.ttl_ms if cmd.ttl_ms is not None else config.default_ttl, config)
-    _check_metadata(cmd.metadata, config)
+    ttl = _ttl(cmd.terms, config)
     _check_claimable(state)
     lease = state.lease
     events: list[Event] = []
@@ -106,13 +106,7 @@ def _claim(state: TaskState, cmd: Claim, now: datetime, config: ClaimConfig) -> 
             task_id=state.task_id,
             session_id=cmd.session_id,
             fencing_token=token,
-            ttl_ms=ttl,
-            expires_at=add_ms(now, ttl),
-            agent_type=cmd.agent_type or "cli",
-            tier=cmd.tier,
-            scope=cmd.scope,
-            constraints=cmd.constraints,
-            metadata=cmd.metadata,
+            **cmd.terms.granted(ttl, now),
         )
     )
     return events
@@ -145,8 +139,7 @@ def _release(state: TaskState, cmd: Release, now: datetime) -> list[Event]:
 
 
 def _takeover(state: TaskState, cmd: Takeover, now: datetime, config: ClaimConfig) -> list[Event]:
-    ttl = check_ttl(cmd.ttl_ms if cmd.ttl_ms is not None else config.default_ttl, config)
-    _check_metadata(cmd.metadata, config)
+    ttl = _ttl(cmd.terms, config)
     _check_claimable(state)
     lease = state.lease
     if lease is None:
@@ -172,13 +165,7 @@ def _takeover(state: TaskState, cmd: Takeover, now: datetime, config: ClaimConfi
             handoff_reason=_reason(cmd.reason or "lease_expired"),
             forced=live,
             forced_by=(cmd.forced_by or cmd.session_id) if live else None,
-            ttl_ms=ttl,
-            expires_at=add_ms(now, ttl),
-            agent_type=cmd.agent_type or "cli",
-            tier=cmd.tier,
-            scope=cmd.scope,
-            constraints=cmd.constraints,
-            metadata=cmd.metadata,
+            **cmd.terms.granted(ttl, now),
         )
     )
     return events
@@ -294,6 +281,14 @@ def _check_claimable(state: TaskState) -> None:
             taskId=state.task_id,
             taskStatus=state.status,
         )
+
+
+def _ttl(terms: LeaseTerms, config: ClaimConfig) -> int:
+    """The lease length the terms ask for (the default when none), checked with their
+    metadata against the configured bounds."""
+    ttl = check_ttl(terms.ttl_ms if terms.ttl_ms is not None else config.default_ttl, config)
+    _check_metadata(terms.metadata, config)
+    return ttl
 
 
 def _check_metadata(metadata: dict[str, object], config: ClaimConfig) -> None:

@@ -18,13 +18,14 @@ from application.bodies import (
     takeover_body,
 )
 from ledger.commands import Beat, Claim, Release, Takeover
+from ledger.terms import LeaseTerms
 
 router = APIRouter(prefix="/api/tasks", tags=["claims"])
 
 
-def claim_command(body: ClaimRequest) -> Claim:
-    return Claim(
-        session_id=body.sessionId,
+def lease_terms(body: ClaimRequest | TakeoverRequest) -> LeaseTerms:
+    """The terms a claim or takeover request asks for."""
+    return LeaseTerms(
         ttl_ms=body.ttlMs,
         agent_type=body.agentType,
         tier=body.tier,
@@ -32,6 +33,10 @@ def claim_command(body: ClaimRequest) -> Claim:
         constraints=tuple(body.constraints),
         metadata=body.metadata,
     )
+
+
+def claim_command(body: ClaimRequest) -> Claim:
+    return Claim(session_id=body.sessionId, terms=lease_terms(body))
 
 
 @router.post(
@@ -101,12 +106,7 @@ async def takeover(taskId: str, body: TakeoverRequest, ledger: Ledger) -> Respon
         reason=body.reason,
         force=body.force,
         forced_by=body.forcedBy,
-        ttl_ms=body.ttlMs,
-        agent_type=body.agentType,
-        tier=body.tier,
-        scope=tuple(body.scope),
-        constraints=tuple(body.constraints),
-        metadata=body.metadata,
+        terms=lease_terms(body),
     )
     result = await ledger.write(ledger.service.takeover, taskId, command)
     return send(takeover_body(result))

@@ -15,6 +15,7 @@ from cli.options import claim_options, common, session_option
 from ledger.clock import iso
 from ledger.commands import Beat, Claim, Release, Takeover
 from ledger.errors import InvalidInput
+from ledger.terms import LeaseTerms
 
 
 def claim_command(
@@ -28,12 +29,14 @@ def claim_command(
 ) -> Claim:
     return Claim(
         session_id=session_id,
-        ttl_ms=ttl,
-        agent_type=agent_type,
-        tier=tier,
-        scope=scope,
-        constraints=constraint,
-        metadata=parse_metadata(metadata),
+        terms=LeaseTerms(
+            ttl_ms=ttl,
+            agent_type=agent_type,
+            tier=tier,
+            scope=scope,
+            constraints=constraint,
+            metadata=parse_metadata(metadata),
+        ),
     )
 
 
@@ -196,12 +199,7 @@ def takeover(
         reason=reason,
         force=force,
         forced_by=forced_by,
-        ttl_ms=base.ttl_ms,
-        agent_type=base.agent_type,
-        tier=base.tier,
-        scope=base.scope,
-        constraints=base.constraints,
-        metadata=base.metadata,
+        terms=base.terms,
     )
     result = app.service().takeover(task_id, command)
     body = takeover_body(result)

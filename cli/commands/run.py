@@ -60,7 +60,7 @@ def run(
     session_id = app.require_session()
     claim = claim_command(session_id, **options)
     result = service.claim(task_id, claim)
-    registered = _register_process(service, session_id, claim.agent_type, claim.tier)
+    registered = _register_process(service, session_id, claim.terms.agent_type, claim.terms.tier)
     try:
         code, lost = _supervise(service, result, command, beat, app.url, app.json)
     finally:

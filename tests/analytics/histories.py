@@ -17,6 +17,7 @@ from ledger.commands import Beat, ChangeStatus, Claim, RegisterTask, Release, Ta
 from ledger.errors import LedgerError
 from ledger.events import TaskStatus
 from ledger.store.protocol import EventStore
+from ledger.terms import LeaseTerms
 from tests.conftest import START
 
 MINUTE = 60_000
@@ -76,7 +77,10 @@ random steps."""
 
 def _claim(service: ClaimService, step: Step) -> None:
     agent = AGENTS[step.choice % len(AGENTS)]
-    service.claim(step.task, Claim(session_id=step.session, ttl_ms=step.ms, agent_type=agent))
+    service.claim(
+        step.task,
+        Claim(session_id=step.session, terms=LeaseTerms(ttl_ms=step.ms, agent_type=agent)),
+    )
 
 
 def _holder(service: ClaimService, step: Step) -> str:
@@ -100,7 +104,7 @@ def _takeover(service: ClaimService, step: Step) -> None:
         force=step.flag,
         reason=REASONS[step.choice % len(REASONS)],
         forced_by="lead" if step.choice % 2 else None,
-        agent_type=AGENTS[step.choice % len(AGENTS)],
+        terms=LeaseTerms(agent_type=AGENTS[step.choice % len(AGENTS)]),
     )
     service.takeover(step.task, command)
 

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from application.testing import memory_service
 from ledger.commands import Claim, RegisterTask
 from ledger.errors import StoreError
+from ledger.terms import LeaseTerms
 from projections.analytics import Analytics
 from projections.analytics.feeder import update
 from tests.analytics.helpers import dump, fed
@@ -74,7 +75,7 @@ def test_an_update_applies_only_new_records() -> None:
     with Analytics() as analytics:
         analytics.update(service.store)
         before = service.store.head().position
-        service.claim("t1", Claim(session_id="s1", ttl_ms=60_000))
+        service.claim("t1", Claim(session_id="s1", terms=LeaseTerms(ttl_ms=60_000)))
         result = analytics.update(service.store)
         assert result.applied == service.store.head().position - before
 
@@ -109,7 +110,7 @@ def test_a_file_store_resumes_from_its_checkpoint(tmp_path: Path) -> None:
     path = str(tmp_path / "ledger.analytics.duckdb")
     with Analytics(path) as analytics:
         analytics.update(service.store)
-    service.claim("t1", Claim(session_id="s1", ttl_ms=60_000))
+    service.claim("t1", Claim(session_id="s1", terms=LeaseTerms(ttl_ms=60_000)))
     with Analytics(path) as analytics:
         assert analytics.update(service.store).applied == 2
         assert analytics.checkpoint().position == service.store.head().position

@@ -12,6 +12,7 @@ from application.testing import memory_service
 from ledger.clock import FrozenClock
 from ledger.commands import Beat, ChangeStatus, Claim, RegisterTask, Release, Takeover
 from ledger.errors import InvalidInput
+from ledger.terms import LeaseTerms
 from projections.analytics import Weights
 from projections.analytics.payout import TaskPayout
 from tests.analytics.helpers import fed
@@ -41,7 +42,7 @@ def _forced_handover() -> tuple[ClaimService, FrozenClock]:
     """s1 works 8 minutes (heartbeats at 4 and 8); s2 forces a takeover at minute 10,
     works until minute 22 and completes."""
     service, clock = _service()
-    service.claim("t1", Claim(session_id="s1", ttl_ms=30 * MINUTE))
+    service.claim("t1", Claim(session_id="s1", terms=LeaseTerms(ttl_ms=30 * MINUTE)))
     for _ in range(2):
         clock.advance(minutes=4)
         service.heartbeat("t1", Beat(session_id="s1"))
@@ -85,11 +86,11 @@ def _expired_then_reclaimed() -> ClaimService:
     """s1 claims for 5 minutes, heartbeats at minute 2 (lease to minute 7) and goes
     silent; s2 claims at minute 20 and completes at minute 30."""
     service, clock = _service()
-    service.claim("t1", Claim(session_id="s1", ttl_ms=5 * MINUTE))
+    service.claim("t1", Claim(session_id="s1", terms=LeaseTerms(ttl_ms=5 * MINUTE)))
     clock.advance(minutes=2)
     service.heartbeat("t1", Beat(session_id="s1"))
     clock.advance(minutes=18)
-    service.claim("t1", Claim(session_id="s2", ttl_ms=30 * MINUTE))
+    service.claim("t1", Claim(session_id="s2", terms=LeaseTerms(ttl_ms=30 * MINUTE)))
     clock.advance(minutes=10)
     service.release("t1", Release(session_id="s2", reason="completed"))
     return service
@@ -135,7 +136,7 @@ def test_done_without_a_holder_gives_completion_credit_by_time() -> None:
     """A task set to done after its claim ended has no completer: the completion
     credit follows the time shares, which are then the shares."""
     service, clock = _service()
-    service.claim("t1", Claim(session_id="s1", ttl_ms=30 * MINUTE))
+    service.claim("t1", Claim(session_id="s1", terms=LeaseTerms(ttl_ms=30 * MINUTE)))
     clock.advance(minutes=3)
     service.release("t1", Release(session_id="s1", reason="paused"))
     service.set_status("t1", ChangeStatus(status="done"))

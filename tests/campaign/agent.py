@@ -28,6 +28,7 @@ from ledger.events import task_stream
 from ledger.records import Record
 from ledger.store.factory import open_store
 from ledger.store.protocol import EventStore
+from ledger.terms import LeaseTerms
 from tests.campaign.backends import CAMPAIGN_BACKENDS
 from tests.campaign.clocks import SkewedClock
 from tests.campaign.faults import (
@@ -195,7 +196,9 @@ class Writer:
         if op == "sweep":
             return None, _ids(service.sweep().records)
         if op == "claim-next":
-            result = service.claim_next(Claim(session_id=session, ttl_ms=self._ttl()))
+            result = service.claim_next(
+                Claim(session_id=session, terms=LeaseTerms(ttl_ms=self._ttl()))
+            )
             self.held[result.task.task_id] = result.lease.fencing_token
             return result.task.task_id, _ids(result.records)
         if op == "propose":
@@ -213,16 +216,18 @@ class Writer:
         task = rng.choice(sorted(self.held)) if held else self._any_task()
         self.task = task
         if op == "claim":
-            result = service.claim(task, Claim(session_id=session, ttl_ms=self._ttl()))
+            result = service.claim(
+                task, Claim(session_id=session, terms=LeaseTerms(ttl_ms=self._ttl()))
+            )
             self.held[task] = result.lease.fencing_token
             return task, _ids(result.records)
         if op == "takeover":
             force = rng.random() < 0.5
             command = Takeover(
                 session_id=session,
-                ttl_ms=self._ttl(),
                 force=force,
                 reason="campaign" if force else None,
+                terms=LeaseTerms(ttl_ms=self._ttl()),
             )
             taken = service.takeover(task, command)
             self.held[task] = taken.lease.fencing_token

@@ -33,6 +33,7 @@ from ledger.commands import Beat, Claim, RegisterTask, Release
 from ledger.config import ClaimConfig
 from ledger.records import Record
 from ledger.store.factory import open_store
+from ledger.terms import LeaseTerms
 from tests.e2e.conftest import Claims
 
 START = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
@@ -52,11 +53,11 @@ def write_timeline(url: str) -> list[Record]:
         service = wire(store, clock=clock, config=ClaimConfig(), host="e2e").service
         service.register_task(RegisterTask(task_id="a", title="Task a", roi=3.0))
         service.register_task(RegisterTask(task_id="b", title="Task b", roi=1.0))
-        service.claim("a", Claim(session_id="s1", ttl_ms=10 * MINUTE))
+        service.claim("a", Claim(session_id="s1", terms=LeaseTerms(ttl_ms=10 * MINUTE)))
         clock.advance(minutes=1)
         service.heartbeat("a", Beat(session_id="s1"))
         clock.advance(minutes=1)
-        service.claim("b", Claim(session_id="s2", ttl_ms=5 * MINUTE))
+        service.claim("b", Claim(session_id="s2", terms=LeaseTerms(ttl_ms=5 * MINUTE)))
         clock.advance(minutes=2)
         service.release("a", Release(session_id="s1", reason="completed"))
         clock.advance(minutes=16)

@@ -89,9 +89,9 @@ def drained(server: Server) -> tuple[list[list[str]], int]:
 
 
 def test_claim_next_claims_each_task_once(drained: tuple[list[list[str]], int]) -> None:
-    """No task of the backlog is handed to two clients."""
+    """No task of the backlog is handed to two clients: as many claims as tasks, all distinct."""
     claimed = [task for tasks in drained[0] for task in tasks if task.startswith("bulk-")]
-    assert len(claimed) == len(set(claimed))
+    assert len(claimed) == len(set(claimed)) == BACKLOG
 
 
 def test_claim_next_claims_every_task(drained: tuple[list[list[str]], int]) -> None:

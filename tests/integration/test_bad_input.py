@@ -13,6 +13,7 @@ from application.service import ClaimService
 from ledger.commands import Beat, Claim, RegisterTask, Release
 from ledger.errors import LedgerError
 from ledger.store.protocol import Head
+from ledger.terms import LeaseTerms
 
 Command = Callable[[ClaimService], object]
 
@@ -59,11 +60,11 @@ CASES: dict[str, tuple[Command, str]] = {
         "TASK_NOT_FOUND",
     ),
     "claim-ttl-below-minimum": (
-        lambda s: s.claim("free", Claim(session_id="s-other", ttl_ms=59_999)),
+        lambda s: s.claim("free", Claim(session_id="s-other", terms=LeaseTerms(ttl_ms=59_999))),
         "INVALID_TTL",
     ),
     "claim-ttl-above-maximum": (
-        lambda s: s.claim("free", Claim(session_id="s-other", ttl_ms=7_200_001)),
+        lambda s: s.claim("free", Claim(session_id="s-other", terms=LeaseTerms(ttl_ms=7_200_001))),
         "INVALID_TTL",
     ),
     "heartbeat-extend-out-of-range": (
@@ -99,7 +100,7 @@ CASES: dict[str, tuple[Command, str]] = {
         "TASK_NOT_FOUND",
     ),
     "claim-ttl-out-of-range-by-new-session": (
-        lambda s: s.claim("free", Claim(session_id="s-new", ttl_ms=1)),
+        lambda s: s.claim("free", Claim(session_id="s-new", terms=LeaseTerms(ttl_ms=1))),
         "INVALID_TTL",
     ),
     "claim-of-done-task-by-new-session": (
@@ -107,7 +108,7 @@ CASES: dict[str, tuple[Command, str]] = {
         "TASK_NOT_CLAIMABLE",
     ),
     "claim-next-ttl-out-of-range-by-new-session": (
-        lambda s: s.claim_next(Claim(session_id="s-new", ttl_ms=7_200_001)),
+        lambda s: s.claim_next(Claim(session_id="s-new", terms=LeaseTerms(ttl_ms=7_200_001))),
         "INVALID_TTL",
     ),
 }

@@ -35,6 +35,7 @@ from ledger.events import TaskRegistered
 from ledger.records import NewEvent, Record
 from ledger.store.factory import open_store
 from ledger.store.protocol import ANY
+from ledger.terms import LeaseTerms
 
 BARRIER_POLL_SECONDS = 0.0005
 COMPLETED = "completed"
@@ -103,7 +104,9 @@ def claim_once(url: str, task_id: str, session_id: str, barrier: Path) -> ClaimO
     service.task(task_id)
     wait_at_barrier(barrier, session_id)
     try:
-        result = service.claim(task_id, Claim(session_id=session_id, agent_type="autonomous"))
+        result = service.claim(
+            task_id, Claim(session_id=session_id, terms=LeaseTerms(agent_type="autonomous"))
+        )
     except TaskAlreadyClaimed as exc:
         holder = exc.context["claim"]["sessionId"]
         return ClaimOnceOutcome(
@@ -146,7 +149,9 @@ def claim_loop(url: str, session_id: str, barrier: Path) -> ClaimLoopOutcome:
     claims: list[LoopClaim] = []
     while True:
         try:
-            result = service.claim_next(Claim(session_id=session_id, agent_type="autonomous"))
+            result = service.claim_next(
+                Claim(session_id=session_id, terms=LeaseTerms(agent_type="autonomous"))
+            )
         except NoTaskAvailable:
             break
         task_id = result.task.task_id
@@ -178,7 +183,9 @@ def crash_writer(url: str, session_id: str, tasks: Sequence[str], ack: Path, see
         while True:
             task_id = rng.choice(tasks)
             try:
-                claimed = service.claim(task_id, Claim(session_id=session_id, ttl_ms=600_000))
+                claimed = service.claim(
+                    task_id, Claim(session_id=session_id, terms=LeaseTerms(ttl_ms=600_000))
+                )
                 _acknowledge(acks, claimed.records)
                 token = claimed.lease.fencing_token
                 for _ in range(rng.randint(0, 2)):

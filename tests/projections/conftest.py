@@ -13,6 +13,7 @@ from ledger.clock import FrozenClock
 from ledger.commands import Beat, Claim, RegisterTask, Release
 from ledger.config import ClaimConfig
 from ledger.store.factory import open_store
+from ledger.terms import LeaseTerms
 from tests.conftest import START
 
 FILE_NAMES = {"sqlite": "ledger.db", "jsonl": "ledger.jsonl"}
@@ -27,7 +28,7 @@ def write_history(service: ClaimService, clock: FrozenClock, *, prefix: str = ""
     """A short, fixed history: two tasks, two sessions, claims, heartbeats, a release."""
     for name in ("a", "b"):
         service.register_task(RegisterTask(task_id=f"{prefix}{name}", title=f"Task {name}"))
-    service.claim(f"{prefix}a", Claim(session_id="s1", ttl_ms=10 * 60_000))
+    service.claim(f"{prefix}a", Claim(session_id="s1", terms=LeaseTerms(ttl_ms=10 * 60_000)))
     clock.advance(minutes=1)
     service.heartbeat(f"{prefix}a", Beat(session_id="s1"))
     service.claim(f"{prefix}b", Claim(session_id="s2"))

@@ -22,6 +22,7 @@ from ledger.clock import FrozenClock
 from ledger.commands import Beat, ChangeStatus, Claim, RegisterTask, Release, Takeover
 from ledger.errors import LedgerError
 from ledger.events import TaskStatus
+from ledger.terms import LeaseTerms
 from projections.board import Board
 from projections.in_flight import InFlightEntry
 
@@ -147,14 +148,16 @@ def _perform(service: ClaimService, clock: FrozenClock, step: Step) -> None:
 def _claim(session: str, choice: int) -> Claim:
     """A claim with a TTL, and for some choices a tier, scope, constraints and metadata."""
     if choice % 2 == 0:
-        return Claim(session_id=session, ttl_ms=TTLS[choice % len(TTLS)])
+        return Claim(session_id=session, terms=LeaseTerms(ttl_ms=TTLS[choice % len(TTLS)]))
     return Claim(
         session_id=session,
-        ttl_ms=TTLS[choice % len(TTLS)],
-        tier="senior",
-        scope=("src/app.py", "docs/"),
-        constraints=("no-deploy",),
-        metadata={"attempt": choice, "ratio": 0.5, "labels": ["a", "b"], "extra": None},
+        terms=LeaseTerms(
+            ttl_ms=TTLS[choice % len(TTLS)],
+            tier="senior",
+            scope=("src/app.py", "docs/"),
+            constraints=("no-deploy",),
+            metadata={"attempt": choice, "ratio": 0.5, "labels": ["a", "b"], "extra": None},
+        ),
     )
 
 

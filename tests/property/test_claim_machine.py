@@ -45,6 +45,7 @@ from ledger.errors import (
 from ledger.events import TaskStatus
 from ledger.store.factory import open_store
 from ledger.store.protocol import EventStore
+from ledger.terms import LeaseTerms
 from ledger.verify import verify_store
 from projections.board import PRIORITY_RANK, Board
 from tests import pg_server
@@ -225,7 +226,7 @@ class ClaimMachine(RuleBasedStateMachine):
         """Claim a task (or renew one's own claim)."""
         task = self.model[task_id]
         ttl_ms = CONFIG.default_ttl if ttl is None else ttl
-        command = Claim(session_id=session, ttl_ms=ttl)
+        command = Claim(session_id=session, terms=LeaseTerms(ttl_ms=ttl))
         refusal = self.claim_refusal(task, session, ttl_ms)
         if refusal is not None:
             self.expect_refusal(refusal, lambda: self.service.claim(task_id, command))

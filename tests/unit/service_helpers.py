@@ -13,6 +13,7 @@ from application.testing import FrozenClock, memory_service
 from ledger.commands import Claim, RegisterTask
 from ledger.errors import LedgerError
 from ledger.events import TaskStatus
+from ledger.terms import LeaseTerms
 from tests.conftest import START
 
 MINUTE = 60_000
@@ -49,7 +50,7 @@ def claim(
     service: ClaimService, task_id: str, session_id: str, *, ttl_ms: int | None = None
 ) -> ClaimResult:
     """Claim ``task_id`` for ``session_id``."""
-    return service.claim(task_id, Claim(session_id=session_id, ttl_ms=ttl_ms))
+    return service.claim(task_id, Claim(session_id=session_id, terms=LeaseTerms(ttl_ms=ttl_ms)))
 
 
 def advance(service: ClaimService, *, minutes: float = 0, ms: int = 0) -> None:

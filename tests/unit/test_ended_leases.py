@@ -9,6 +9,7 @@ from ledger.errors import ClaimExpired, DuplicateEventId, NotClaimOwner, TaskNot
 from ledger.events import TaskRegistered
 from ledger.records import NewEvent
 from ledger.store.protocol import NO_STREAM
+from ledger.terms import LeaseTerms
 from tests.unit.service_helpers import MINUTE, new_service, register
 
 
@@ -16,7 +17,7 @@ def test_holder_hears_claim_expired_after_the_sweeper_recorded_it() -> None:
     """Once the sweeper wrote Expired, the old holder still gets CLAIM_EXPIRED, not 404."""
     service, clock = new_service()
     register(service, "t1")
-    service.claim("t1", Claim(session_id="s1", ttl_ms=MINUTE))
+    service.claim("t1", Claim(session_id="s1", terms=LeaseTerms(ttl_ms=MINUTE)))
     clock.advance(ms=2 * MINUTE)
     service.sweep()
     with pytest.raises(ClaimExpired):
@@ -47,8 +48,8 @@ def test_renewal_sets_the_ttl_later_heartbeats_use() -> None:
     """A re-claim with a longer TTL makes later plain heartbeats extend by that TTL."""
     service, clock = new_service()
     register(service, "t1")
-    service.claim("t1", Claim(session_id="s1", ttl_ms=MINUTE))
-    service.claim("t1", Claim(session_id="s1", ttl_ms=60 * MINUTE))
+    service.claim("t1", Claim(session_id="s1", terms=LeaseTerms(ttl_ms=MINUTE)))
+    service.claim("t1", Claim(session_id="s1", terms=LeaseTerms(ttl_ms=60 * MINUTE)))
     clock.advance(ms=1000)
     beat = service.heartbeat("t1", Beat(session_id="s1"))
     assert beat.lease.ttl_ms == 60 * MINUTE

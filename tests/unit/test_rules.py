@@ -33,6 +33,7 @@ from ledger.events import (
 )
 from ledger.rules import decide
 from ledger.state import Lease, TaskState
+from ledger.terms import LeaseTerms
 
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 MINUTE = 60_000
@@ -109,7 +110,7 @@ def test_every_command_on_an_unregistered_task_is_task_not_found(command: Comman
 
 def test_a_claim_on_a_free_task_is_claimed_with_the_next_version_as_token() -> None:
     """A free task at version 4 is claimed with fencing token 5, the version it lands at."""
-    [event] = _decide(_task(version=4), Claim(session_id="s1", ttl_ms=5 * MINUTE))
+    [event] = _decide(_task(version=4), Claim(session_id="s1", terms=LeaseTerms(ttl_ms=5 * MINUTE)))
 
     assert isinstance(event, Claimed)
     assert (event.session_id, event.fencing_token, event.ttl_ms) == ("s1", 5, 5 * MINUTE)
@@ -128,11 +129,13 @@ def test_a_claim_carries_the_assignment_fields_of_seed_001() -> None:
     """Agent type, tier, scope, constraints and metadata go into the Claimed event."""
     command = Claim(
         session_id="s1",
-        agent_type="autonomous",
-        tier="t2",
-        scope=("src/",),
-        constraints=("no-push",),
-        metadata={"k": "v"},
+        terms=LeaseTerms(
+            agent_type="autonomous",
+            tier="t2",
+            scope=("src/",),
+            constraints=("no-push",),
+            metadata={"k": "v"},
+        ),
     )
 
     [event] = _decide(_task(), command)
@@ -146,7 +149,7 @@ def test_a_claim_carries_the_assignment_fields_of_seed_001() -> None:
 def test_a_ttl_outside_the_range_is_invalid_ttl(ttl: int) -> None:
     """INVALID_TTL: below 1 minute or above 2 hours, with the range in the body."""
     with pytest.raises(InvalidTtl) as caught:
-        _decide(_task(), Claim(session_id="s1", ttl_ms=ttl))
+        _decide(_task(), Claim(session_id="s1", terms=LeaseTerms(ttl_ms=ttl)))
 
     assert _context(caught) == {"minTtlMs": MINUTE, "maxTtlMs": 120 * MINUTE}
 
@@ -154,7 +157,7 @@ def test_a_ttl_outside_the_range_is_invalid_ttl(ttl: int) -> None:
 @pytest.mark.parametrize("ttl", [MINUTE, 120 * MINUTE])
 def test_a_ttl_at_either_end_of_the_range_is_accepted(ttl: int) -> None:
     """Exactly 1 minute and exactly 2 hours are allowed."""
-    [event] = _decide(_task(), Claim(session_id="s1", ttl_ms=ttl))
+    [event] = _decide(_task(), Claim(session_id="s1", terms=LeaseTerms(ttl_ms=ttl)))
 
     assert isinstance(event, Claimed)
     assert event.ttl_ms == ttl
@@ -176,7 +179,9 @@ def test_a_claim_on_a_live_claim_of_another_session_names_the_holder() -> None:
 
 def test_a_re_claim_by_the_holder_extends_and_keeps_the_token() -> None:
     """The holder claiming again gets a Heartbeat with the same token and a new expiry."""
-    [event] = _decide(HELD, Claim(session_id="s1", ttl_ms=10 * MINUTE), _at(MINUTE))
+    [event] = _decide(
+        HELD, Claim(session_id="s1", terms=LeaseTerms(ttl_ms=10 * MINUTE)), _at(MINUTE)
+    )
 
     assert isinstance(event, Heartbeat)
     assert (event.fencing_token, event.expires_at) == (2, _at(11 * MINUTE))
@@ -219,14 +224,14 @@ def test_metadata_above_the_limit_is_invalid_input() -> None:
     too_big = {"k": "x" * (CONFIG.max_metadata_bytes - 7)}
 
     with pytest.raises(InvalidInput, match="metadata is 8193 bytes"):
-        _decide(_task(), Claim(session_id="s1", metadata=too_big))
+        _decide(_task(), Claim(session_id="s1", terms=LeaseTerms(metadata=too_big)))
 
 
 def test_metadata_at_the_limit_is_accepted() -> None:
     """Metadata whose JSON is exactly max_metadata_bytes long is accepted."""
     at_limit = {"k": "x" * (CONFIG.max_metadata_bytes - 8)}
 
-    [event] = _decide(_task(), Claim(session_id="s1", metadata=at_limit))
+    [event] = _decide(_task(), Claim(session_id="s1", terms=LeaseTerms(metadata=at_limit)))
 
     assert isinstance(event, Claimed)
 
@@ -234,7 +239,7 @@ def test_metadata_at_the_limit_is_accepted() -> None:
 def test_metadata_that_is_not_json_is_invalid_input() -> None:
     """Metadata holding a value JSON cannot carry is refused, not crashed on."""
     with pytest.raises(InvalidInput, match="metadata must be a JSON object"):
-        _decide(_task(), Claim(session_id="s1", metadata={"k": object()}))
+        _decide(_task(), Claim(session_id="s1", terms=LeaseTerms(metadata={"k": object()})))
 
 
 # --- heartbeat -------------------------------------------------------------------------
@@ -402,7 +407,7 @@ def test_a_takeover_of_an_unclaimed_task_is_task_not_claimed() -> None:
 
 def test_a_takeover_by_the_holder_extends_its_claim() -> None:
     """The holder taking over its own live claim just extends it, keeping the token."""
-    [event] = _decide(HELD, Takeover(session_id="s1", ttl_ms=5 * MINUTE))
+    [event] = _decide(HELD, Takeover(session_id="s1", terms=LeaseTerms(ttl_ms=5 * MINUTE)))
 
     assert isinstance(event, Heartbeat)
     assert (event.fencing_token, event.expires_at) == (2, _at(5 * MINUTE))

@@ -8,6 +8,7 @@ import pytest
 from application.service import ClaimService
 from ledger.commands import Claim, Release
 from ledger.errors import InvalidTtl, NoTaskAvailable
+from ledger.terms import LeaseTerms
 from tests.unit.service_helpers import MINUTE, advance, claim, new_service, refused, register
 
 
@@ -132,4 +133,4 @@ def test_a_ttl_out_of_range_is_refused_before_picking(service: ClaimService) -> 
     register(service, "t1", roi=1.0)
 
     with refused(service, InvalidTtl):
-        service.claim_next(Claim(session_id="newcomer", ttl_ms=121 * MINUTE))
+        service.claim_next(Claim(session_id="newcomer", terms=LeaseTerms(ttl_ms=121 * MINUTE)))

@@ -31,6 +31,7 @@ from ledger.events import (
     TaskStatus,
     TaskStatusChanged,
 )
+from ledger.terms import LeaseTerms
 from tests.conftest import START
 from tests.unit.service_helpers import MINUTE, advance, claim, new_service, refused, register
 
@@ -217,7 +218,7 @@ def test_metadata_above_the_limit_is_invalid_input(service: ClaimService) -> Non
     metadata = {"notes": "x" * service.config.max_metadata_bytes}
 
     with refused(service, InvalidInput):
-        service.claim("t1", Claim(session_id="s2", metadata=metadata))
+        service.claim("t1", Claim(session_id="s2", terms=LeaseTerms(metadata=metadata)))
 
 
 def test_a_heartbeat_with_the_previous_claims_token_is_stale(held: ClaimService) -> None:
