@@ -125,3 +125,64 @@ def _card(board: Board, view: SessionView, now: datetime) -> Body:
     card["completed"] = sum(1 for e in view.history if e.release_reason == "completed")
     card["lastHeartbeat"] = iso(max(beats)) if beats else None
     return card
+
+
+# --- as of a position or a time (the dashboard's time control) ----------------------
+
+
+def board_as_of(service: ClaimService, moment: int | datetime) -> Body:
+    """The dashboard's board as it stood at a position or a time (``?asOf=``)."""
+    board, now = _board_at(service, moment)
+    return board_view(board, now, service.config)
+
+
+def board_view(board: Board, now: datetime, config: ClaimConfig) -> Body:
+    """What ``board_snapshot`` answers, for any board and the ledger time it stands at."""
+    tasks = []
+    for state in _ranked(board):
+        body = task_body(state)
+        lease = state.lease
+        body["healthStatus"] = None if lease is None else claim_health(lease, now, config)
+        body["remainingMs"] = None if lease is None else max(0, to_ms(lease.expires_at - now))
+        tasks.append(body)
+    return {
+        "tasks": tasks,
+        "sessions": [_card(board, view, now) for view in _sessions(board)],
+        "config": config_body(config),
+        "position": board.position,
+        "asOf": iso(now),
+    }
+
+
+def session_summary(service: ClaimService, moment: int | datetime | None) -> Body:
+    """Seed 002's ``/api/sessions/summary``: each session's card with its current task
+    and that claim's health, and the counts across them."""
+    board, now = (
+        (service.board(), service.clock.now()) if moment is None else _board_at(service, moment)
+    )
+    cards = []
+    for view in _sessions(board):
+        card = _card(board, view, now)
+        task = board.tasks.get(card["currentTaskId"] or "")
+        lease = None if task is None else task.lease
+        card["currentTask"] = None if task is None else task_body(task)
+        card["claimHealth"] = None if lease is None else claim_health(lease, now, service.config)
+        cards.append(card)
+    health = Counter(card["claimHealth"] for card in cards if card["claimHealth"])
+    return {
+        "sessions": cards,
+        "summary": {
+            "total": len(cards),
+            "active": sum(1 for card in cards if card["active"]),
+            "working": sum(1 for card in cards if card["currentTaskId"]),
+            "byHealth": {name: health.get(name, 0) for name in _HEALTHS},
+        },
+        "position": board.position,
+        "asOf": iso(now),
+    }
+
+
+def _board_at(service: ClaimService, moment: int | datetime) -> tuple[Board, datetime]:
+    if isinstance(moment, datetime):
+        return service.board_at(when=moment)
+    return service.board_at(position=moment)

@@ -10,7 +10,7 @@ and the cost import attributes tokens with. Both are pure reads of the store.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
 import msgspec
@@ -197,3 +197,156 @@ def _close(
     current.outcome = outcome
     current.reason = reason
     current.by = by
+
+
+# --- the dashboard's timeline ------------------------------------------------------------
+
+LaneBy = Literal["session", "task"]
+
+
+class Lane(msgspec.Struct, kw_only=True, rename="camel"):
+    """One row of the timeline: a session's claims, or a task's."""
+
+    key: str
+    count: int = 0
+    held_ms: int = 0
+    outcomes: dict[str, int] = {}
+    busy: list[float] = []
+    """With ``aggregated``: per bucket, the share of it covered by claims (at most 1)."""
+    ended: list[str | None] = []
+    """With ``aggregated``: per bucket, the most frequent way the claims ending in it ended."""
+
+
+class Timeline(msgspec.Struct, kw_only=True, rename="camel"):
+    """Claim intervals over a window, or per-lane buckets when there are too many."""
+
+    position: int
+    hash: str | None
+    as_of: datetime
+    start: datetime | None
+    end: datetime
+    lane_by: LaneBy
+    total: int
+    aggregated: bool
+    buckets: int
+    lanes: list[Lane]
+    intervals: list[Interval]
+
+
+def timeline(
+    store: EventStore,
+    *,
+    now: datetime,
+    first: int | None = None,
+    last: int | None = None,
+    task_id: str | None = None,
+    session_id: str | None = None,
+    lane_by: LaneBy | None = None,
+    limit: int = 2000,
+    buckets: int = 120,
+) -> Timeline:
+    """The claims of a task, a session or the log that overlap positions ``first`` to
+    ``last``, as bars (up to ``limit``) or as ``buckets`` per lane beyond that.
+
+    ``now`` is where a claim still held ends on the picture: the ledger time of the
+    last record read when ``last`` is given, else the clock's time.
+    """
+    read = (
+        store.read_stream(TASK_STREAM_PREFIX + task_id)
+        if task_id is not None
+        else store.read_all(until=last)
+    )
+    tail: list[Record] = []
+    records = _until(read, last, tail)
+    intervals = [
+        interval
+        for interval in claim_intervals(records)
+        if (session_id is None or session_id in (interval.session_id, interval.to_session))
+        and (first is None or interval.end_position is None or interval.end_position >= first)
+    ]
+    head = tail[-1] if tail else None
+    as_of = head.recorded_at if last is not None and head is not None else now
+    by: LaneBy = lane_by or ("task" if session_id is not None else "session")
+    lanes = _lanes(intervals, by, as_of)
+    start = min((interval.start for interval in intervals), default=None)
+    aggregated = len(intervals) > limit
+    if aggregated and start is not None:
+        _bucket(lanes, intervals, by, start, as_of, buckets)
+    return Timeline(
+        position=head.position if head else 0,
+        hash=head.hash if head else None,
+        as_of=as_of,
+        start=start,
+        end=as_of,
+        lane_by=by,
+        total=len(intervals),
+        aggregated=aggregated,
+        buckets=buckets if aggregated else 0,
+        lanes=list(lanes.values()),
+        intervals=[] if aggregated else intervals,
+    )
+
+
+def _until(records: Iterable[Record], last: int | None, seen: list[Record]) -> Iterator[Record]:
+    """``records`` up to position ``last``, remembering the last one passed on."""
+    for record in records:
+        if last is not None and record.position > last:
+            return
+        if seen:
+            seen[0] = record
+        else:
+            seen.append(record)
+        yield record
+
+
+def _lane_key(interval: Interval, by: LaneBy) -> str:
+    return interval.session_id if by == "session" else interval.task_id
+
+
+def _end_of(interval: Interval, as_of: datetime) -> datetime:
+    return interval.end if interval.end is not None else max(interval.start, as_of)
+
+
+def _lanes(intervals: list[Interval], by: LaneBy, as_of: datetime) -> dict[str, Lane]:
+    lanes: dict[str, Lane] = {}
+    for interval in intervals:
+        key = _lane_key(interval, by)
+        lane = lanes.get(key)
+        if lane is None:
+            lane = lanes[key] = Lane(key=key, outcomes={})
+        lane.count += 1
+        lane.held_ms += _ms(_end_of(interval, as_of) - interval.start)
+        lane.outcomes[interval.outcome] = lane.outcomes.get(interval.outcome, 0) + 1
+    return lanes
+
+
+def _bucket(
+    lanes: dict[str, Lane],
+    intervals: list[Interval],
+    by: LaneBy,
+    start: datetime,
+    end: datetime,
+    count: int,
+) -> None:
+    """Fill each lane's ``busy`` and ``ended`` over ``count`` equal buckets."""
+    span = max(_ms(end - start), count)
+    width = span / count
+    busy = {key: [0.0] * count for key in lanes}
+    ended: dict[str, list[dict[str, int]]] = {key: [{} for _ in range(count)] for key in lanes}
+    for interval in intervals:
+        key = _lane_key(interval, by)
+        left = _ms(interval.start - start)
+        right = _ms(_end_of(interval, end) - start)
+        for index in range(int(left // width), min(count, int(right // width) + 1)):
+            low, high = index * width, (index + 1) * width
+            busy[key][index] += max(0.0, min(right, high) - max(left, low)) / width
+        if interval.end is not None:
+            slot = ended[key][min(count - 1, int(right // width))]
+            slot[interval.outcome] = slot.get(interval.outcome, 0) + 1
+    for key, lane in lanes.items():
+        lane.busy = [round(min(1.0, share), 3) for share in busy[key]]
+        lane.ended = [max(slot, key=slot.__getitem__) if slot else None for slot in ended[key]]
+
+
+def _ms(delta: timedelta) -> int:
+    return int(delta.total_seconds() * 1000)

@@ -297,3 +297,89 @@ class Ready(BaseModel):
     status: Literal["ready"]
     position: int
     store: str
+
+
+class SummaryCard(SessionCard):
+    currentTask: Task | None = Field(description="The task the session holds now")
+    claimHealth: Health | None = Field(description="The health of that claim")
+
+
+class SummaryCounts(BaseModel):
+    total: int
+    active: int
+    working: int = Field(description="Sessions holding a live claim")
+    byHealth: dict[str, int] = Field(description="Current claims by health")
+
+
+class SessionSummary(BaseModel):
+    sessions: list[SummaryCard]
+    summary: SummaryCounts
+    position: int = Field(description="The ledger position this view is as of")
+    asOf: datetime
+
+
+Outcome = Literal["held", "completed", "released", "expired", "orphaned", "taken_over"]
+
+
+class TimelineInterval(BaseModel):
+    """One claim: from the record that started it to the one that ended it."""
+
+    taskId: str
+    sessionId: str
+    agentType: str
+    fencingToken: int
+    start: datetime
+    startPosition: int
+    expiresAt: datetime
+    end: datetime | None = Field(description="None while held")
+    endPosition: int | None
+    outcome: Outcome
+    reason: str | None = Field(description="Release, orphaning or handoff reason")
+    by: str | None = Field(description="Who ended it (releaser, sweeper, forcer)")
+    toSession: str | None = Field(description="A takeover's new holder")
+    forced: bool
+    heartbeats: list[datetime]
+
+
+class TimelineLane(BaseModel):
+    key: str = Field(description="The lane's session or task")
+    count: int
+    heldMs: int
+    outcomes: dict[str, int]
+    busy: list[float] = Field(description="When aggregated: share of each bucket held")
+    ended: list[str | None] = Field(description="When aggregated: commonest outcome per bucket")
+
+
+class TimelineResponse(BaseModel):
+    success: Literal[True]
+    position: int = Field(description="The last ledger position read")
+    hash: str | None = Field(description="That record's hash")
+    asOf: datetime = Field(description="Where claims still held end on the picture")
+    start: datetime | None
+    end: datetime
+    laneBy: Literal["session", "task"]
+    total: int = Field(description="Claims in the window")
+    aggregated: bool = Field(description="Past the limit: lanes carry buckets, no bars")
+    buckets: int
+    lanes: list[TimelineLane]
+    intervals: list[TimelineInterval]
+
+
+class ReplayEntry(BaseModel):
+    position: int
+    recordedAt: datetime
+    occurredAt: datetime
+    stream: str
+    version: int
+    type: str
+    actor: str
+    summary: str
+    event: dict[str, Any]
+    state: dict[str, Any] | None = Field(description="The task or session after the record")
+    after: str
+
+
+class ReplayResponse(BaseModel):
+    timeline: list[ReplayEntry]
+    count: int
+    total: int = Field(description="Records in the range before ``last`` kept the newest")

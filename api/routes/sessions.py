@@ -14,8 +14,10 @@ from api.models.responses import (
     SessionEnded,
     SessionList,
     SessionResponse,
+    SessionSummary,
 )
-from api.views import session_cards
+from api.routes.timeline import MomentQuery, moment_of
+from api.views import session_cards, session_summary
 from api.wire import Ledger, problems, send
 from application.bodies import current_task_body, history_body, session_body
 from application.service import ClaimService
@@ -48,6 +50,19 @@ async def start_session(body: SessionRequest, ledger: Ledger) -> Response:
 async def list_sessions(ledger: Ledger) -> Response:
     """Active sessions first, each with its current task and claim counts."""
     return send(await ledger.read(session_cards, ledger.service))
+
+
+@router.get(
+    "/summary",
+    response_model=SessionSummary,
+    responses=problems(),
+    summary="Every session with its current task and that claim's health (seed 002)",
+)
+async def summary(ledger: Ledger, asOf: MomentQuery = None) -> Response:
+    """Seed 002's session summary, with each session's ``currentTaskId``, the task and
+    its claim's health; ``asOf`` (a position or a time) answers as of then."""
+    moment = moment_of(asOf, "asOf")
+    return send(await ledger.read(session_summary, ledger.service, moment))
 
 
 @router.post(

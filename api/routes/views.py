@@ -8,7 +8,8 @@ from fastapi import APIRouter, Query
 from starlette.responses import Response
 
 from api.models.responses import Board, ClaimStats, InFlightResponse
-from api.views import board_snapshot, stats
+from api.routes.timeline import MomentQuery, moment_of
+from api.views import board_as_of, board_snapshot, stats
 from api.wire import Ledger, problems, send
 from application.bodies import in_flight_body
 
@@ -51,6 +52,10 @@ async def claim_stats(ledger: Ledger) -> Response:
     responses=problems(),
     summary="Tasks, sessions and settings as of one position (the dashboard's view)",
 )
-async def board(ledger: Ledger) -> Response:
-    """Follow it with ``GET /api/events?after=<position>`` to miss nothing."""
-    return send(await ledger.read(board_snapshot, ledger.service))
+async def board(ledger: Ledger, asOf: MomentQuery = None) -> Response:
+    """Follow it with ``GET /api/events?after=<position>`` to miss nothing. With
+    ``asOf`` (a position or a time), the board as it stood then (``--as-of``)."""
+    moment = moment_of(asOf, "asOf")
+    if moment is None:
+        return send(await ledger.read(board_snapshot, ledger.service))
+    return send(await ledger.read(board_as_of, ledger.service, moment))
