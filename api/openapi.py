@@ -68,9 +68,10 @@ def _analytics_schemas() -> dict[str, Any]:
     import msgspec
 
     from projections.analytics import Payout, Stats, Trail
+    from projections.cost import CostTotals
 
     _, components = msgspec.json.schema_components(
-        [Stats, Trail, Payout], ref_template=REF_TEMPLATE.replace("{model}", "{name}")
+        [Stats, Trail, Payout, CostTotals], ref_template=REF_TEMPLATE.replace("{model}", "{name}")
     )
     components["AnalyticsHeader"] = {
         "type": "object",
