@@ -223,8 +223,11 @@ class Timeline(msgspec.Struct, kw_only=True, rename="camel"):
     position: int
     hash: str | None
     as_of: datetime
+    """Where a claim still held ends on the picture."""
     start: datetime | None
+    """The first claim's start."""
     end: datetime
+    """The last claim's end (``as_of`` while one is held)."""
     lane_by: LaneBy
     total: int
     aggregated: bool
@@ -269,15 +272,16 @@ def timeline(
     by: LaneBy = lane_by or ("task" if session_id is not None else "session")
     lanes = _lanes(intervals, by, as_of)
     start = min((interval.start for interval in intervals), default=None)
+    end = max((_end_of(interval, as_of) for interval in intervals), default=as_of)
     aggregated = len(intervals) > limit
     if aggregated and start is not None:
-        _bucket(lanes, intervals, by, start, as_of, buckets)
+        _bucket(lanes, intervals, by, start, end, buckets)
     return Timeline(
         position=head.position if head else 0,
         hash=head.hash if head else None,
         as_of=as_of,
         start=start,
-        end=as_of,
+        end=end,
         lane_by=by,
         total=len(intervals),
         aggregated=aggregated,
