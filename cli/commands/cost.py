@@ -31,7 +31,7 @@ def import_(ctx: click.Context, /, transcript: Path) -> None:
     \b
     claims cost import ~/.claude/projects/app/3f2a.jsonl --session agent-1
     """
-    from projections.cost import import_transcript
+    from application.cost import import_transcript
 
     app = app_of(ctx)
     session_id = app.require_session()

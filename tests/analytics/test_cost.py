@@ -11,13 +11,15 @@ from typing import Any
 
 import pytest
 
+from application.bootstrap import wire
+from application.cost import import_transcript
+from application.service import ClaimService
 from ledger.clock import FrozenClock
 from ledger.commands import Claim, RegisterTask, Release, Takeover
 from ledger.config import ClaimConfig
 from ledger.events import TokensUsed
-from ledger.service import ClaimService
 from ledger.store.memory import MemoryStore
-from projections.cost import cost_totals, import_transcript
+from projections.cost import cost_totals
 from projections.transcripts import read_transcript
 from tests.e2e.timeline import START, cli_over_timeline
 
@@ -53,7 +55,7 @@ def ledger() -> Iterator[tuple[ClaimService, FrozenClock]]:
     """A service on the memory store and a frozen clock at the history's start."""
     clock = FrozenClock(START)
     store = MemoryStore(clock=clock)
-    service = ClaimService(store, clock=clock, config=ClaimConfig(), host="test")
+    service = wire(store, clock=clock, config=ClaimConfig(), host="test").service
     for task in ("a", "b"):
         service.register_task(RegisterTask(task_id=task, title=f"Task {task}"))
     yield service, clock
