@@ -3,7 +3,8 @@
 FastAPI documents a 422 for every request model; this API answers bad input with
 400 VALIDATION_ERROR as a problem, so the 422s and their schemas are replaced,
 every operation gets the 401 of the optional bearer token, the schemas that routes
-reference by name (``Problem``, ``ImportedTask``) are added, lease lengths carry
+reference by name (every body class they answer with, ``Problem``, ``ImportedTask``)
+are added, lease lengths carry
 this server's configured range, and path ids the ledger's id pattern.
 """
 
@@ -11,12 +12,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from api.models.requests import ID_PATTERN, ImportedTask
 from api.models.responses import Problem
 from api.problems import PROBLEM_JSON
+from api.wire import DOCUMENTED
 from ledger.config import ClaimConfig
 
 REF_TEMPLATE = "#/components/schemas/{model}"
@@ -41,8 +44,8 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     schemas = components.setdefault("schemas", {})
     for name in ("HTTPValidationError", "ValidationError"):
         schemas.pop(name, None)
-    for model in (Problem, ImportedTask):
-        schemas[model.__name__] = model.model_json_schema(ref_template=REF_TEMPLATE)
+    schemas[ImportedTask.__name__] = ImportedTask.model_json_schema(ref_template=REF_TEMPLATE)
+    schemas.update(_body_schemas())
     schemas.update(_analytics_schemas())
     components["securitySchemes"] = {
         "bearer": {"type": "http", "scheme": "bearer", "description": "CLAIMS_API_TOKEN"}
@@ -63,10 +66,18 @@ def problem_response(description: str) -> dict[str, Any]:
     }
 
 
+def _body_schemas() -> dict[str, Any]:
+    """The schemas of the bodies the routes answer with, from their msgspec classes."""
+    found: set[type[msgspec.Struct]] = {*DOCUMENTED, Problem}
+    bodies = sorted(found, key=lambda body: body.__name__)
+    _, components = msgspec.json.schema_components(
+        bodies, ref_template=REF_TEMPLATE.replace("{model}", "{name}")
+    )
+    return components
+
+
 def _analytics_schemas() -> dict[str, Any]:
     """The analytics results' own schemas (msgspec Structs), and the checkpoint header."""
-    import msgspec
-
     from projections.analytics import Payout, Stats, Trail
     from projections.cost import CostTotals
 

@@ -1,4 +1,9 @@
-"""JSON answers encoded once with msgspec; the pydantic models only describe them."""
+"""JSON answers: bodies encoded once with msgspec, and described by the same classes.
+
+A route names the body it answers with (``answers(ClaimResponse, 404, 409)``); the
+OpenAPI document takes that class's schema from msgspec (``api.openapi``), so the
+answer, the CLI's ``--json`` and the document cannot drift apart.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +18,12 @@ from api.runtime import Runtime
 _encoder = msgspec.json.Encoder()
 
 
-def send(body: dict[str, Any], status: int = 200) -> Response:
+REF_TEMPLATE = "#/components/schemas/{name}"
+DOCUMENTED: set[type[msgspec.Struct]] = set()
+"""Every body class a route answers with; ``api.openapi`` publishes their schemas."""
+
+
+def send(body: msgspec.Struct | dict[str, Any], status: int = 200) -> Response:
     """A JSON response of ``body`` as ``application.bodies`` built it."""
     return Response(
         content=_encoder.encode(body), status_code=status, media_type="application/json"
@@ -29,6 +39,18 @@ async def _runtime(request: Request) -> Runtime:
 
 Ledger = Annotated[Runtime, Depends(_runtime)]
 """The server's runtime, as a route parameter."""
+
+
+def answers(
+    body: type[msgspec.Struct], *errors: int, status: int = 200, description: str = "OK"
+) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI ``responses`` of an operation answering ``body`` (and its errors)."""
+    DOCUMENTED.add(body)
+    schema = {"$ref": REF_TEMPLATE.format(name=body.__name__)}
+    return {
+        status: {"description": description, "content": {"application/json": {"schema": schema}}},
+        **problems(*errors),
+    }
 
 
 def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:

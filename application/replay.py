@@ -4,9 +4,11 @@ session or the log, with the state after it (folded by ``projections.timeline.re
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Annotated, Any
 
-from application.bodies import session_body, task_body
+import msgspec
+
+from application.bodies import Body, Time, session_body, task_body
 from ledger.clock import iso
 from ledger.codec import to_builtins
 from ledger.describe import describe
@@ -14,6 +16,32 @@ from ledger.records import Record
 from ledger.state import SessionState, TaskState
 from ledger.store.protocol import EventStore
 from projections.timeline import replay
+
+
+class ReplayEntry(Body, kw_only=True):
+    """One record, what it says, and the task or session after it."""
+
+    position: int
+    recorded_at: Time
+    occurred_at: Time
+    stream: str
+    version: int
+    type: str
+    actor: str
+    summary: str
+    event: dict[str, Any]
+    state: Annotated[
+        dict[str, Any] | None, msgspec.Meta(description="The task or session after the record")
+    ]
+    after: str
+
+
+class ReplayResponse(Body, kw_only=True):
+    timeline: list[ReplayEntry]
+    count: int
+    total: Annotated[
+        int, msgspec.Meta(description="Records in the range before ``last`` kept the newest")
+    ]
 
 
 def replay_entries(

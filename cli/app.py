@@ -62,7 +62,7 @@ class App:
             raise click.UsageError("no session: pass --session ID or set CLAIMS_SESSION")
         return self.session
 
-    def emit(self, body: dict[str, Any], human: Callable[[], None]) -> None:
+    def emit(self, body: msgspec.Struct | dict[str, Any], human: Callable[[], None]) -> None:
         """One JSON document on stdout with ``--json``, else the human rendering."""
         if self.json:
             sys.stdout.buffer.write(msgspec.json.encode(body) + b"\n")

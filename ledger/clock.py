@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Protocol, overload
 
 
 class Clock(Protocol):
@@ -53,6 +53,12 @@ def add_ms(when: datetime, ms: int) -> datetime:
     return when + timedelta(milliseconds=ms)
 
 
+@overload
+def iso(when: datetime) -> str: ...
+@overload
+def iso(when: None) -> None: ...
+@overload
+def iso(when: datetime | None) -> str | None: ...
 def iso(when: datetime | None) -> str | None:
     """RFC 3339 in UTC with milliseconds, as every JSON body shows times."""
     if when is None:

@@ -6,14 +6,17 @@ from fastapi import APIRouter
 from starlette.responses import Response
 
 from api.models.requests import ClaimRequest, HeartbeatRequest, ReleaseRequest, TakeoverRequest
-from api.models.responses import (
+from api.wire import Ledger, answers, send
+from application.bodies import (
     ClaimResponse,
     HeartbeatResponse,
     ReleaseResponse,
     TakeoverResponse,
+    claim_body,
+    heartbeat_body,
+    release_body,
+    takeover_body,
 )
-from api.wire import Ledger, problems, send
-from application.bodies import claim_body, heartbeat_body, release_body, takeover_body
 from ledger.commands import Beat, Claim, Release, Takeover
 
 router = APIRouter(prefix="/api/tasks", tags=["claims"])
@@ -33,8 +36,7 @@ def claim_command(body: ClaimRequest) -> Claim:
 
 @router.post(
     "/claim-next",
-    response_model=ClaimResponse,
-    responses=problems(404),
+    responses=answers(ClaimResponse, 404),
     summary="Claim the best claimable task (ROI auto-pick)",
 )
 async def claim_next(body: ClaimRequest, ledger: Ledger) -> Response:
@@ -47,8 +49,7 @@ async def claim_next(body: ClaimRequest, ledger: Ledger) -> Response:
 
 @router.post(
     "/{taskId:path}/claim/heartbeat",
-    response_model=HeartbeatResponse,
-    responses=problems(403, 404, 409, 410),
+    responses=answers(HeartbeatResponse, 403, 404, 409, 410),
     summary="Extend the holder's lease",
 )
 async def heartbeat(taskId: str, body: HeartbeatRequest, ledger: Ledger) -> Response:
@@ -62,8 +63,7 @@ async def heartbeat(taskId: str, body: HeartbeatRequest, ledger: Ledger) -> Resp
 
 @router.post(
     "/{taskId:path}/claim",
-    response_model=ClaimResponse,
-    responses=problems(404, 409),
+    responses=answers(ClaimResponse, 404, 409),
     summary="Claim a task for a session",
 )
 async def claim(taskId: str, body: ClaimRequest, ledger: Ledger) -> Response:
@@ -76,8 +76,7 @@ async def claim(taskId: str, body: ClaimRequest, ledger: Ledger) -> Response:
 
 @router.post(
     "/{taskId:path}/release",
-    response_model=ReleaseResponse,
-    responses=problems(403, 404, 409, 410),
+    responses=answers(ReleaseResponse, 403, 404, 409, 410),
     summary="Release the holder's claim with a reason",
 )
 async def release(taskId: str, body: ReleaseRequest, ledger: Ledger) -> Response:
@@ -91,8 +90,7 @@ async def release(taskId: str, body: ReleaseRequest, ledger: Ledger) -> Response
 
 @router.post(
     "/{taskId:path}/takeover",
-    response_model=TakeoverResponse,
-    responses=problems(404, 409),
+    responses=answers(TakeoverResponse, 404, 409),
     summary="Take a task over after expiry, or by force with a reason",
 )
 async def takeover(taskId: str, body: TakeoverRequest, ledger: Ledger) -> Response:

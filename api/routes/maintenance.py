@@ -5,17 +5,15 @@ from __future__ import annotations
 from fastapi import APIRouter
 from starlette.responses import Response
 
-from api.models.responses import SweepResponse
-from api.wire import Ledger, problems, send
-from application.bodies import sweep_body
+from api.wire import Ledger, answers, send
+from application.bodies import SweepResponse, sweep_body
 
 router = APIRouter(tags=["claims"])
 
 
 @router.post(
     "/api/tasks/claims/cleanup",
-    response_model=SweepResponse,
-    responses=problems(),
+    responses=answers(SweepResponse),
     summary="Record expiries and orphan the claims of dead sessions",
 )
 async def cleanup(ledger: Ledger) -> Response:

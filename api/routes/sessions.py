@@ -8,19 +8,20 @@ from fastapi import APIRouter, Query
 from starlette.responses import Response
 
 from api.models.requests import SessionEndRequest, SessionRequest
-from api.models.responses import (
+from api.routes.timeline import MomentQuery, moment_of
+from api.wire import Ledger, answers, send
+from application.bodies import (
     CurrentTaskResponse,
     HistoryResponse,
-    SessionEnded,
-    SessionList,
+    SessionEndedResponse,
     SessionResponse,
-    SessionSummary,
+    current_task_body,
+    history_body,
+    session_ended,
+    session_response,
 )
-from api.routes.timeline import MomentQuery, moment_of
-from api.views import session_cards, session_summary
-from api.wire import Ledger, problems, send
-from application.bodies import current_task_body, history_body, session_body
 from application.service import ClaimService
+from application.views import SessionList, SessionSummary, session_cards, session_summary
 from ledger.errors import SessionNotFound
 
 router = APIRouter(prefix="/api/sessions", tags=["sessions"])
@@ -28,8 +29,7 @@ router = APIRouter(prefix="/api/sessions", tags=["sessions"])
 
 @router.post(
     "",
-    response_model=SessionResponse,
-    responses=problems(),
+    responses=answers(SessionResponse),
     summary="Start (or restart) a session",
 )
 async def start_session(body: SessionRequest, ledger: Ledger) -> Response:
@@ -43,10 +43,10 @@ async def start_session(body: SessionRequest, ledger: Ledger) -> Response:
         pid=body.pid,
         host=body.host,
     )
-    return send({"success": True, "session": session_body(state)})
+    return send(session_response(state))
 
 
-@router.get("", response_model=SessionList, responses=problems(), summary="Every session")
+@router.get("", responses=answers(SessionList), summary="Every session")
 async def list_sessions(ledger: Ledger) -> Response:
     """Active sessions first, each with its current task and claim counts."""
     return send(await ledger.read(session_cards, ledger.service))
@@ -54,8 +54,7 @@ async def list_sessions(ledger: Ledger) -> Response:
 
 @router.get(
     "/summary",
-    response_model=SessionSummary,
-    responses=problems(),
+    responses=answers(SessionSummary),
     summary="Every session with its current task and that claim's health (seed 002)",
 )
 async def summary(ledger: Ledger, asOf: MomentQuery = None) -> Response:
@@ -67,19 +66,17 @@ async def summary(ledger: Ledger, asOf: MomentQuery = None) -> Response:
 
 @router.post(
     "/{sessionId:path}/end",
-    response_model=SessionEnded,
-    responses=problems(404),
+    responses=answers(SessionEndedResponse, 404),
     summary="End a session; the claims it holds are orphaned",
 )
 async def end_session(sessionId: str, body: SessionEndRequest, ledger: Ledger) -> Response:
     state, orphaned = await ledger.write(ledger.service.end_session, sessionId, reason=body.reason)
-    return send({"success": True, "session": session_body(state), "orphaned": orphaned})
+    return send(session_ended(state, orphaned))
 
 
 @router.get(
     "/{sessionId:path}/current-task",
-    response_model=CurrentTaskResponse,
-    responses=problems(404),
+    responses=answers(CurrentTaskResponse, 404),
     summary="The task a session holds now",
 )
 async def current_task(sessionId: str, ledger: Ledger) -> Response:
@@ -90,8 +87,7 @@ async def current_task(sessionId: str, ledger: Ledger) -> Response:
 
 @router.get(
     "/{sessionId:path}/history",
-    response_model=HistoryResponse,
-    responses=problems(404),
+    responses=answers(HistoryResponse, 404),
     summary="A session's claims, newest first, with durations and reasons",
 )
 async def history(
@@ -103,7 +99,7 @@ async def history(
     return send(await ledger.read(_history, ledger.service, sessionId, limit))
 
 
-def _history(service: ClaimService, session_id: str, limit: int | None) -> dict[str, object]:
+def _history(service: ClaimService, session_id: str, limit: int | None) -> HistoryResponse:
     service.session(session_id)
     board = service.board()
     view = board.sessions.get(session_id)

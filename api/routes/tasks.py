@@ -8,10 +8,17 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from api.models.requests import StatusRequest, TaskRequest
-from api.models.responses import ImportResponse, TaskCreated, TaskList, TaskResponse
-from api.views import task_list
-from api.wire import Ledger, problems, send
-from application.bodies import import_body, task_body
+from api.wire import Ledger, answers, send
+from application.bodies import (
+    ImportResponse,
+    TaskCreated,
+    TaskList,
+    TaskResponse,
+    import_body,
+    task_created,
+    task_response,
+)
+from application.views import task_list
 from ledger.commands import ChangeStatus, RegisterTask
 from ledger.errors import InvalidInput
 from ledger.task_import import parse_tasks_json
@@ -49,9 +56,8 @@ _TASKS_JSON: dict[str, Any] = {
 
 @router.post(
     "",
-    response_model=TaskCreated,
     status_code=201,
-    responses=problems(409),
+    responses=answers(TaskCreated, 409, status=201, description="Created"),
     summary="Register a task (with fingerprint de-duplication)",
 )
 async def create_task(body: TaskRequest, ledger: Ledger) -> Response:
@@ -70,10 +76,10 @@ async def create_task(body: TaskRequest, ledger: Ledger) -> Response:
         status=body.status,
     )
     state = await ledger.write(ledger.service.propose_task, spec)
-    return send({"success": True, "result": "created", "task": task_body(state)}, 201)
+    return send(task_created(state), 201)
 
 
-@router.get("", response_model=TaskList, responses=problems(), summary="List tasks, best ROI first")
+@router.get("", responses=answers(TaskList), summary="List tasks, best ROI first")
 async def list_tasks(
     ledger: Ledger,
     status: Annotated[
@@ -85,8 +91,7 @@ async def list_tasks(
 
 @router.post(
     "/import",
-    response_model=ImportResponse,
-    responses=problems(413),
+    responses=answers(ImportResponse, 413),
     openapi_extra=_TASKS_JSON,
     summary="Register every task of a tasks.json; known ids are skipped",
 )
@@ -103,20 +108,17 @@ async def import_tasks(request: Request, ledger: Ledger) -> Response:
 
 @router.post(
     "/{taskId:path}/status",
-    response_model=TaskResponse,
-    responses=problems(403, 404),
+    responses=answers(TaskResponse, 403, 404),
     summary="Move a task to todo, done, dropped or blocked",
 )
 async def set_status(taskId: str, body: StatusRequest, ledger: Ledger) -> Response:
     """A claimed task changes status only by its holder, whose claim ends with it."""
     command = ChangeStatus(status=body.status, session_id=body.sessionId, reason=body.reason)
     state = await ledger.write(ledger.service.set_status, taskId, command)
-    return send({"success": True, "task": task_body(state)})
+    return send(task_response(state))
 
 
-@router.get(
-    "/{taskId:path}", response_model=TaskResponse, responses=problems(404), summary="One task"
-)
+@router.get("/{taskId:path}", responses=answers(TaskResponse, 404), summary="One task")
 async def get_task(taskId: str, ledger: Ledger) -> Response:
     state = await ledger.read(ledger.service.task, taskId)
-    return send({"success": True, "task": task_body(state)})
+    return send(task_response(state))

@@ -5,17 +5,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-import msgspec
 from fastapi import APIRouter, Query
 from starlette.responses import Response
 
-from api.models.responses import ReplayResponse, TimelineResponse
-from api.wire import Ledger, problems, send
-from application.replay import replay_entries
+from api.wire import Ledger, answers, send
+from application.replay import ReplayResponse, replay_entries
 from application.service import ClaimService
 from ledger.errors import InvalidInput
 from ledger.moments import Moment, parse_moment, position_of
-from projections.timeline import LaneBy, timeline
+from projections.timeline import LaneBy, Timeline, timeline
 
 router = APIRouter(prefix="/api", tags=["history"])
 
@@ -38,8 +36,7 @@ def moment_of(text: str | None, name: str) -> Moment | None:
 
 @router.get(
     "/timeline",
-    response_model=TimelineResponse,
-    responses=problems(),
+    responses=answers(Timeline),
     summary="Claim intervals: who held what, when",
 )
 async def claim_timeline(
@@ -66,8 +63,7 @@ async def claim_timeline(
 
 @router.get(
     "/replay",
-    response_model=ReplayResponse,
-    responses=problems(),
+    responses=answers(ReplayResponse),
     summary="Records with the state after each",
 )
 async def replay_records(
@@ -93,9 +89,9 @@ def _timeline(
     lane_by: LaneBy | None,
     limit: int,
     buckets: int,
-) -> dict[str, Any]:
+) -> Timeline:
     store = service.store
-    answer = timeline(
+    return timeline(
         store,
         now=service.clock.now(),
         first=position_of(store, first, after=True),
@@ -106,9 +102,6 @@ def _timeline(
         limit=limit,
         buckets=buckets,
     )
-    body = msgspec.to_builtins(answer)
-    assert isinstance(body, dict)
-    return {"success": True, **body}
 
 
 def _replay(

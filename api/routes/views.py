@@ -7,19 +7,17 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from starlette.responses import Response
 
-from api.models.responses import Board, ClaimStats, InFlightResponse
 from api.routes.timeline import MomentQuery, moment_of
-from api.views import board_as_of, board_snapshot, stats
-from api.wire import Ledger, problems, send
-from application.bodies import in_flight_body
+from api.wire import Ledger, answers, send
+from application.bodies import InFlightResponse, in_flight_body
+from application.views import BoardResponse, ClaimStats, board_as_of, board_snapshot, stats
 
 router = APIRouter(tags=["views"])
 
 
 @router.get(
     "/api/tasks/in-flight",
-    response_model=InFlightResponse,
-    responses=problems(),
+    responses=answers(InFlightResponse),
     summary="Every claimed task with its holder, lease and health",
 )
 async def in_flight(
@@ -37,8 +35,7 @@ async def in_flight(
 
 @router.get(
     "/api/tasks/claims/stats",
-    response_model=ClaimStats,
-    responses=problems(),
+    responses=answers(ClaimStats),
     summary="Claim statistics",
 )
 async def claim_stats(ledger: Ledger) -> Response:
@@ -48,8 +45,7 @@ async def claim_stats(ledger: Ledger) -> Response:
 
 @router.get(
     "/api/board",
-    response_model=Board,
-    responses=problems(),
+    responses=answers(BoardResponse),
     summary="Tasks, sessions and settings as of one position (the dashboard's view)",
 )
 async def board(ledger: Ledger, asOf: MomentQuery = None) -> Response:

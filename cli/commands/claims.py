@@ -8,7 +8,7 @@ from typing import Any
 import click
 import msgspec
 
-from application.bodies import claim_body, heartbeat_body, release_body, takeover_body
+from application.bodies import ClaimBody, claim_body, heartbeat_body, release_body, takeover_body
 from cli.app import app_of
 from cli.durations import DURATION
 from cli.options import claim_options, common, session_option
@@ -79,7 +79,8 @@ def claim(ctx: click.Context, /, task_id: str, **options: Any) -> None:
     app = app_of(ctx)
     command = claim_command(app.require_session(), **options)
     result = app.service().claim(task_id, command)
-    app.emit(claim_body(result), lambda: _say_claimed(claim_body(result)["claim"]))
+    body = claim_body(result)
+    app.emit(body, lambda: _say_claimed(body.claim))
 
 
 @click.command("next")
@@ -99,7 +100,8 @@ def next_task(ctx: click.Context, /, **options: Any) -> None:
     app = app_of(ctx)
     command = claim_command(app.require_session(), **options)
     result = app.service().claim_next(command)
-    app.emit(claim_body(result), lambda: _say_claimed(claim_body(result)["claim"]))
+    body = claim_body(result)
+    app.emit(body, lambda: _say_claimed(body.claim))
 
 
 @click.command()
@@ -125,8 +127,8 @@ def heartbeat(
     app.emit(
         body,
         lambda: click.echo(
-            f"{body['claim']['taskId']}: lease extended to {body['claim']['expiresAt']}"
-            f" (heartbeat {body['claim']['heartbeatCount']})"
+            f"{body.claim.task_id}: lease extended to {body.claim.expires_at}"
+            f" (heartbeat {body.claim.heartbeat_count})"
         ),
     )
 
@@ -153,12 +155,12 @@ def release(ctx: click.Context, /, task_id: str | None, reason: str, token: int 
     command = Release(session_id=app.require_session(), reason=reason, fencing_token=_token(token))
     result = app.service().release(_task_argument(task_id), command)
     body = release_body(result)
-    released = body["released"]
+    released = body.released
     app.emit(
         body,
         lambda: click.echo(
-            f"{released['taskId']}: released ({released['reason']}) after"
-            f" {released['claimDuration'] / 1000:.1f}s; task is {released['status']}"
+            f"{released.task_id}: released ({released.reason}) after"
+            f" {released.claim_duration / 1000:.1f}s; task is {released.status}"
         ),
     )
 
@@ -214,9 +216,9 @@ def takeover(
     )
 
 
-def _say_claimed(claim: dict[str, Any]) -> None:
-    verb = "renewed" if claim["renewed"] else "claimed"
+def _say_claimed(claim: ClaimBody) -> None:
+    verb = "renewed" if claim.renewed else "claimed"
     click.echo(
-        f"{claim['taskId']}: {verb} by {claim['sessionId']}, fencing token"
-        f" {claim['fencingToken']}, expires {claim['expiresAt']}"
+        f"{claim.task_id}: {verb} by {claim.session_id}, fencing token"
+        f" {claim.fencing_token}, expires {claim.expires_at}"
     )

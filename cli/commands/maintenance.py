@@ -31,7 +31,7 @@ def sweep(ctx: click.Context) -> None:
             click.echo(f"expired   {task_id}")
         for task_id, session_id, reason in result.orphaned:
             click.echo(f"orphaned  {task_id} (held by {session_id}: {reason})")
-        click.echo(f"swept {body['cleaned']} claim(s)")
+        click.echo(f"swept {body.cleaned} claim(s)")
 
     app.emit(body, human)
 

@@ -81,7 +81,7 @@ def run(
         "taskId": task_id,
         "exitCode": exit_code,
         "fencingToken": token,
-        "released": release_body(released)["released"],
+        "released": release_body(released).released,
     }
     app.emit(
         body,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from application.bodies import history_body, session_body
+from application.bodies import history_body, session_ended, session_response
 from cli.app import app_of
 from cli.moments import Moment, as_of_option
 from cli.options import common, session_option
@@ -52,7 +52,7 @@ def start(
         _session_id(ctx, session_id), agent_type=agent_type, tier=tier, pid=pid
     )
     app.emit(
-        {"success": True, "session": session_body(state)},
+        session_response(state),
         lambda: click.echo(f"{state.session_id}: started ({state.agent_type} on {state.host})"),
     )
 
@@ -68,7 +68,7 @@ def end(ctx: click.Context, /, session_id: str | None, reason: str) -> None:
     app = app_of(ctx)
     state, orphaned = app.service().end_session(_session_id(ctx, session_id), reason=reason)
     app.emit(
-        {"success": True, "session": session_body(state), "orphaned": orphaned},
+        session_ended(state, orphaned),
         lambda: click.echo(
             f"{state.session_id}: ended; orphaned {len(orphaned)} claim(s)"
             + (f": {', '.join(orphaned)}" if orphaned else "")
@@ -101,16 +101,16 @@ def history(
     body = history_body(session_id, view, now, None if show_all else limit, board.claims)
 
     def human() -> None:
-        click.echo(f"session {session_id}: current task {body['currentTaskId'] or '-'}")
+        click.echo(f"session {session_id}: current task {body.current_task_id or '-'}")
         rows = [
             [
-                entry["taskId"],
-                entry["claimedAt"],
-                entry["releasedAt"],
-                entry["releaseReason"] or "(holding)",
-                f"{entry['duration'] / 1000:.1f}s",
+                entry.task_id,
+                entry.claimed_at,
+                entry.released_at,
+                entry.release_reason or "(holding)",
+                f"{entry.duration / 1000:.1f}s",
             ]
-            for entry in body["claimHistory"]
+            for entry in body.claim_history
         ]
         headers = ["TASK", "CLAIMED AT", "RELEASED AT", "REASON", "DURATION"]
         click.echo(render_table(headers, rows))

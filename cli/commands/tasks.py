@@ -9,8 +9,10 @@ from pathlib import Path
 from typing import get_args
 
 import click
+import msgspec
 
-from application.bodies import import_body, task_body
+from application.bodies import TaskList, import_body, task_body, task_created, task_response
+from application.views import ranked
 from cli.app import app_of
 from cli.moments import Moment, as_of_option
 from cli.options import common, session_option
@@ -95,7 +97,7 @@ def add(ctx: click.Context, spec: RegisterTask) -> None:
     app = app_of(ctx)
     state = app.service().register_task(spec)
     app.emit(
-        {"success": True, "task": task_body(state)},
+        task_response(state),
         lambda: click.echo(f"{state.task_id}: registered ({state.priority}, ROI {state.roi:g})"),
     )
 
@@ -117,7 +119,7 @@ def propose(ctx: click.Context, spec: RegisterTask) -> None:
     app = app_of(ctx)
     state = app.service().propose_task(spec)
     app.emit(
-        {"success": True, "result": "created", "task": task_body(state)},
+        task_created(state),
         lambda: click.echo(f"{state.task_id}: proposed and registered ({spec.fingerprint})"),
     )
 
@@ -161,9 +163,8 @@ def list_(ctx: click.Context, /, status: str | None, as_of: Moment | None) -> No
     app = app_of(ctx)
     service = app.service()
     board, now = app.board_as_of(as_of) or (service.board(), service.clock.now())
-    tasks = sorted(board.tasks.values(), key=lambda t: (-t.roi, t.registered_position))
-    shown = [t for t in tasks if t.registered and (status is None or t.status == status)]
-    body = {"tasks": [task_body(t) for t in shown], "total": len(shown)}
+    shown = [t for t in ranked(board) if status is None or t.status == status]
+    body = TaskList(tasks=[task_body(t) for t in shown], total=len(shown))
 
     def human() -> None:
         rows = []
@@ -190,14 +191,14 @@ def show(ctx: click.Context, /, task_id: str) -> None:
     body = task_body(state)
 
     def human() -> None:
-        for key, value in body.items():
+        for key, value in msgspec.to_builtins(body).items():
             if key != "claim":
                 click.echo(f"{key:>12}: {value}")
-        claim = body["claim"]
+        claim = body.claim
         if claim:
             click.echo(
-                f"{'claim':>12}: {claim['sessionId']} since {claim['claimedAt']},"
-                f" expires {claim['expiresAt']}, token {claim['fencingToken']}"
+                f"{'claim':>12}: {claim.session_id} since {claim.claimed_at},"
+                f" expires {claim.expires_at}, token {claim.fencing_token}"
             )
 
     app.emit(body, human)
@@ -220,6 +221,6 @@ def status(ctx: click.Context, /, task_id: str, status: TaskStatus, reason: str 
     command = ChangeStatus(status=status, session_id=app.session, reason=reason)
     state = app.service().set_status(task_id, command)
     app.emit(
-        {"success": True, "task": task_body(state)},
+        task_response(state),
         lambda: click.echo(f"{state.task_id}: {state.status}"),
     )

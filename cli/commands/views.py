@@ -36,27 +36,25 @@ def in_flight(
 
     def human() -> None:
         rows = []
-        for item in body["inFlight"]:
-            claim = item["claim"]
-            health = claim["healthStatus"]
+        for item in body.in_flight:
+            claim = item.claim
+            health = claim.health_status
             rows.append(
                 [
-                    item["taskId"],
-                    item["task"]["priority"],
-                    claim["sessionId"],
-                    claim["agentType"],
-                    claim["fencingToken"],
-                    claim["heartbeatCount"],
-                    f"{claim['remainingMs'] / 1000:.0f}s",
+                    item.task_id,
+                    item.task.priority,
+                    claim.session_id,
+                    claim.agent_type,
+                    claim.fencing_token,
+                    claim.heartbeat_count,
+                    f"{claim.remaining_ms / 1000:.0f}s",
                     paint(health, HEALTH_COLOURS.get(health), enabled=app.colour),
                 ]
             )
         headers = ["TASK", "PRIORITY", "SESSION", "AGENT", "TOKEN", "BEATS", "LEFT", "HEALTH"]
         click.echo(render_table(headers, rows))
-        by_session = ", ".join(f"{s}: {n}" for s, n in body["summary"]["bySession"].items())
-        click.echo(
-            f"{body['summary']['total']} in flight" + (f" ({by_session})" if by_session else "")
-        )
+        by_session = ", ".join(f"{s}: {n}" for s, n in body.summary.by_session.items())
+        click.echo(f"{body.summary.total} in flight" + (f" ({by_session})" if by_session else ""))
 
     app.emit(body, human)
 
@@ -77,15 +75,15 @@ def current_task(ctx: click.Context, /, session_id: str, as_of: Moment | None) -
     body = current_task_body(session_id, entry)
 
     def human() -> None:
-        current = body["currentTask"]
+        current = body.current_task
         if current is None:
             click.echo(f"{session_id}: no current task")
             return
-        claim = current["claim"]
+        claim = current.claim
         click.echo(
-            f"{session_id}: {current['taskId']} ({current['title']}), claimed"
-            f" {claim['claimedAt']}, {claim['remainingMs'] / 1000:.0f}s left,"
-            f" {claim['healthStatus']}"
+            f"{session_id}: {current.task_id} ({current.title}), claimed"
+            f" {claim.claimed_at}, {claim.remaining_ms / 1000:.0f}s left,"
+            f" {claim.health_status}"
         )
 
     app.emit(body, human)
