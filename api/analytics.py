@@ -34,12 +34,26 @@ class AnalyticsRunner:
         self.url = url
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger-analytics")
 
-    async def ask(self, question: Callable[[Analytics], msgspec.Struct]) -> Body:
-        """``question`` answered on an up-to-date analytics store, with its checkpoint."""
+    async def ask(
+        self,
+        question: Callable[[Analytics], msgspec.Struct],
+        *,
+        cost: bool = False,
+        task_id: str | None = None,
+    ) -> Body:
+        """``question`` answered on an up-to-date analytics store, with its checkpoint;
+        with ``cost``, the measured tokens (of ``task_id``) at that checkpoint too."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, functools.partial(self._ask, question))
+        ask = functools.partial(self._ask, question, cost=cost, task_id=task_id)
+        return await loop.run_in_executor(self._executor, ask)
 
-    def _ask(self, question: Callable[[Analytics], msgspec.Struct]) -> Body:
+    def _ask(
+        self,
+        question: Callable[[Analytics], msgspec.Struct],
+        *,
+        cost: bool = False,
+        task_id: str | None = None,
+    ) -> Body:
         from projections.analytics import Analytics, default_path
 
         base = local_base(self.store)
@@ -49,6 +63,11 @@ class AnalyticsRunner:
             checkpoint = analytics.checkpoint()
         answer = msgspec.to_builtins(result)
         assert isinstance(answer, dict)
+        if cost:
+            from projections.cost import cost_totals
+
+            records = self.store.read_all(until=checkpoint.position)
+            answer["cost"] = msgspec.to_builtins(cost_totals(records, task_id=task_id))
         return {
             "success": True,
             "position": checkpoint.position,

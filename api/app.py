@@ -18,7 +18,17 @@ from fastapi import FastAPI
 from api import dashboard, problems
 from api.auth import BearerAuth
 from api.openapi import build_openapi
-from api.routes import analytics, claims, events, health, maintenance, sessions, tasks, views
+from api.routes import (
+    analytics,
+    claims,
+    events,
+    health,
+    maintenance,
+    sessions,
+    tasks,
+    timeline,
+    views,
+)
 from api.runtime import Runtime, ServerOptions
 from api.sweeper import run_sweeper
 
@@ -48,7 +58,18 @@ def create_app(options: ServerOptions, runtime: Runtime | None = None) -> FastAP
     )
     app.state.runtime = runtime
     problems.install(app)
-    routers = (views, maintenance, claims, tasks, sessions, analytics, events, health, dashboard)
+    routers = (
+        views,
+        maintenance,
+        claims,
+        tasks,
+        sessions,
+        timeline,
+        analytics,
+        events,
+        health,
+        dashboard,
+    )
     for module in routers:
         app.include_router(module.router)
     app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]

@@ -28,6 +28,7 @@ EVENT_NAMES: dict[str, str] = {
     "expired": "task:claim-expired",
     "taken_over": "task:taken-over",
     "orphaned": "task:claim-orphaned",
+    "tokens_used": "cost:tokens-used",
 }
 
 _encoder = msgspec.json.Encoder()

@@ -79,9 +79,10 @@ def _body_schemas() -> dict[str, Any]:
 def _analytics_schemas() -> dict[str, Any]:
     """The analytics results' own schemas (msgspec Structs), and the checkpoint header."""
     from projections.analytics import Payout, Stats, Trail
+    from projections.cost import CostTotals
 
     _, components = msgspec.json.schema_components(
-        [Stats, Trail, Payout], ref_template=REF_TEMPLATE.replace("{model}", "{name}")
+        [Stats, Trail, Payout, CostTotals], ref_template=REF_TEMPLATE.replace("{model}", "{name}")
     )
     components["AnalyticsHeader"] = {
         "type": "object",

@@ -185,3 +185,81 @@ def _card(board: Board, view: SessionView, now: datetime) -> SessionCard:
         completed=sum(1 for e in view.history if e.release_reason == "completed"),
         last_heartbeat=iso(max(beats)) if beats else None,
     )
+
+
+# --- as of a position or a time (the dashboard's time control) ----------------------
+
+
+class SummaryCard(SessionCard, kw_only=True):
+    current_task: Annotated[
+        TaskBody | None, msgspec.Meta(description="The task the session holds now")
+    ]
+    claim_health: Annotated[Health | None, msgspec.Meta(description="The health of that claim")]
+
+
+class SummaryCounts(Body, kw_only=True):
+    total: int
+    active: int
+    working: Annotated[int, msgspec.Meta(description="Sessions holding a live claim")]
+    by_health: Annotated[dict[str, int], msgspec.Meta(description="Current claims by health")]
+
+
+class SessionSummary(Body, kw_only=True):
+    """Seed 002's ``/api/sessions/summary``: the cards with each session's current task."""
+
+    sessions: list[SummaryCard]
+    summary: SummaryCounts
+    position: Annotated[int, msgspec.Meta(description="The ledger position this view is as of")]
+    as_of: Time
+
+
+def board_as_of(service: ClaimService, moment: int | datetime) -> BoardResponse:
+    """The dashboard's board as it stood at a position or a time (``?asOf=``)."""
+    board, now = _board_at(service, moment)
+    return BoardResponse(
+        tasks=[_board_task(state, now, service.config) for state in ranked(board)],
+        sessions=[_card(board, view, now) for view in _sessions(board)],
+        config=config_body(service.config),
+        position=board.position,
+        as_of=iso(now),
+    )
+
+
+def session_summary(service: ClaimService, moment: int | datetime | None) -> SessionSummary:
+    """Every session's card with its current task and that claim's health, and the counts
+    across them; now, or as of a position or a time."""
+    board, now = (
+        (service.board(), service.clock.now()) if moment is None else _board_at(service, moment)
+    )
+    cards = [_summary_card(board, view, now, service.config) for view in _sessions(board)]
+    health = Counter(card.claim_health for card in cards if card.claim_health)
+    return SessionSummary(
+        sessions=cards,
+        summary=SummaryCounts(
+            total=len(cards),
+            active=sum(1 for card in cards if card.active),
+            working=sum(1 for card in cards if card.current_task_id),
+            by_health={name: health.get(name, 0) for name in _HEALTHS},
+        ),
+        position=board.position,
+        as_of=iso(now),
+    )
+
+
+def _summary_card(
+    board: Board, view: SessionView, now: datetime, config: ClaimConfig
+) -> SummaryCard:
+    card = _card(board, view, now)
+    task = board.tasks.get(card.current_task_id or "")
+    lease = None if task is None else task.lease
+    return SummaryCard(
+        **msgspec.structs.asdict(card),
+        current_task=None if task is None else task_body(task),
+        claim_health=None if lease is None else claim_health(lease, now, config),
+    )
+
+
+def _board_at(service: ClaimService, moment: int | datetime) -> tuple[Board, datetime]:
+    if isinstance(moment, datetime):
+        return service.board_at(when=moment)
+    return service.board_at(position=moment)

@@ -41,6 +41,7 @@ COMMANDS = {
     "audit": "cli.commands.analytics:audit",
     "stats": "cli.commands.analytics:stats",
     "payout": "cli.commands.analytics:payout",
+    "cost": "cli.commands.cost:cost",
     "sql": "cli.commands.analytics:sql",
     "export": "cli.commands.transfer:export",
     "import": "cli.commands.transfer:import_ledger",

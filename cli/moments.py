@@ -2,25 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 import click
 
-Moment = int | datetime
+from ledger.moments import Moment, parse_moment
 
-
-def parse_moment(text: str) -> Moment:
-    """A position (digits) or an ISO 8601 time (UTC when no zone is given)."""
-    cleaned = text.strip()
-    if cleaned.isdigit():
-        return int(cleaned)
-    try:
-        when = datetime.fromisoformat(cleaned.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError as exc:
-        raise ValueError(
-            f"{text!r} is neither a position nor a time like 2026-11-24T09:30:00Z"
-        ) from exc
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+__all__ = ["MOMENT", "Moment", "MomentType", "as_of_option", "parse_moment"]
 
 
 class MomentType(click.ParamType):  # type: ignore[type-arg]  # generic only in newer click

@@ -16,6 +16,7 @@ from ledger.events import (
     TakenOver,
     TaskRegistered,
     TaskStatusChanged,
+    TokensUsed,
 )
 
 
@@ -60,3 +61,11 @@ def describe(event: Event) -> str:
             )
         case Orphaned():
             return f"claim of {event.session_id} on {event.task_id} orphaned ({event.reason})"
+        case TokensUsed():
+            where = f"on {event.task_id}" if event.task_id else "unattributed"
+            total = event.input_tokens + event.output_tokens
+            cached = event.cache_creation_tokens + event.cache_read_tokens
+            return (
+                f"{event.session_id} used {total} tokens {where}"
+                f" (+{cached} cache; {event.source} message {event.message_id})"
+            )

@@ -24,6 +24,7 @@ OrphanReason = Literal["session_ended", "process_gone", "heartbeat_timeout"]
 TASK_STREAM_PREFIX = "task-"
 SESSION_STREAM_PREFIX = "session-"
 FINGERPRINT_STREAM_PREFIX = "fingerprint-"
+COST_STREAM_PREFIX = "cost-"
 
 
 def task_stream(task_id: str) -> str:
@@ -36,6 +37,10 @@ def session_stream(session_id: str) -> str:
 
 def fingerprint_stream(fingerprint: str) -> str:
     return FINGERPRINT_STREAM_PREFIX + fingerprint
+
+
+def cost_stream(session_id: str) -> str:
+    return COST_STREAM_PREFIX + session_id
 
 
 class EventBase(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag_field="type"):
@@ -153,6 +158,28 @@ class Orphaned(EventBase, frozen=True, tag="orphaned"):
     reason: OrphanReason
 
 
+# --- measured cost ---------------------------------------------------------
+
+
+class TokensUsed(EventBase, frozen=True, tag="tokens_used"):
+    """One model message's measured token usage, read from the agent's transcript
+    (stream ``cost-<session>``, one record per message id; ADR "measured cost per claim").
+    ``task_id`` is the claim the session held at ``at``, ``None`` when it held none."""
+
+    session_id: str
+    message_id: str
+    at: datetime
+    source: str
+    """Where it was measured: ``claude_code`` or ``codex``."""
+    model: str | None = None
+    task_id: str | None = None
+    fencing_token: int | None = None
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_creation_tokens: int = 0
+    cache_read_tokens: int = 0
+
+
 Event = (
     TaskRegistered
     | TaskStatusChanged
@@ -165,6 +192,7 @@ Event = (
     | Expired
     | TakenOver
     | Orphaned
+    | TokensUsed
 )
 
 EVENT_TYPES: tuple[type[EventBase], ...] = (
@@ -179,6 +207,7 @@ EVENT_TYPES: tuple[type[EventBase], ...] = (
     Expired,
     TakenOver,
     Orphaned,
+    TokensUsed,
 )
 
 

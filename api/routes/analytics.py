@@ -15,20 +15,27 @@ router = APIRouter(prefix="/api/analytics", tags=["analytics"])
 IdQuery = Annotated[str | None, Query(max_length=128)]
 
 
-def _documented(schema: str) -> dict[int | str, dict[str, Any]]:
-    """The answer: the checkpoint it is as of, and the analytics result (``api.openapi``)."""
+def _documented(schema: str, *, cost: bool = False) -> dict[int | str, dict[str, Any]]:
+    """The answer: the checkpoint it is as of, and the analytics result (``api.openapi``);
+    with ``cost``, the measured tokens at that checkpoint in ``cost``."""
     ref = {"$ref": f"#/components/schemas/{schema}"}
     header = {"$ref": "#/components/schemas/AnalyticsHeader"}
+    parts: list[dict[str, Any]] = [header, ref]
+    if cost:
+        costs = {"$ref": "#/components/schemas/CostTotals"}
+        parts.append({"type": "object", "required": ["cost"], "properties": {"cost": costs}})
     return {
         200: {
             "description": f"{schema}, as of the ledger position in ``position``",
-            "content": {"application/json": {"schema": {"allOf": [header, ref]}}},
+            "content": {"application/json": {"schema": {"allOf": parts}}},
         },
         **problems(404),
     }
 
 
-@router.get("/stats", responses=_documented("Stats"), summary="Claim duration statistics")
+@router.get(
+    "/stats", responses=_documented("Stats", cost=True), summary="Claim duration statistics"
+)
 async def stats(
     ledger: Ledger,
     by: Literal["session", "agent", "task", "day"] = "session",
@@ -40,7 +47,10 @@ async def stats(
     from projections.analytics import Filter
 
     where = Filter(task_id=taskId, session_id=sessionId)
-    return send(await ledger.analytics.ask(lambda a: a.stats(by=by, where=where)))
+    question = ledger.analytics.ask(
+        lambda a: a.stats(by=by, where=where), cost=True, task_id=taskId
+    )
+    return send(await question)
 
 
 @router.get("/audit", responses=_documented("Trail"), summary="The audit trail of a subject")
@@ -65,7 +75,10 @@ async def audit(
     return send(answer)
 
 
-@router.get("/payout", responses=_documented("Payout"), summary="Payout attribution")
+@router.get("/payout", responses=_documented("Payout", cost=True), summary="Payout attribution")
 async def payout(ledger: Ledger, taskId: IdQuery = None) -> Response:
-    """Per finished task, each worker's share of claimed time and completion credit."""
-    return send(await ledger.analytics.ask(lambda a: a.payout(task_id=taskId)))
+    """Per finished task, each worker's share of claimed time and completion credit,
+    and beside them (``cost``) the tokens measured on each task and by each worker,
+    at the same position; measured tokens never change a share."""
+    question = ledger.analytics.ask(lambda a: a.payout(task_id=taskId), cost=True, task_id=taskId)
+    return send(await question)

@@ -21,7 +21,8 @@ _STREAM_DOC: dict[int | str, dict[str, Any]] = {
             "Server-sent events. Each event's ``id`` is its ledger position and its"
             " ``event`` one of task:registered, task:status-changed, session:started,"
             " session:ended, task:claimed, task:heartbeat, task:released,"
-            " task:claim-expired, task:taken-over, task:claim-orphaned; ``data`` is"
+            " task:claim-expired, task:taken-over, task:claim-orphaned, cost:tokens-used;"
+            " ``data`` is"
             ' {"type", "position", "stream", "version", "eventId", "occurredAt",'
             ' "recordedAt", "actor", "correlationId", "data": {...}}.'
         ),

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 from starlette.responses import Response
 
 from api.models.requests import SessionEndRequest, SessionRequest
+from api.routes.timeline import MomentQuery, moment_of
 from api.wire import Ledger, answers, send
 from application.bodies import (
     CurrentTaskResponse,
@@ -20,7 +21,7 @@ from application.bodies import (
     session_response,
 )
 from application.service import ClaimService
-from application.views import SessionList, session_cards
+from application.views import SessionList, SessionSummary, session_cards, session_summary
 from ledger.errors import SessionNotFound
 
 router = APIRouter(prefix="/api/sessions", tags=["sessions"])
@@ -49,6 +50,18 @@ async def start_session(body: SessionRequest, ledger: Ledger) -> Response:
 async def list_sessions(ledger: Ledger) -> Response:
     """Active sessions first, each with its current task and claim counts."""
     return send(await ledger.read(session_cards, ledger.service))
+
+
+@router.get(
+    "/summary",
+    responses=answers(SessionSummary),
+    summary="Every session with its current task and that claim's health (seed 002)",
+)
+async def summary(ledger: Ledger, asOf: MomentQuery = None) -> Response:
+    """Seed 002's session summary, with each session's ``currentTaskId``, the task and
+    its claim's health; ``asOf`` (a position or a time) answers as of then."""
+    moment = moment_of(asOf, "asOf")
+    return send(await ledger.read(session_summary, ledger.service, moment))
 
 
 @router.post(

@@ -7,9 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from starlette.responses import Response
 
+from api.routes.timeline import MomentQuery, moment_of
 from api.wire import Ledger, answers, send
 from application.bodies import InFlightResponse, in_flight_body
-from application.views import BoardResponse, ClaimStats, board_snapshot, stats
+from application.views import BoardResponse, ClaimStats, board_as_of, board_snapshot, stats
 
 router = APIRouter(tags=["views"])
 
@@ -47,6 +48,10 @@ async def claim_stats(ledger: Ledger) -> Response:
     responses=answers(BoardResponse),
     summary="Tasks, sessions and settings as of one position (the dashboard's view)",
 )
-async def board(ledger: Ledger) -> Response:
-    """Follow it with ``GET /api/events?after=<position>`` to miss nothing."""
-    return send(await ledger.read(board_snapshot, ledger.service))
+async def board(ledger: Ledger, asOf: MomentQuery = None) -> Response:
+    """Follow it with ``GET /api/events?after=<position>`` to miss nothing. With
+    ``asOf`` (a position or a time), the board as it stood then (``--as-of``)."""
+    moment = moment_of(asOf, "asOf")
+    if moment is None:
+        return send(await ledger.read(board_snapshot, ledger.service))
+    return send(await ledger.read(board_as_of, ledger.service, moment))

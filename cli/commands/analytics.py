@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from projections.analytics.export import Format
     from projections.analytics.payout import Share, TaskPayout, WorkerTotal
     from projections.analytics.stats import Current, Durations, GroupBy, GroupStats, Overlap
+    from projections.cost import CostTotals
 
 F = TypeVar("F", bound=Callable[..., Any])
 TABLE_NAMES = ("events", "claim_intervals", "tasks", "sessions")
@@ -198,7 +199,8 @@ def stats(
     result = msgspec.structs.replace(found, current=current)
     groups = [*found.groups, found.total]
     rows = [_stats_row(group) for group in groups]
-    notes = [_overlaps_note(found.overlaps), _current_note(current)]
+    cost = measured_cost(service.store, checkpoint.position, task_id=task_id)
+    notes = [_overlaps_note(found.overlaps), _current_note(current), *_cost_notes(cost)]
     _answer(
         app,
         as_csv,
@@ -208,6 +210,7 @@ def stats(
         _STATS_HEADERS,
         rows,
         notes,
+        extra={"cost": msgspec.to_builtins(cost)},
     )
 
 
@@ -289,7 +292,10 @@ def payout(
     ]
     if found.unattributed:
         notes.append("finished without any claim: " + ", ".join(found.unattributed))
-    _answer(app, as_csv, checkpoint, found, csv_rows, headers, rows, notes)
+    cost = measured_cost(app.service().store, checkpoint.position, task_id=task_id)
+    notes.extend(_cost_notes(cost))
+    extra = {"cost": msgspec.to_builtins(cost)}
+    _answer(app, as_csv, checkpoint, found, csv_rows, headers, rows, notes, extra=extra)
 
 
 @click.command()
@@ -401,8 +407,11 @@ def _answer(
     headers: Sequence[str],
     rows: Sequence[Sequence[object]],
     notes: Sequence[str],
+    *,
+    extra: dict[str, Any] | None = None,
 ) -> None:
-    """One JSON document, CSV rows (each with the position and head hash), or a table."""
+    """One JSON document, CSV rows (each with the position and head hash), or a table;
+    ``extra`` members join the JSON document."""
     if as_csv:
         _write_csv(records, checkpoint)
         return
@@ -413,7 +422,35 @@ def _answer(
             click.echo(note)
         click.echo(f"as of position {checkpoint.position}, head hash {checkpoint.hash[:16]}…")
 
-    app.emit({**_header(checkpoint), **msgspec.to_builtins(result)}, human)
+    app.emit({**_header(checkpoint), **msgspec.to_builtins(result), **(extra or {})}, human)
+
+
+def measured_cost(store: EventStore, position: int, *, task_id: str | None) -> CostTotals:
+    """Measured tokens per task and worker, from the log up to ``position`` (the
+    checkpoint the analytics answer is as of), so both are computed at one point."""
+    from projections.cost import cost_totals
+
+    return cost_totals(store.read_all(until=position), task_id=task_id)
+
+
+def _cost_notes(cost: CostTotals) -> list[str]:
+    """One line of measured tokens per worker, when any were measured."""
+    if not cost.workers and not cost.unattributed:
+        return []
+    workers = ", ".join(
+        f"{worker.session_id} {worker.tokens.total:,} ({worker.share:.0%})"
+        for worker in cost.workers
+    )
+    notes = [
+        f"measured tokens by worker (beside the shares, policy {cost.policy}): {workers or '-'}"
+    ]
+    for task in cost.tasks:
+        each = ", ".join(f"{w.session_id} {w.tokens.total:,}" for w in task.workers)
+        notes.append(f"  {task.task_id}: {task.tokens.total:,} tokens ({each})")
+    if cost.unattributed:
+        idle = ", ".join(f"{w.session_id} {w.tokens.total:,}" for w in cost.unattributed)
+        notes.append(f"unattributed tokens (no claim held): {idle}")
+    return notes
 
 
 def _write_csv(records: Sequence[dict[str, Any]], checkpoint: Checkpoint) -> None:

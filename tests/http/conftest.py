@@ -9,7 +9,10 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.http.browser import browser
 from tests.http.server import Server, start_server
+
+__all__ = ["browser", "problem_of"]
 
 _ids = itertools.count(1)
 

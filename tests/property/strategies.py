@@ -21,6 +21,7 @@ from ledger.events import (
     TakenOver,
     TaskRegistered,
     TaskStatusChanged,
+    TokensUsed,
 )
 
 texts = st.text(max_size=24)
@@ -121,6 +122,20 @@ EVENT_STRATEGIES: dict[type[EventBase], st.SearchStrategy[Any]] = {
         session_id=texts,
         fencing_token=tokens,
         reason=st.sampled_from(["session_ended", "process_gone", "heartbeat_timeout"]),
+    ),
+    TokensUsed: st.builds(
+        TokensUsed,
+        session_id=texts,
+        message_id=texts,
+        at=instants,
+        source=st.sampled_from(["claude_code", "codex"]),
+        model=optional_texts,
+        task_id=optional_texts,
+        fencing_token=st.none() | tokens,
+        input_tokens=durations,
+        output_tokens=durations,
+        cache_creation_tokens=durations,
+        cache_read_tokens=durations,
     ),
 }
 
