@@ -28,6 +28,7 @@ def claim_command(body: ClaimRequest) -> Claim:
         scope=tuple(body.scope),
         constraints=tuple(body.constraints),
         metadata=body.metadata,
+        request_id=body.requestId,
     )
 
 

@@ -113,13 +113,13 @@ def test_a_payout_can_be_reproduced_at_its_position(tmp_path: Path) -> None:
     for args in (
         ("task", "add", "a", "--title", "A"),
         ("claim", "a", "--session", "s1"),
-        ("release", "a", "--session", "s1"),
+        ("release", "a", "--session", "s1", "--reason", "completed"),
     ):
         claims.json(*args)
     then = claims.json("payout").body
     claims.json("task", "add", "b", "--title", "B")
     claims.json("claim", "b", "--session", "s2")
-    claims.json("release", "b", "--session", "s2")
+    claims.json("release", "b", "--session", "s2", "--reason", "completed")
     assert claims.json("payout", "--at", str(then["position"])).body == then
 
 
