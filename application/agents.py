@@ -22,7 +22,10 @@ def briefing(service: ClaimService, session_id: str) -> str:
     """A few lines for the agent's context at session start: what it holds, what
     ``claims next`` would give it, and how to claim, heartbeat and release."""
     held = service.current_task(session_id)
-    lines = [f"claim-ledger: you are session {session_id}."]
+    lines = [
+        f"claim-ledger: you are session {session_id}; pass `--session {session_id}` to"
+        " `claims` commands (or session_id to the MCP tools) unless CLAIMS_SESSION is set."
+    ]
     if held is not None:
         lines.append(
             f"You hold {held.task.task_id} ({held.task.title}), fencing token"

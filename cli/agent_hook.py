@@ -17,6 +17,7 @@ which Claude Code shows to the model.
 from __future__ import annotations
 
 import os
+import shlex
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -171,7 +172,17 @@ def _start(ledger: Ledger, session: str, agent: str, folder: Path | None, url: s
                 store=url,
             ),
         )
+    _export_session(session)
     return Answer(stdout=briefing(service, session))
+
+
+def _export_session(session: str) -> None:
+    """Claude Code gives SessionStart hooks ``CLAUDE_ENV_FILE``: lines written there are
+    sourced before each Bash command, so the agent's ``claims`` calls know the session."""
+    target = os.environ.get("CLAUDE_ENV_FILE")
+    if target and "CLAIMS_SESSION" not in os.environ:
+        with open(target, "a", encoding="utf-8") as env_file:
+            env_file.write(f"export CLAIMS_SESSION={shlex.quote(session)}\n")
 
 
 def _end(
