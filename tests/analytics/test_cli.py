@@ -134,7 +134,7 @@ def test_a_jsonl_ledger_feeds_the_same_way(tmp_path: Path) -> None:
     claims = Claims(tmp_path, f"jsonl://{tmp_path / 'ledger.jsonl'}")
     claims.json("task", "add", "j1", "--title", "J")
     claims.json("claim", "j1", "--session", "s1")
-    claims.json("release", "j1", "--session", "s1")
+    claims.json("release", "j1", "--session", "s1", "--reason", "completed")
     body = claims.json("stats", "--by", "task").body
     assert (body["total"]["claims"], body["total"]["completions"]) == (1, 1)
     assert (tmp_path / "ledger.jsonl.analytics.duckdb").is_file()
