@@ -65,7 +65,7 @@ from ledger.identifiers import check_id
 from ledger.proposal import LastReservation, decide_proposal
 from ledger.records import Record, new_event_id
 from ledger.registration import decide_registration, registration
-from ledger.rules import check_ttl, decide
+from ledger.rules import answered, check_ttl, decide
 from ledger.session_rules import decide_session
 from ledger.state import SessionState, TaskState
 from ledger.store.protocol import EventStore
@@ -243,7 +243,8 @@ class ClaimService:
     def release(
         self, task_id: str, command: Release, *, trace: Trace | None = None
     ) -> ReleaseResult:
-        """End the holder's claim with a reason; ``completed`` marks the task Done."""
+        """End the holder's claim with a reason; only ``completed`` marks the task Done
+        (the default, ``released``, returns it to the backlog)."""
         before, after, records = self._as_holder(task_id, command, trace)
         lease = before.lease
         assert lease is not None
@@ -284,6 +285,9 @@ class ClaimService:
         ttl = command.terms.ttl_ms
         check_ttl(ttl if ttl is not None else self.config.default_ttl, self.config)
         check_id(command.session_id, kind="session")
+        earlier = self._answered_elsewhere(command)
+        if earlier is not None:
+            return self._claim_task(earlier, command, trace)
         tried: set[str] = set()
         while True:
             candidates = self.board().claimable(self.clock.now())
@@ -383,9 +387,21 @@ class ClaimService:
         )
         assert after.lease is not None
         renewed = (
-            before.lease is not None and before.lease.fencing_token == after.lease.fencing_token
+            bool(records)
+            and before.lease is not None
+            and before.lease.fencing_token == after.lease.fencing_token
         )
         return ClaimResult(task=after, lease=after.lease, renewed=renewed, records=records)
+
+    def _answered_elsewhere(self, command: Claim) -> str | None:
+        """The task a retried ``claim_next`` (same session, same request id) already
+        claimed, so the retry answers it instead of picking another task."""
+        if command.request_id is None:
+            return None
+        for task in self.board().holdings(command.session_id):
+            if answered(task.lease, command):
+                return task.task_id
+        return None
 
     def _as_holder(
         self, task_id: str, command: Beat | Release, trace: Trace | None

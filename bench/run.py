@@ -53,7 +53,7 @@ class Size:
 
 SIZES = {
     "smoke": Size("smoke", 40, 15, 5, 1, GrowthPlan(2_000, 10_000, 300, 20, 5), 3),
-    "full": Size("full", 2_000, 700, 400, 5, GrowthPlan(10_000, 1_000_000, 10_000, 500, 100), 20),
+    "full": Size("full", 2_000, 700, 400, 5, GrowthPlan(10_000, 1_000_000, 10_000, 500, 100), 21),
 }
 
 

@@ -46,6 +46,10 @@ COMMANDS = {
     "export": "cli.commands.transfer:export",
     "import": "cli.commands.transfer:import_ledger",
     "db": "cli.commands.db:db",
+    "hook": "cli.commands.agents:hook",
+    "hooks": "cli.commands.hooks:hooks",
+    "guard": "cli.commands.guard:guard",
+    "mcp": "cli.commands.mcp:mcp",
 }
 """Each command's module is imported only when that command runs (hooks stay fast)."""
 

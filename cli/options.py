@@ -91,3 +91,12 @@ def claim_options(func: F) -> F:
     ):
         func = decorator(func)
     return func
+
+
+def request_id_option(func: F) -> F:
+    return click.option(
+        "--request-id",
+        default=None,
+        metavar="ID",
+        help="Your id for this claim: a retry with the same id answers the first claim.",
+    )(func)

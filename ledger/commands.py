@@ -18,6 +18,9 @@ class Trace(msgspec.Struct, frozen=True, kw_only=True):
 class Claim(msgspec.Struct, frozen=True, kw_only=True):
     session_id: str
     terms: LeaseTerms = LeaseTerms()
+    request_id: str | None = None
+    """The caller's id for this request: a retry with the same id by the same session
+    answers the claim it already made instead of deciding again."""
 
 
 class Beat(msgspec.Struct, frozen=True, kw_only=True):
@@ -28,7 +31,8 @@ class Beat(msgspec.Struct, frozen=True, kw_only=True):
 
 class Release(msgspec.Struct, frozen=True, kw_only=True):
     session_id: str
-    reason: str = "completed"
+    reason: str = "released"
+    """``completed`` marks the task done; any other reason returns it to the backlog."""
     fencing_token: int | None = None
 
 

@@ -16,7 +16,8 @@ their context as keyword fields, which end up in the JSON error body::
     │   ├── StaleFencingToken           STALE_FENCING_TOKEN   409  exit 10
     │   ├── TaskAlreadyExists           TASK_ALREADY_EXISTS   409  exit 11
     │   ├── NoTaskAvailable             NO_TASK_AVAILABLE     404  exit 12
-    │   └── TaskAlreadyActive           TASK_ALREADY_ACTIVE   409  exit 15
+    │   ├── TaskAlreadyActive           TASK_ALREADY_ACTIVE   409  exit 15
+    │   └── ClaimSuperseded             CLAIM_SUPERSEDED      409  exit 16
     ├── InvalidInput                    VALIDATION_ERROR      400  exit 13
     │   └── InvalidTtl                  INVALID_TTL           400  exit 14
     └── StoreError                      STORE_ERROR           503  exit 20
@@ -135,6 +136,16 @@ class TaskAlreadyActive(ClaimError):
     title = "Task already active"
     http_status = 409
     exit_code = 15
+
+
+class ClaimSuperseded(ClaimError):
+    """``claims guard``: the claim this working tree recorded is no longer the task's
+    current, unexpired claim with the same fencing token (expired, released, taken over)."""
+
+    code = "CLAIM_SUPERSEDED"
+    title = "Claim superseded"
+    http_status = 409
+    exit_code = 16
 
 
 class InvalidInput(LedgerError):

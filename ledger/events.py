@@ -107,6 +107,8 @@ class Claimed(EventBase, frozen=True, tag="claimed"):
     scope: tuple[str, ...] = ()
     constraints: tuple[str, ...] = ()
     metadata: dict[str, Any] = {}
+    request_id: str | None = None
+    """The claimant's request id, so a retry of the same claim is answered, not re-decided."""
 
 
 class Heartbeat(EventBase, frozen=True, tag="heartbeat"):

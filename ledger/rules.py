@@ -41,6 +41,9 @@ from ledger.state import Lease, TaskState
 from ledger.terms import LeaseTerms
 
 COMPLETED = "completed"
+"""The one release reason that marks the task done."""
+RELEASED = "released"
+"""The default release reason: the task goes back to the backlog."""
 
 
 def decide(state: TaskState, command: Command, now: datetime, config: ClaimConfig) -> list[Event]:
@@ -91,8 +94,10 @@ def holder_conflict(state: TaskState, lease: Lease, now: datetime) -> TaskAlread
 
 def _claim(state: TaskState, cmd: Claim, now: datetime, config: ClaimConfig) -> list[Event]:
     ttl = _ttl(cmd.terms, config)
-    _check_claimable(state)
     lease = state.lease
+    if answered(lease, cmd):
+        return []
+    _check_claimable(state)
     events: list[Event] = []
     if lease is not None and lease.live_at(now):
         if lease.session_id != cmd.session_id:
@@ -107,9 +112,21 @@ def _claim(state: TaskState, cmd: Claim, now: datetime, config: ClaimConfig) -> 
             session_id=cmd.session_id,
             fencing_token=token,
             **cmd.terms.granted(ttl, now),
+            request_id=cmd.request_id,
         )
     )
     return events
+
+
+def answered(lease: Lease | None, cmd: Claim) -> bool:
+    """True when ``cmd`` retries the claim that started ``lease`` (same session, same
+    request id): the earlier answer stands and nothing is decided again."""
+    return (
+        cmd.request_id is not None
+        and lease is not None
+        and lease.request_id == cmd.request_id
+        and lease.session_id == cmd.session_id
+    )
 
 
 def _beat(state: TaskState, cmd: Beat, now: datetime, config: ClaimConfig) -> list[Event]:

@@ -42,6 +42,8 @@ class Lease(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     scope: tuple[str, ...] = ()
     constraints: tuple[str, ...] = ()
     metadata: dict[str, Any] = {}
+    request_id: str | None = None
+    """The request id of the claim that started this lease, if the caller gave one."""
 
     def live_at(self, now: datetime) -> bool:
         """A lease past its expiry is expired for every reader, written or not."""
@@ -168,6 +170,7 @@ def lease_after(lease: Lease | None, record: Record) -> Lease | None:
                 scope=event.scope,
                 constraints=event.constraints,
                 metadata=event.metadata,
+                request_id=event.request_id if isinstance(event, Claimed) else None,
             )
         case Released() | Expired() | Orphaned():
             return None

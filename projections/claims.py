@@ -18,7 +18,7 @@ class ClaimsState(msgspec.Struct, gc=False):
 
 class CurrentClaims(Projection[ClaimsState]):
     name: ClassVar[str] = "claims"
-    schema_version: ClassVar[int] = 2
+    schema_version: ClassVar[int] = 3
     """2: a renewal heartbeat sets the lease's ``ttl_ms``."""
     state_type = ClaimsState
     handles: ClassVar[frozenset[str]] = frozenset(

@@ -38,8 +38,9 @@ class Body(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid")
 
 
-class ClaimRequest(Body):
-    """Seed 002's claim body, with what seed 001's assignment record adds."""
+class LeaseRequest(Body):
+    """What a claim and a takeover carry: seed 002's claim body, with what seed 001's
+    assignment record adds."""
 
     sessionId: SessionId
     ttlMs: Millis | None = Field(None, description="Lease length; default 30 min (1 min-2 h)")
@@ -50,6 +51,17 @@ class ClaimRequest(Body):
     metadata: dict[str, Any] = Field(default_factory=dict, description="A small JSON object")
 
 
+class ClaimRequest(LeaseRequest):
+    """Seed 002's claim body, and an optional request id for safe retries."""
+
+    requestId: Text | None = Field(
+        None,
+        description="The caller's id for this claim: a retry with the same id by the same"
+        " session answers the claim already made instead of deciding again",
+        examples=["3f1c9a2e-claim-1"],
+    )
+
+
 class HeartbeatRequest(Body):
     sessionId: SessionId
     extendMs: Millis | None = Field(None, description="New lease length from now")
@@ -58,11 +70,15 @@ class HeartbeatRequest(Body):
 
 class ReleaseRequest(Body):
     sessionId: SessionId
-    reason: Text = Field("completed", description="completed marks the task done")
+    reason: Text = Field(
+        "released",
+        description="completed marks the task done; any other reason (default released)"
+        " returns it to the backlog",
+    )
     fencingToken: Token | None = None
 
 
-class TakeoverRequest(ClaimRequest):
+class TakeoverRequest(LeaseRequest):
     """Take a task over after its lease expired, or ``force`` it with a ``reason``."""
 
     reason: Text | None = Field(None, description="Handoff reason (required with force)")

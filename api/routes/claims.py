@@ -36,7 +36,7 @@ def lease_terms(body: ClaimRequest | TakeoverRequest) -> LeaseTerms:
 
 
 def claim_command(body: ClaimRequest) -> Claim:
-    return Claim(session_id=body.sessionId, terms=lease_terms(body))
+    return Claim(session_id=body.sessionId, terms=lease_terms(body), request_id=body.requestId)
 
 
 @router.post(

@@ -11,7 +11,8 @@ import msgspec
 from application.bodies import ClaimBody, claim_body, heartbeat_body, release_body, takeover_body
 from cli.app import app_of
 from cli.durations import DURATION
-from cli.options import claim_options, common, session_option
+from cli.held import forget, held_task, remember
+from cli.options import claim_options, common, request_id_option, session_option
 from ledger.clock import iso
 from ledger.commands import Beat, Claim, Release, Takeover
 from ledger.errors import InvalidInput
@@ -26,6 +27,7 @@ def claim_command(
     scope: tuple[str, ...],
     constraint: tuple[str, ...],
     metadata: str | None,
+    request_id: str | None = None,
 ) -> Claim:
     return Claim(
         session_id=session_id,
@@ -37,6 +39,7 @@ def claim_command(
             constraints=constraint,
             metadata=parse_metadata(metadata),
         ),
+        request_id=request_id,
     )
 
 
@@ -52,13 +55,6 @@ def parse_metadata(text: str | None) -> dict[str, Any]:
     return value
 
 
-def _task_argument(task_id: str | None) -> str:
-    value = task_id or os.environ.get("CLAIMS_TASK")
-    if not value:
-        raise click.UsageError("no task: pass TASK or set CLAIMS_TASK")
-    return value
-
-
 def _token(token: int | None) -> int | None:
     if token is not None:
         return token
@@ -69,6 +65,7 @@ def _token(token: int | None) -> int | None:
 @click.command()
 @click.argument("task_id", metavar="TASK")
 @claim_options
+@request_id_option
 @session_option
 @common
 @click.pass_context
@@ -77,17 +74,20 @@ def claim(ctx: click.Context, /, task_id: str, **options: Any) -> None:
 
     \b
     claims claim fix-login --session agent-1 --ttl 30m
-    Exit 3 (TASK_ALREADY_CLAIMED) when another session holds it.
+    Exit 3 (TASK_ALREADY_CLAIMED) when another session holds it. In a git working
+    tree the claim is recorded under the git directory for `claims guard`.
     """
     app = app_of(ctx)
     command = claim_command(app.require_session(), **options)
     result = app.service().claim(task_id, command)
+    remember(app, task_id, result.lease)
     body = claim_body(result)
     app.emit(body, lambda: _say_claimed(body.claim))
 
 
 @click.command("next")
 @claim_options
+@request_id_option
 @session_option
 @common
 @click.pass_context
@@ -103,6 +103,7 @@ def next_task(ctx: click.Context, /, **options: Any) -> None:
     app = app_of(ctx)
     command = claim_command(app.require_session(), **options)
     result = app.service().claim_next(command)
+    remember(app, result.task.task_id, result.lease)
     body = claim_body(result)
     app.emit(body, lambda: _say_claimed(body.claim))
 
@@ -117,15 +118,21 @@ def next_task(ctx: click.Context, /, **options: Any) -> None:
 def heartbeat(
     ctx: click.Context, /, task_id: str | None, extend: int | None, token: int | None
 ) -> None:
-    """Extend the session's lease on TASK (or CLAIMS_TASK). For hooks: fast.
+    """Extend the session's lease on TASK (default: CLAIMS_TASK, else the session's
+    current claim). For hooks: fast.
 
     \b
     claims heartbeat fix-login --session agent-1
+    CLAIMS_SESSION=agent-1 claims heartbeat
     Exit 9 (CLAIM_EXPIRED) once the lease has lapsed; claim again.
     """
     app = app_of(ctx)
-    command = Beat(session_id=app.require_session(), extend_ms=extend, fencing_token=_token(token))
-    result = app.service().heartbeat(_task_argument(task_id), command)
+    session_id = app.require_session()
+    held = held_task(app, task_id, session_id)
+    command = Beat(
+        session_id=session_id, extend_ms=extend, fencing_token=_token(token) or held.token
+    )
+    result = app.service().heartbeat(held.task_id, command)
     body = heartbeat_body(result)
     app.emit(
         body,
@@ -140,23 +147,31 @@ def heartbeat(
 @click.argument("task_id", metavar="[TASK]", required=False)
 @click.option(
     "--reason",
-    default="completed",
+    default="released",
     show_default=True,
-    help="completed (marks the task done), abandoned, failed, handoff, ...",
+    help="Only completed marks the task done; released, abandoned, failed, handoff, ...:"
+    " back to the backlog.",
 )
 @click.option("--token", type=int, default=None, help="Fencing token (or CLAIMS_FENCING_TOKEN).")
 @session_option
 @common
 @click.pass_context
 def release(ctx: click.Context, /, task_id: str | None, reason: str, token: int | None) -> None:
-    """Release the session's claim on TASK with a reason.
+    """Release the session's claim on TASK (default: CLAIMS_TASK, else the session's
+    current claim) with a reason. Without one the task goes back to the backlog.
 
     \b
     claims release fix-login --session agent-1 --reason completed
+    CLAIMS_SESSION=agent-1 claims release          # give it back, not done
     """
     app = app_of(ctx)
-    command = Release(session_id=app.require_session(), reason=reason, fencing_token=_token(token))
-    result = app.service().release(_task_argument(task_id), command)
+    session_id = app.require_session()
+    held = held_task(app, task_id, session_id)
+    command = Release(
+        session_id=session_id, reason=reason, fencing_token=_token(token) or held.token
+    )
+    result = app.service().release(held.task_id, command)
+    forget(session_id, held.task_id)
     body = release_body(result)
     released = body.released
     app.emit(
@@ -202,6 +217,7 @@ def takeover(
         terms=base.terms,
     )
     result = app.service().takeover(task_id, command)
+    remember(app, task_id, result.lease)
     body = takeover_body(result)
     how = "forced" if result.forced else "after expiry"
     app.emit(

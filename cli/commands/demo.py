@@ -44,7 +44,7 @@ COLOURS = ["cyan", "magenta", "green", "yellow", "blue", "red"]
     "db",
     default=None,
     metavar="URL",
-    help="Store (default: with --serve the project's ledger, else a new temp dir).",
+    help="Store (default: a new scratch ledger in a temp dir, never the project's).",
 )
 @click.option(
     "--serve", is_flag=True, help="Run the HTTP server and dashboard; agents use the API."
@@ -70,20 +70,20 @@ def demo(
     Every agent is a separate process that uses only the `claims` CLI. It ends
     with the in-flight table, a session history and `claims verify`.
 
-    With --serve, it starts `claims serve` on the project's ledger (--db, CLAIMS_DB or
-    the nearest .claims/, as every command) and agents drive the HTTP API until
+    With --serve, it starts `claims serve` and agents drive the HTTP API until
     Ctrl-C: open the dashboard it prints to watch claims, heartbeats, expiries and
-    takeovers live. Without --serve it works in a new temporary ledger.
+    takeovers live. Either way it works in a new scratch ledger of its own (the
+    project's .claims/ is left alone) unless --db names one.
 
     \b
     claims demo --serve          # then open http://127.0.0.1:8765/
     """
     app = app_of(ctx)
     colour = app.colour
-    if serve:
-        _serve_demo(db or app.url, port, agents, duration, colour)
-        return
     url = db or f"sqlite://{Path(tempfile.mkdtemp(prefix='claims-demo-')) / 'ledger.db'}"
+    if serve:
+        _serve_demo(url, port, agents, duration, colour)
+        return
     env = {
         **os.environ,
         "CLAIMS_DB": url,

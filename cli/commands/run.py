@@ -18,6 +18,7 @@ from application.service import ClaimService
 from cli.app import app_of
 from cli.commands.claims import claim_command
 from cli.durations import DURATION
+from cli.held import forget, remember
 from cli.options import claim_options, common, session_option
 from ledger.commands import Beat, Release, Trace
 from ledger.errors import ClaimError, LedgerError, SessionNotFound
@@ -60,6 +61,7 @@ def run(
     session_id = app.require_session()
     claim = claim_command(session_id, **options)
     result = service.claim(task_id, claim)
+    remember(app, task_id, result.lease)
     registered = _register_process(service, session_id, claim.terms.agent_type, claim.terms.tier)
     try:
         code, lost = _supervise(service, result, command, beat, app.url, app.json)
@@ -75,6 +77,7 @@ def run(
         Release(session_id=session_id, reason=reason, fencing_token=token),
         trace=_trace(result),
     )
+    forget(session_id, task_id)
     exit_code = code if code >= 0 else 128 - code
     body = {
         "success": code == 0,

@@ -7,7 +7,7 @@ import click
 from application.bodies import current_task_body, in_flight_body
 from cli.app import app_of
 from cli.moments import Moment, as_of_option
-from cli.options import common
+from cli.options import common, session_option
 from cli.table import HEALTH_COLOURS, paint, render_table
 
 
@@ -60,17 +60,21 @@ def in_flight(
 
 
 @click.command("current-task")
-@click.argument("session_id", metavar="SESSION")
+@click.argument("session_id", metavar="[SESSION]", required=False)
 @as_of_option
+@session_option
 @common
 @click.pass_context
-def current_task(ctx: click.Context, /, session_id: str, as_of: Moment | None) -> None:
-    """The task SESSION holds now (its most recent live claim).
+def current_task(ctx: click.Context, /, session_id: str | None, as_of: Moment | None) -> None:
+    """The task SESSION (default: --session or CLAIMS_SESSION) holds now (its most
+    recent live claim).
 
     \b
     claims current-task agent-1
+    CLAIMS_SESSION=agent-1 claims current-task
     """
     app = app_of(ctx)
+    session_id = session_id or app.require_session()
     entry = app.service().current_task(session_id, as_of=app.board_as_of(as_of))
     body = current_task_body(session_id, entry)
 

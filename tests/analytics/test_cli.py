@@ -113,13 +113,13 @@ def test_a_payout_can_be_reproduced_at_its_position(tmp_path: Path) -> None:
     for args in (
         ("task", "add", "a", "--title", "A"),
         ("claim", "a", "--session", "s1"),
-        ("release", "a", "--session", "s1"),
+        ("release", "a", "--session", "s1", "--reason", "completed"),
     ):
         claims.json(*args)
     then = claims.json("payout").body
     claims.json("task", "add", "b", "--title", "B")
     claims.json("claim", "b", "--session", "s2")
-    claims.json("release", "b", "--session", "s2")
+    claims.json("release", "b", "--session", "s2", "--reason", "completed")
     assert claims.json("payout", "--at", str(then["position"])).body == then
 
 
@@ -134,7 +134,7 @@ def test_a_jsonl_ledger_feeds_the_same_way(tmp_path: Path) -> None:
     claims = Claims(tmp_path, f"jsonl://{tmp_path / 'ledger.jsonl'}")
     claims.json("task", "add", "j1", "--title", "J")
     claims.json("claim", "j1", "--session", "s1")
-    claims.json("release", "j1", "--session", "s1")
+    claims.json("release", "j1", "--session", "s1", "--reason", "completed")
     body = claims.json("stats", "--by", "task").body
     assert (body["total"]["claims"], body["total"]["completions"]) == (1, 1)
     assert (tmp_path / "ledger.jsonl.analytics.duckdb").is_file()

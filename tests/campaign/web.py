@@ -122,6 +122,8 @@ class HttpAgent(threading.Thread):
             body["ttlMs"] = rng.randint(300, 3000)
         if op in ("heartbeat", "release"):
             body["fencingToken"] = self.held.pop(task) if op == "release" else self.held[task]
+        if op == "release":
+            body["reason"] = "completed"
         path = ROUTES[op].format(task=task)
         answer = httpx.post(base + path, json=body, timeout=30)
         payload = answer.json()

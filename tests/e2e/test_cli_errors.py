@@ -22,7 +22,7 @@ def held(claims: Claims) -> Claims:
         claims.json("task", "add", task, "--title", task)
     claims.json("claim", "t1", "--session", "s1")
     claims.json("claim", "done", "--session", "s1")
-    claims.json("release", "done", "--session", "s1")
+    claims.json("release", "done", "--session", "s1", "--reason", "completed")
     return claims
 
 

@@ -63,7 +63,7 @@ def test_claim_of_done_task_is_not_claimable(claims: Claims) -> None:
     """A done task cannot be claimed again: exit 7, TASK_NOT_CLAIMABLE."""
     _add(claims, "t1")
     claims.json("claim", "t1", "--session", "s1")
-    claims.json("release", "t1", "--session", "s1")
+    claims.json("release", "t1", "--session", "s1", "--reason", "completed")
     result = claims.json("claim", "t1", "--session", "s2")
     assert (result.code, result.body["error"]) == (7, "TASK_NOT_CLAIMABLE")
 

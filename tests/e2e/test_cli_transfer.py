@@ -15,7 +15,7 @@ def _history(claims: Claims) -> None:
     assert claims("session", "start", "--session", "s1").code == 0
     assert claims("claim", "t1", "--session", "s1").code == 0
     assert claims("heartbeat", "t1", "--session", "s1").code == 0
-    assert claims("release", "t1", "--session", "s1").code == 0
+    assert claims("release", "t1", "--session", "s1", "--reason", "completed").code == 0
 
 
 def test_a_ledger_goes_from_jsonl_to_postgresql_and_back_byte_for_byte(tmp_path: Path) -> None:

@@ -130,3 +130,25 @@ def test_task_ids_with_slashes_route(client: httpx.Client, fresh: Callable[[str]
     client.post("/api/tasks", json={"taskId": task_id, "title": "Slashed"})
     answer = claim(client, task_id, "agent-a")
     assert answer.json()["claim"]["taskId"] == task_id
+
+
+def test_a_retried_claim_with_its_request_id_is_answered_once(
+    client: httpx.Client, task: str
+) -> None:
+    """The same requestId twice: the same claim, and no second event in the task's stream."""
+    first = claim(client, task, "agent-a", requestId="req-1").json()["claim"]
+    again = claim(client, task, "agent-a", requestId="req-1").json()["claim"]
+    assert (again["fencingToken"], again["version"]) == (first["fencingToken"], first["version"])
+    assert again["renewed"] is False
+
+
+def test_release_without_reason_returns_the_task_to_the_backlog(
+    client: httpx.Client, task: str
+) -> None:
+    """A release without a reason is released: the task is todo again, not done."""
+    claim(client, task, "agent-a")
+    answer = client.post(f"/api/tasks/{task}/release", json={"sessionId": "agent-a"})
+    assert (answer.json()["released"]["reason"], answer.json()["released"]["status"]) == (
+        "released",
+        "todo",
+    )

@@ -19,8 +19,8 @@ from projections.base import Projection
 from projections.board import PROJECTIONS
 
 PINS = {
-    "tasks": (3, "b9451028872f5448"),
-    "claims": (2, "fded404d4c6231cf"),
+    "tasks": (4, "b5b1234cf76a1dc0"),
+    "claims": (3, "186f2d4fa0f2b914"),
     "sessions": (1, "06310ec21d1aed6d"),
     "fingerprints": (1, "69da310a5870a99e"),
 }
