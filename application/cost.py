@@ -41,7 +41,7 @@ class CostImport(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
 
 
 def import_transcript(
-    store: EventStore, path: Path | str, session_id: str, *, clock: Clock | None = None
+    store: EventStore, path: Path | str, session_id: str, *, clock: Clock
 ) -> CostImport:
     """Import a Claude Code or Codex transcript's measured usage for ``session_id``."""
     transcript = read_transcript(Path(path))

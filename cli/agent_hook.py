@@ -42,13 +42,14 @@ EVENTS = frozenset({"SessionStart", "SessionEnd", *HEARTBEAT_EVENTS})
 
 class Payload(msgspec.Struct, frozen=True):
     """The fields of Claude Code's and Codex's hook input this hook reads; the rest
-    (``transcript_path``, ``tool_name``, ``tool_input``, ...) are ignored."""
+    (``tool_name``, ``tool_input``, ...) are ignored."""
 
     session_id: str
     hook_event_name: str
     cwd: str | None = None
     reason: str | None = None
     stop_hook_active: bool = False
+    transcript_path: str | None = None
 
 
 class Answer(msgspec.Struct, frozen=True):
@@ -114,17 +115,47 @@ def _act(
     record = work_record.load(folder, session)
     event = payload.hook_event_name
     if event in HEARTBEAT_EVENTS:
-        if record is None or record.lost is not None:
-            return Answer()
-        return _heartbeat(_open(record.store), record, folder, payload)
-    url = opts.db or environ.get("CLAIMS_DB") or resolve_db(None, cwd)
+        answer = Answer()
+        if record is not None and record.lost is None:
+            answer = _heartbeat(_open(record.store), record, folder, payload)
+        if event == "Stop":
+            url = record.store if record is not None else _url(cwd, environ, opts)
+            return _with_cost(answer, url, session, payload)
+        return answer
+    url = _url(cwd, environ, opts)
     ledger = _open(url)
     try:
         if event == "SessionStart":
             return _start(ledger, session, opts.agent, folder, url)
-        return _end(ledger, session, record, folder, payload.reason)
+        answer = _end(ledger, session, record, folder, payload.reason)
     finally:
         ledger.close()
+    return _with_cost(answer, url, session, payload)
+
+
+def _url(cwd: Path, environ: Mapping[str, str], opts: Options) -> str:
+    return opts.db or environ.get("CLAIMS_DB") or resolve_db(None, cwd)
+
+
+def _with_cost(answer: Answer, url: str, session: str, payload: Payload) -> Answer:
+    """At the end of a turn (Stop) and of a session (SessionEnd), record the measured
+    token usage of the transcript the agent names, each message once (ADR 0013). A
+    transcript that cannot be read leaves the answer as it was, with a notice."""
+    if not payload.transcript_path or not Path(payload.transcript_path).is_file():
+        return answer
+    from application.cost import import_transcript
+
+    ledger = _open(url)
+    try:
+        import_transcript(ledger.store, payload.transcript_path, session, clock=ledger.clock)
+    except (LedgerError, OSError) as error:
+        notice = f"claims hook: token usage not recorded: {error}"
+        return msgspec.structs.replace(
+            answer, stderr="\n".join(filter(None, [answer.stderr, notice]))
+        )
+    finally:
+        ledger.close()
+    return answer
 
 
 def _open(url: str) -> Ledger:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 
-from ledger.clock import Clock, SystemClock
+from ledger.clock import Clock
 from ledger.errors import ConcurrencyConflict, DuplicateEventId
 from ledger.events import TokensUsed, cost_stream
 from ledger.records import NewEvent, Record, new_event_id
@@ -42,11 +42,10 @@ def append_usage(
     session_id: str,
     usages: Sequence[TokensUsed],
     *,
-    clock: Clock | None = None,
+    clock: Clock,
 ) -> list[Record]:
     """Append the usages whose message ids are new to the session's cost stream, in one
     all-or-nothing append; returns the records written (none when all were known)."""
-    clock = clock or SystemClock()
     correlation_id = new_event_id()
     for _ in range(MAX_ATTEMPTS):
         known, version = recorded_message_ids(store, session_id)

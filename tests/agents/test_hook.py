@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -109,3 +111,24 @@ def test_an_unknown_event_changes_nothing_and_exits_0(project: Project) -> None:
     result = project.hook(claude("UserPromptSubmit", "s-1", project.cwd))
     assert (result.code, result.stdout) == (0, "")
     assert project.log_types() == before
+
+
+def test_session_end_records_the_transcripts_tokens_on_the_claim(
+    project: Project, tmp_path: Path
+) -> None:
+    """SessionEnd imports the transcript it names: its message's tokens land on t1's claim."""
+    project.json("claim", "t1", "--session", "s-1")
+    usage = {"input_tokens": 3, "output_tokens": 40, "cache_read_input_tokens": 1000}
+    line = {
+        "type": "assistant",
+        "timestamp": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+        "message": {"id": "msg-1", "model": "claude-x", "role": "assistant", "usage": usage},
+    }
+    transcript = tmp_path / "transcript.jsonl"
+    transcript.write_text(json.dumps(line) + "\n")
+    payload = {**claude("SessionEnd", "s-1", project.cwd), "transcript_path": str(transcript)}
+    assert project.hook(payload).code == 0
+    assert project.hook({**payload, "hook_event_name": "Stop"}).code == 0
+    used = [e for e in project.json("replay").body["timeline"] if e["type"] == "tokens_used"]
+    assert len(used) == 1
+    assert used[0]["event"]["task_id"] == "t1"

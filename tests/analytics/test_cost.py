@@ -103,9 +103,9 @@ def test_a_longer_transcript_adds_only_its_new_messages(
     """Importing at Stop and again at SessionEnd stores each message once."""
     service, _ = ledger
     path = _write(tmp_path / "t.jsonl", [_claude_line("m1", 1)])
-    import_transcript(service.store, path, "s1")
+    import_transcript(service.store, path, "s1", clock=service.clock)
     _write(path, [_claude_line("m1", 1), _claude_line("m2", 2)])
-    assert import_transcript(service.store, path, "s1").added == 1
+    assert import_transcript(service.store, path, "s1", clock=service.clock).added == 1
     assert [u.message_id for u in _usages(service)] == ["m1", "m2"]
 
 
@@ -123,7 +123,7 @@ def test_tokens_land_on_the_claim_active_at_each_message_time(
     service.takeover("b", Takeover(session_id="s2", force=True, reason="stuck", forced_by="lead"))
     times = {"m1": 1, "m2": 3, "m3": 5, "m4": 7}
     path = _write(tmp_path / "t.jsonl", [_claude_line(m, t) for m, t in times.items()])
-    import_transcript(service.store, path, "s1")
+    import_transcript(service.store, path, "s1", clock=service.clock)
     assert [(u.message_id, u.task_id, u.fencing_token) for u in _usages(service)] == [
         ("m1", "a", 2),
         ("m2", None, None),
