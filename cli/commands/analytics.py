@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 import click
 import msgspec
@@ -27,7 +27,7 @@ from ledger.errors import InvalidInput
 
 if TYPE_CHECKING:
     from ledger.store.protocol import EventStore
-    from projections.analytics import Analytics, Checkpoint, Window
+    from projections.analytics import Analytics, Checkpoint, Payout, Window
     from projections.analytics.audit import Entry
     from projections.analytics.export import Format
     from projections.analytics.payout import Share, TaskPayout, WorkerTotal
@@ -264,11 +264,16 @@ def payout(
     weights = Weights(time=time_weight, completion=completion_weight)
     weights.scaled()
     path = ":memory:" if at_position is not None else analytics_path
+    window = _window(since, until)
+    streamed = not totals and (as_csv or app.json)
     with _analytics(app, path, as_csv, until=at_position) as analytics:
         found = analytics.payout(
-            window=_window(since, until), weights=weights, task_id=task_id, detail=not totals
+            window=window, weights=weights, task_id=task_id, detail=not (totals or streamed)
         )
         checkpoint = analytics.checkpoint()
+        if streamed:
+            _stream_payout(app, analytics, checkpoint, found, task_id)
+            return
     if totals:
         headers = ["WORKER", "AGENT", "TASKS", "ACTIVE", "CREDIT"]
         rows = [_total_row(worker) for worker in found.workers]
@@ -276,12 +281,7 @@ def payout(
     else:
         headers = _PAYOUT_HEADERS
         rows = [_payout_row(task, worker) for task in found.tasks for worker in task.workers]
-        csv_rows = [
-            {"taskId": t.task_id, "finishedAt": t.finished_at, "completedBy": t.completed_by}
-            | msgspec.to_builtins(w)
-            for t in found.tasks
-            for w in t.workers
-        ]
+        csv_rows = []
     credit = sum(worker.credit for worker in found.workers)
     notes = [
         f"{credit:.2f} task(s) of credit to {len(found.workers)} worker(s); weights: time"
@@ -290,6 +290,26 @@ def payout(
     if found.unattributed:
         notes.append("finished without any claim: " + ", ".join(found.unattributed))
     _answer(app, as_csv, checkpoint, found, csv_rows, headers, rows, notes)
+
+
+def _stream_payout(
+    app: App, analytics: Analytics, checkpoint: Checkpoint, found: Payout, task_id: str | None
+) -> None:
+    """The per-task list as JSON or CSV, written by DuckDB and streamed page by page."""
+    from cli.commands import payout_stream
+
+    form: Literal["json", "csv"] = "json" if app.json else "csv"
+    pages = analytics.payout_pages(
+        form,
+        window=found.window,
+        weights=found.weights,
+        task_id=task_id,
+        suffix=f",{checkpoint.position},{checkpoint.hash}",
+    )
+    if app.json:
+        payout_stream.write_json({**_header(checkpoint), **msgspec.to_builtins(found)}, pages)
+    else:
+        payout_stream.write_csv(pages)
 
 
 @click.command()

@@ -13,6 +13,7 @@ hash of the last ledger record it holds, which every output carries.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
@@ -24,6 +25,7 @@ from ledger.errors import InvalidInput, SessionNotFound, TaskNotFound
 from ledger.store.protocol import EventStore
 from projections.analytics import audit as _audit
 from projections.analytics import payout as _payout
+from projections.analytics import payout_text as _payout_text
 from projections.analytics import stats as _stats
 from projections.analytics.connect import MEMORY, WAIT_S, connect, connect_read_only
 from projections.analytics.export import Format
@@ -100,6 +102,24 @@ class Analytics:
         return _payout.payout(
             self.con, window=window, weights=weights, task_id=task_id, detail=detail
         )
+
+    def payout_pages(
+        self,
+        form: _payout_text.Form,
+        *,
+        window: Window | None = None,
+        weights: _payout.Weights | None = None,
+        task_id: str | None = None,
+        suffix: str = "",
+        page: int = _payout_text.PAGE,
+    ) -> Iterator[list[str]]:
+        """The per-task list of ``payout`` as text pages written by DuckDB: each task's
+        JSON object, or each task and worker's CSV line ending in ``suffix``
+        (``projections.analytics.payout_text``). Read every page before asking
+        anything else of this store."""
+        self.require(task_id)
+        query = _payout.SharesQuery.of(window or Window(), weights or _payout.Weights(), task_id)
+        return _payout_text.pages(self.con, form, query, suffix, page=page)
 
     def query(self, sql: str) -> QueryResult:
         """One read-only SQL statement. A file store is reopened read-only for it
