@@ -52,7 +52,8 @@ def json_float(column: str) -> str:
         f"CASE WHEN {column} IS NULL THEN 'null'"
         f" WHEN abs({column}) >= 1e-5::DOUBLE AND abs({column}) < 1e-4::DOUBLE"
         f" THEN (CASE WHEN {column} < 0 THEN '-' ELSE '' END) || '0.0000' || {digits}"
-        f" ELSE regexp_replace({text}, 'e\\+?(-?)0*(\\d)', 'e\\1\\2') END"
+        f" WHEN contains({text}, 'e')"
+        f" THEN regexp_replace({text}, 'e\\+?(-?)0*(\\d)', 'e\\1\\2') ELSE {text} END"
     )
 
 
