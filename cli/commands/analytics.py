@@ -27,7 +27,7 @@ from ledger.errors import InvalidInput
 
 if TYPE_CHECKING:
     from ledger.store.protocol import EventStore
-    from projections.analytics import Analytics, Checkpoint, Payout, Window
+    from projections.analytics import Analytics, Checkpoint, Payout, Subject, Window
     from projections.analytics.audit import Entry
     from projections.analytics.export import Format
     from projections.analytics.payout import Share, TaskPayout, WorkerTotal
@@ -128,19 +128,43 @@ def audit(
     subject = Subject(task_id=task_id, session_id=session_id, agent_type=agent_type)
     if subject.empty():
         raise click.UsageError("give --task, --session or --agent-type")
+    window = _window(since, until)
     with _analytics(app, analytics_path, as_csv) as analytics:
-        trail = analytics.audit(
-            subject,
-            window=_window(since, until),
-            heartbeats=not no_heartbeats,
-            limit=limit,
-        )
+        if as_csv or app.json:
+            _stream_audit(app, analytics, subject, window, not no_heartbeats, limit)
+            return
+        trail = analytics.audit(subject, window=window, heartbeats=not no_heartbeats, limit=limit)
         checkpoint = analytics.checkpoint()
     entries = [msgspec.to_builtins(entry) for entry in trail.entries]
     headers = ["POSITION", "TIME", "TASK", "SESSION", "TOKEN", "ACTOR", "WHAT"]
     rows = [_audit_row(entry) for entry in trail.entries]
     note = f"{len(rows)} record(s)" + (" (more past --limit)" if trail.truncated else "")
     _answer(app, as_csv, checkpoint, trail, entries, headers, rows, [note])
+
+
+def _stream_audit(
+    app: App,
+    analytics: Analytics,
+    subject: Subject,
+    window: Window,
+    heartbeats: bool,
+    limit: int | None,
+) -> None:
+    """The trail as JSON or CSV, written by DuckDB and streamed page by page."""
+    from cli import streamed
+    from projections.analytics.audit_text import CSV_COLUMNS, Truncation
+
+    head = _header(analytics.checkpoint())  # before the pages: one query at a time
+    form: Literal["json", "csv"] = "json" if app.json else "csv"
+    pages = analytics.audit_pages(form, subject, window=window, heartbeats=heartbeats, limit=limit)
+    cut = Truncation(limit)
+    if not app.json:
+        streamed.write_csv(CSV_COLUMNS, cut(pages))
+        return
+    body = {**head, "subject": msgspec.to_builtins(subject), "window": msgspec.to_builtins(window)}
+    streamed.write_json(
+        body | {"entries": []}, "entries", cut(pages), lambda: {"truncated": cut.truncated}
+    )
 
 
 @click.command()
@@ -296,7 +320,8 @@ def _stream_payout(
     app: App, analytics: Analytics, checkpoint: Checkpoint, found: Payout, task_id: str | None
 ) -> None:
     """The per-task list as JSON or CSV, written by DuckDB and streamed page by page."""
-    from cli.commands import payout_stream
+    from cli import streamed
+    from projections.analytics.payout_text import CSV_COLUMNS
 
     form: Literal["json", "csv"] = "json" if app.json else "csv"
     pages = analytics.payout_pages(
@@ -307,9 +332,10 @@ def _stream_payout(
         suffix=f",{checkpoint.position},{checkpoint.hash}",
     )
     if app.json:
-        payout_stream.write_json({**_header(checkpoint), **msgspec.to_builtins(found)}, pages)
+        body = {**_header(checkpoint), **msgspec.to_builtins(found)}
+        streamed.write_json(body, "tasks", pages, lambda: {"unattributed": body["unattributed"]})
     else:
-        payout_stream.write_csv(pages)
+        streamed.write_csv([*CSV_COLUMNS, "position", "headHash"], pages)
 
 
 @click.command()

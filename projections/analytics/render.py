@@ -68,6 +68,11 @@ def json_time(column: str) -> str:
     )
 
 
+def json_bool(column: str) -> str:
+    """A ``BOOLEAN`` as msgspec encodes a ``bool | None``."""
+    return f"CASE WHEN {column} IS NULL THEN 'null' WHEN {column} THEN 'true' ELSE 'false' END"
+
+
 def json_object(members: list[tuple[str, str]]) -> str:
     """A JSON object of ``(key, rendered SQL expression)`` pairs, keys in that order
     (the keys are plain ASCII names and are not escaped)."""
@@ -103,6 +108,17 @@ def csv_time(column: str) -> str:
         f" THEN strftime({column}, '%Y-%m-%d %H:%M:%S+00:00')"
         f" ELSE strftime({column}, '%Y-%m-%d %H:%M:%S.%f+00:00') END"
     )
+
+
+def csv_bool(column: str) -> str:
+    """A ``BOOLEAN`` as ``csv.writer`` writes a ``bool | None``: ``True``, ``False``, empty."""
+    return f"CASE WHEN {column} IS NULL THEN '' WHEN {column} THEN 'True' ELSE 'False' END"
+
+
+def csv_iso(column: str) -> str:
+    """A ``TIMESTAMPTZ`` (UTC) as ``csv.writer`` writes the text msgspec turns an aware
+    ``datetime`` into (``msgspec.to_builtins``): ``json_time`` without its quotes."""
+    return f"CASE WHEN {column} IS NULL THEN '' ELSE trim({json_time(column)}, '\"') END"
 
 
 def csv_line(fields: list[str]) -> str:

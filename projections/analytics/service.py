@@ -24,6 +24,7 @@ from ledger.config import ClaimConfig
 from ledger.errors import InvalidInput, SessionNotFound, TaskNotFound
 from ledger.store.protocol import EventStore
 from projections.analytics import audit as _audit
+from projections.analytics import audit_text as _audit_text
 from projections.analytics import payout as _payout
 from projections.analytics import payout_text as _payout_text
 from projections.analytics import stats as _stats
@@ -75,6 +76,35 @@ class Analytics:
             raise InvalidInput("audit needs a task, a session or an agent type")
         self.require(subject.task_id, subject.session_id, subject.agent_type)
         return _audit.audit(self.con, subject, window=window, heartbeats=heartbeats, limit=limit)
+
+    def audit_pages(
+        self,
+        form: _audit_text.Form,
+        subject: _audit.Subject,
+        *,
+        window: Window | None = None,
+        heartbeats: bool = True,
+        limit: int | None = None,
+        page: int = _audit_text.PAGE,
+    ) -> Iterator[list[str]]:
+        """The trail of ``audit`` as text pages written by DuckDB (one entry past
+        ``limit``: see ``audit_text.Truncation``); CSV lines carry the checkpoint's
+        position and hash. Read every page before asking anything else of this store."""
+        if subject.empty():
+            raise InvalidInput("audit needs a task, a session or an agent type")
+        self.require(subject.task_id, subject.session_id, subject.agent_type)
+        checkpoint = self.checkpoint()
+        return _audit_text.pages(
+            self.con,
+            form,
+            subject,
+            window=window or Window(),
+            heartbeats=heartbeats,
+            limit=limit,
+            position=checkpoint.position,
+            head_hash=checkpoint.hash,
+            page=page,
+        )
 
     def stats(
         self,
