@@ -143,10 +143,10 @@ class Analytics:
         suffix: str = "",
         page: int = _payout_text.PAGE,
     ) -> Iterator[list[str]]:
-        """The per-task list of ``payout`` as text pages written by DuckDB: each task's
-        JSON object, or each task and worker's CSV line ending in ``suffix``
-        (``projections.analytics.payout_text``). Read every page before asking
-        anything else of this store."""
+        """The per-task list of ``payout`` as text pages written by DuckDB, one row per
+        task and worker: JSON pieces that, joined by commas, are the tasks' objects, or
+        CSV lines ending in ``suffix`` (``projections.analytics.payout_text``). Read
+        every page before asking anything else of this store."""
         self.require(task_id)
         query = _payout.SharesQuery.of(window or Window(), weights or _payout.Weights(), task_id)
         return _payout_text.pages(self.con, form, query, suffix, page=page)

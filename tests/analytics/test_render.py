@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import duckdb
 import msgspec
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from projections.analytics import render
@@ -46,6 +46,7 @@ def _csv(value: object) -> str:
 
 
 @given(text=TEXT)
+@example(text="a literal \\u001F, \\u00 and a real \x1f")
 def test_json_str_is_msgspecs_encoding(con: duckdb.DuckDBPyConnection, text: str | None) -> None:
     """A string (or null) renders as msgspec encodes it, control characters included."""
     assert _rendered(con, render.json_str, "VARCHAR", text) == msgspec.json.encode(text).decode()
