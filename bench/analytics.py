@@ -9,10 +9,14 @@ the hash chain with ``ledger.codec.seal`` and inserted in big transactions; abou
 - ``stats`` (by session) and ``payout`` over the whole history, once up to date:
   the median of several calls through ``Analytics``, and one fresh ``claims stats
   --json`` process (imports, the checkpoint check, the query);
+- the per-task-and-worker payout as ``claims payout --json`` writes it: rendered by
+  DuckDB and read a page at a time (``Analytics.payout_pages``), every page read;
 - the same two figures from a pure-Python fold (``projections.analytics.reference``:
   read every record from the store, fold, compute), the baseline a user would write.
 
-It checks that both sides agree before printing. Figures only; nothing asserts a speed.
+It checks that both sides agree before printing, and prints each figure of issue 15
+against its goal (feed at least 500,000 events/s; the streamed per-task payout under
+1 s at 10M events). Figures only; nothing asserts a speed.
 """
 
 from __future__ import annotations
@@ -64,6 +68,10 @@ MINUTE = timedelta(minutes=1)
 TTL_MS = 30 * 60_000
 INSERT_ROWS = 50_000
 QUERY_RUNS = 5
+FEED_GOAL_PER_S = 500_000
+"""Issue 15: the feed from the ledger into DuckDB, events a second."""
+PAYOUT_GOAL_S = 1.0
+"""Issue 15: the per-task-and-worker payout at 10M events, seconds."""
 _INSERT = (
     "INSERT INTO events (position, stream, version, event_id, type, recorded_us, hash, body)"
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
@@ -84,6 +92,8 @@ class Figures:
     increment: int
     stats_s: float
     payout_s: float
+    payout_stream_s: float
+    """The per-task list rendered by DuckDB and read page by page (what ``--json`` writes)."""
     payout_totals_s: float
     cli_stats_s: float
     python_read_fold_s: float
@@ -293,6 +303,7 @@ def measure(
             increment_s, _ = _timed(lambda: analytics.update(store))
             stats_s, found = _best(lambda: analytics.stats(by="session"))
             payout_s, paid = _best(lambda: analytics.payout())
+            stream_s, streamed = _best(lambda: _read_pages(analytics))
             totals_s, _ = _best(lambda: analytics.payout(detail=False))
         cli_s = _cli_stats(log, target)
         read_fold_s, fold = _timed(lambda: ref.ReferenceFold().run(store.read_all()))
@@ -302,6 +313,8 @@ def measure(
         store.close()
     if found != python_found or not ref.same_payout(paid, python_paid):
         raise SystemExit("DuckDB and the pure-Python fold disagree: not a benchmark, a bug")
+    if streamed != sum(len(task.workers) for task in paid.tasks):
+        raise SystemExit("the streamed payout does not hold every share: not a benchmark, a bug")
     return Figures(
         events=size,
         build_s=build_s,
@@ -310,6 +323,7 @@ def measure(
         increment=increment,
         stats_s=stats_s,
         payout_s=payout_s,
+        payout_stream_s=stream_s,
         payout_totals_s=totals_s,
         cli_stats_s=cli_s,
         python_read_fold_s=read_fold_s,
@@ -319,6 +333,12 @@ def measure(
         claims=found.total.claims,
         finished_tasks=len(paid.tasks),
     )
+
+
+def _read_pages(analytics: Analytics) -> int:
+    """Read the streamed per-task payout to its end; returns how many task-and-worker
+    rows it held."""
+    return sum(len(page) for page in analytics.payout_pages("json"))
 
 
 def _holds(log: Path, records: int) -> bool:
@@ -376,11 +396,35 @@ def table(row: Figures) -> str:
         f" | {python:.1f} s (all again) | |",
         _pair("stats by session (whole history)", row.stats_s, python + row.python_stats_s),
         _pair("payout, per task and worker", row.payout_s, python + row.python_payout_s),
+        _pair(
+            "payout, per task and worker, streamed",
+            row.payout_stream_s,
+            python + row.python_payout_s,
+        ),
         _pair("payout, totals per worker", row.payout_totals_s, python + row.python_payout_s),
         f"| `claims stats --json`, fresh process | {_ms(row.cli_stats_s)} | | |",
         f"| analytics file | {row.analytics_mb:.0f} MB | | |",
     ]
     return "\n".join(lines)
+
+
+def goals(row: Figures) -> str:
+    """Issue 15's goals for this size: each figure, its ratio to the goal, met or missed."""
+    feed = row.events_per_s
+    stream = row.payout_stream_s
+    lines = [
+        f"| {row.events:,} events: issue 15 goal | measured | goal | ratio | |",
+        "|---|---:|---:|---:|---|",
+        f"| feed into DuckDB from empty | {feed:,.0f} events/s | {FEED_GOAL_PER_S:,} events/s"
+        f" | {feed / FEED_GOAL_PER_S:.2f} | {_verdict(feed >= FEED_GOAL_PER_S)} |",
+        f"| payout per task and worker, streamed | {_ms(stream)} | {_ms(PAYOUT_GOAL_S)}"
+        f" | {stream / PAYOUT_GOAL_S:.2f} | {_verdict(stream < PAYOUT_GOAL_S)} |",
+    ]
+    return "\n".join(lines)
+
+
+def _verdict(ok: bool) -> str:
+    return "met" if ok else "missed"
 
 
 def _built(seconds: float) -> str:
@@ -416,6 +460,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             results.append(measure(folder, size, increment=args.increment, reuse=args.reuse))
     for row in results:
         print(table(row))
+        print(goals(row))
         print(f"({row.claims:,} claims, {row.finished_tasks:,} finished tasks)")
     print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     if args.json:

@@ -53,6 +53,7 @@ from typing import Any
 
 import msgspec
 
+from bench import opening
 from bench import postgres as pg
 from bench.bare import pg_connect
 from bench.es_app import EsTask, application
@@ -150,7 +151,7 @@ class Clocks:
 class Restart:
     backend: str
     open_s: float
-    """Opening the store (JSONL: indexing the file)."""
+    """Opening the store (JSONL: loading the index beside the log)."""
     restore_s: float
     """Restoring the four snapshots and catching up."""
     restore_cpu_s: float
@@ -183,6 +184,7 @@ class Figures:
     restarts: list[Restart]
     memory: list[Memory]
     parts: list[Part]
+    openings: list[opening.Opening]
 
 
 # --- the logs ---------------------------------------------------------------------
@@ -590,6 +592,7 @@ def _measure(folder: Path, plan: Plan, place: Path | None) -> Figures:
         assert loaded == events
         snapshots["postgresql"] = _server_snapshots(urls["postgresql"])
     build_s = time.perf_counter() - started
+    openings = opening.measure(jsonl_path, db_path)
     rates = [
         floor_jsonl(jsonl_path),
         ledger_rebuild(urls["jsonl"], "jsonl"),
@@ -608,7 +611,7 @@ def _measure(folder: Path, plan: Plan, place: Path | None) -> Figures:
     parts = breakdown(
         db_path, urls["jsonl"], min(events, BREAKDOWN_RECORDS), urls.get("postgresql")
     )
-    return Figures(events, build_s, rates, restarts, used, parts)
+    return Figures(events, build_s, rates, restarts, used, parts, openings)
 
 
 def _server_snapshots(url: str) -> Path:
@@ -626,6 +629,7 @@ def render(figures: Figures) -> str:
     return "\n\n".join(
         [
             _rates_table(figures.rates),
+            opening.render(figures.openings, figures.events),
             _restart_table(figures.restarts),
             _memory_table(figures.memory),
             table(

@@ -149,7 +149,7 @@ def _projections(folder: Path, size: Size, results: Results) -> None:
     plan = projection_bench.PLANS[size.name]
     _section(
         f"Projections (issue 3): rebuild from {plan.tasks:,} tasks and {plan.sessions:,}"
-        " sessions beside the floor and eventsourcing; restart; peak memory"
+        " sessions beside the floor and eventsourcing; opening the store; restart; peak memory"
     )
     figures = projection_bench.measure(folder, plan)
     results.projections = projection_bench.jsonable(figures)

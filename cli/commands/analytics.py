@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 import click
 import msgspec
@@ -27,7 +27,7 @@ from ledger.errors import InvalidInput
 
 if TYPE_CHECKING:
     from ledger.store.protocol import EventStore
-    from projections.analytics import Analytics, Checkpoint, Window
+    from projections.analytics import Analytics, Checkpoint, Payout, Subject, Window
     from projections.analytics.audit import Entry
     from projections.analytics.export import Format
     from projections.analytics.payout import Share, TaskPayout, WorkerTotal
@@ -129,19 +129,43 @@ def audit(
     subject = Subject(task_id=task_id, session_id=session_id, agent_type=agent_type)
     if subject.empty():
         raise click.UsageError("give --task, --session or --agent-type")
+    window = _window(since, until)
     with _analytics(app, analytics_path, as_csv) as analytics:
-        trail = analytics.audit(
-            subject,
-            window=_window(since, until),
-            heartbeats=not no_heartbeats,
-            limit=limit,
-        )
+        if as_csv or app.json:
+            _stream_audit(app, analytics, subject, window, not no_heartbeats, limit)
+            return
+        trail = analytics.audit(subject, window=window, heartbeats=not no_heartbeats, limit=limit)
         checkpoint = analytics.checkpoint()
     entries = [msgspec.to_builtins(entry) for entry in trail.entries]
     headers = ["POSITION", "TIME", "TASK", "SESSION", "TOKEN", "ACTOR", "WHAT"]
     rows = [_audit_row(entry) for entry in trail.entries]
     note = f"{len(rows)} record(s)" + (" (more past --limit)" if trail.truncated else "")
     _answer(app, as_csv, checkpoint, trail, entries, headers, rows, [note])
+
+
+def _stream_audit(
+    app: App,
+    analytics: Analytics,
+    subject: Subject,
+    window: Window,
+    heartbeats: bool,
+    limit: int | None,
+) -> None:
+    """The trail as JSON or CSV, written by DuckDB and streamed page by page."""
+    from cli import streamed
+    from projections.analytics.audit_text import CSV_COLUMNS, Truncation
+
+    head = _header(analytics.checkpoint())  # before the pages: one query at a time
+    form: Literal["json", "csv"] = "json" if app.json else "csv"
+    pages = analytics.audit_pages(form, subject, window=window, heartbeats=heartbeats, limit=limit)
+    cut = Truncation(limit)
+    if not app.json:
+        streamed.write_csv(CSV_COLUMNS, cut(pages))
+        return
+    body = {**head, "subject": msgspec.to_builtins(subject), "window": msgspec.to_builtins(window)}
+    streamed.write_json(
+        body | {"entries": []}, "entries", cut(pages), lambda: {"truncated": cut.truncated}
+    )
 
 
 @click.command()
@@ -267,11 +291,16 @@ def payout(
     weights = Weights(time=time_weight, completion=completion_weight)
     weights.scaled()
     path = ":memory:" if at_position is not None else analytics_path
+    window = _window(since, until)
+    streamed = not totals and (as_csv or app.json)
     with _analytics(app, path, as_csv, until=at_position) as analytics:
         found = analytics.payout(
-            window=_window(since, until), weights=weights, task_id=task_id, detail=not totals
+            window=window, weights=weights, task_id=task_id, detail=not (totals or streamed)
         )
         checkpoint = analytics.checkpoint()
+        if streamed:
+            _stream_payout(app, analytics, checkpoint, found, task_id)
+            return
     if totals:
         headers = ["WORKER", "AGENT", "TASKS", "ACTIVE", "CREDIT"]
         rows = [_total_row(worker) for worker in found.workers]
@@ -279,12 +308,7 @@ def payout(
     else:
         headers = _PAYOUT_HEADERS
         rows = [_payout_row(task, worker) for task in found.tasks for worker in task.workers]
-        csv_rows = [
-            {"taskId": t.task_id, "finishedAt": t.finished_at, "completedBy": t.completed_by}
-            | msgspec.to_builtins(w)
-            for t in found.tasks
-            for w in t.workers
-        ]
+        csv_rows = []
     credit = sum(worker.credit for worker in found.workers)
     notes = [
         f"{credit:.2f} task(s) of credit to {len(found.workers)} worker(s); weights: time"
@@ -296,6 +320,30 @@ def payout(
     notes.extend(_cost_notes(cost))
     extra = {"cost": msgspec.to_builtins(cost)}
     _answer(app, as_csv, checkpoint, found, csv_rows, headers, rows, notes, extra=extra)
+
+
+def _stream_payout(
+    app: App, analytics: Analytics, checkpoint: Checkpoint, found: Payout, task_id: str | None
+) -> None:
+    """The per-task list as JSON or CSV, written by DuckDB and streamed page by page."""
+    from cli import streamed
+    from projections.analytics.payout_text import CSV_COLUMNS
+
+    form: Literal["json", "csv"] = "json" if app.json else "csv"
+    pages = analytics.payout_pages(
+        form,
+        window=found.window,
+        weights=found.weights,
+        task_id=task_id,
+        suffix=f",{checkpoint.position},{checkpoint.hash}",
+    )
+    if app.json:
+        body = {**_header(checkpoint), **msgspec.to_builtins(found)}
+        cost = measured_cost(app.service().store, checkpoint.position, task_id=task_id)
+        rest = {"unattributed": body["unattributed"], "cost": msgspec.to_builtins(cost)}
+        streamed.write_json(body, "tasks", pages, lambda: rest)
+    else:
+        streamed.write_csv([*CSV_COLUMNS, "position", "headHash"], pages)
 
 
 @click.command()

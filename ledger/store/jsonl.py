@@ -13,6 +13,11 @@ The next writer cuts it away and logs where; readers ignore it. Any other line
 that does not decode, breaks the position or version sequence, the hash chain or
 a batch, is corruption: every operation refuses with ``CorruptLog`` naming the
 line and byte offset.
+
+Opening indexes only what the persistent index beside the log
+(``ledger.store.jsonl_index``) does not already cover: the index is trusted up to
+its tail when the log still holds that tail's last line where the index says,
+and rebuilt from the log when it does not.
 """
 
 from __future__ import annotations
@@ -40,6 +45,17 @@ from ledger.store.batch import (
     seal_batch,
     validate_batch,
 )
+from ledger.store.jsonl_index import (
+    JOURNAL_LIMIT,
+    JournalEntry,
+    LogStamp,
+    Tail,
+    append_entry,
+    index_path,
+    load,
+    write_base,
+)
+from ledger.store.jsonl_lookup import IdTable, StreamTable
 from ledger.store.protocol import Head, RawEntry
 from ledger.store.waiting import poll_head
 
@@ -85,11 +101,14 @@ class JsonlStore:
             raise StoreError(f"cannot open JSONL store at {self._path}: {exc}") from exc
         if created:
             _fsync_dir(self._path.parent)
+        self._index_path = index_path(self._path)
         self._offsets = array("q")  # byte offset of the line at each position - 1
-        self._streams: dict[str, array[int]] = {}  # stream -> positions by version - 1
-        self._ids: dict[str, int] = {}
+        self._streams = StreamTable()
+        self._ids = IdTable()
         self._end = 0  # bytes of complete lines indexed so far
         self._head = EMPTY_HEAD
+        self._opened = False  # the persistent index was read (or found unusable)
+        self._base_due: tuple[bool, int] | None = None  # (must write, records it held)
 
     @property
     def url(self) -> str:
@@ -110,7 +129,7 @@ class JsonlStore:
             replay = replayed_batch(stream, events, [self._by_id(e.event_id) for e in events])
             if replay is not None:
                 return replay
-            current = len(self._streams.get(stream, ()))
+            current = self._streams.count(stream)
             check_expected(stream, expected_version, current)
             sealed = seal_batch(
                 stream, events, current_version=current, head=self._head, now=self._clock.now()
@@ -141,6 +160,15 @@ class JsonlStore:
         self._end = offset
         last = sealed[-1][0]
         self._head = Head(position=last.position, hash=last.hash, recorded_at=last.recorded_at)
+        first = sealed[0][0].position
+        entry = JournalEntry(
+            first=first,
+            offsets=list(self._offsets[first - 1 :]),
+            streams=[record.stream for record, _ in sealed],
+            ids=[record.event_id for record, _ in sealed],
+            tail=self._tail(),
+        )
+        append_entry(self._index_path, entry)
 
     def _write_durably(self, payload: bytes) -> None:
         start = self._end
@@ -167,7 +195,7 @@ class JsonlStore:
     def read_stream(self, stream: str, *, after_version: int = 0) -> list[Record]:
         with self._lock:
             self._refresh()
-            positions = list(self._streams.get(stream, ())[max(after_version, 0) :])
+            positions = self._streams.positions(stream, after_version)
         return [self._read_record(position) for position in positions]
 
     def read_all(
@@ -210,7 +238,7 @@ class JsonlStore:
     def stream_version(self, stream: str) -> int:
         with self._lock:
             self._refresh()
-            return len(self._streams.get(stream, ()))
+            return self._streams.count(stream)
 
     def head(self) -> Head:
         with self._lock:
@@ -252,6 +280,8 @@ class JsonlStore:
         a partial line, or complete lines of a batch whose end never arrived. It was
         never acknowledged, so readers ignore it and the next writer cuts it (S1).
         """
+        if not self._opened:
+            self._open_index()
         size = os.fstat(self._fd).st_size
         if size < self._end:
             raise CorruptLog(
@@ -275,6 +305,58 @@ class JsonlStore:
                 batch = []
         if writer and size > self._end:
             self._cut_torn_tail(self._end, size)
+        if self._base_due is not None:
+            self._save_index(*self._base_due)
+
+    def _open_index(self) -> None:
+        """Adopt the persistent index as far as the log still matches it (lock held)."""
+        self._opened = True
+        loaded = load(self._index_path)
+        stamp = LogStamp.of(self._fd)
+        if loaded is None or not self._matches(loaded.tail, stamp, loaded.offsets):
+            if loaded is not None:
+                log.warning("the JSONL index %s does not match its log: rebuilt", self._index_path)
+            self._base_due = (True, 0)
+            return
+        tail = loaded.tail
+        self._offsets, self._streams, self._ids = loaded.offsets, loaded.streams, loaded.ids
+        self._end = tail.end
+        if tail.count:
+            self._head = Head(position=tail.count, hash=tail.hash, recorded_at=tail.recorded_at)
+        self._base_due = (not loaded.complete or loaded.journal > JOURNAL_LIMIT, tail.count)
+
+    def _matches(self, tail: Tail, stamp: LogStamp, offsets: array[int]) -> bool:
+        """Whether the log still holds the index's last line where the index says: the
+        log is unchanged since, or only grew, and that line has the tail's position and
+        hash."""
+        if stamp != tail.stamp and (stamp.size <= tail.end or stamp.inode != tail.stamp.inode):
+            return False
+        if tail.count != len(offsets):
+            return False
+        if tail.count == 0:
+            return tail.end == 0
+        start = offsets[-1]
+        raw = os.pread(self._fd, tail.end - start, start)
+        before = os.pread(self._fd, 1, start - 1) if start else b"\n"
+        if before != b"\n" or not raw.endswith(b"\n"):
+            return False
+        try:
+            entry = _index_decoder.decode(raw[:-1])
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            return False
+        return entry.position == tail.count and entry.hash == tail.hash and entry.more == 0
+
+    def _save_index(self, due: bool, loaded: int) -> None:
+        """After the first catch-up: write a fresh base when the index was missing,
+        unusable, incomplete or long, or the log held records it did not (lock held)."""
+        self._base_due = None
+        if due or len(self._offsets) > loaded:
+            write_base(self._index_path, self._offsets, self._streams, self._ids, self._tail())
+
+    def _tail(self) -> Tail:
+        head = self._head
+        stamp = LogStamp.of(self._fd)
+        return Tail(len(self._offsets), self._end, head.hash, head.recorded_at, stamp)
 
     def _read_lines(self, start: int, stop: int) -> Iterator[tuple[bytes, int, bool]]:
         """``(line, offset, complete)`` for each line between two byte offsets."""
@@ -304,7 +386,7 @@ class JsonlStore:
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
             raise self._corrupt(number, offset, f"does not decode: {exc}") from exc
         previous = batch[-1][0] if batch else None
-        version = len(self._streams.get(entry.stream, ())) + 1
+        version = self._streams.count(entry.stream) + 1
         version += sum(1 for item, _ in batch if item.stream == entry.stream)
         prev_hash = previous.hash if previous else self._head.hash
         if entry.position != number or entry.version != version:
@@ -332,8 +414,8 @@ class JsonlStore:
 
     def _index(self, position: int, stream: str, event_id: str, offset: int) -> None:
         self._offsets.append(offset)
-        self._streams.setdefault(stream, array("q")).append(position)
-        self._ids[event_id] = position
+        self._streams.add(stream, position)
+        self._ids.add(event_id, position)
 
     def _cut_torn_tail(self, offset: int, size: int) -> None:
         os.ftruncate(self._fd, offset)
@@ -352,8 +434,11 @@ class JsonlStore:
         return start, stop - start - 1
 
     def _by_id(self, event_id: str) -> Record | None:
-        position = self._ids.get(event_id)
-        return None if position is None else self._read_record(position)
+        for position in self._ids.candidates(event_id):
+            record = self._read_record(position)
+            if record.event_id == event_id:
+                return record
+        return None
 
     def _read_record(self, position: int) -> Record:
         offset, length = self._span(position)

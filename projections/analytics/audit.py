@@ -86,6 +86,18 @@ def audit(
 ) -> Trail:
     """The subject's records in ``window``, oldest first, at most ``limit``."""
     window = window or Window()
+    condition, params = trail_condition(subject, window, heartbeats=heartbeats)
+    cap = cap_of(limit)
+    rows = records(con, _SELECT.format(condition=condition), [*params, cap + 1])
+    entries = [msgspec.convert(row, Entry) for row in rows[:cap]]
+    return Trail(subject=subject, window=window, entries=entries, truncated=len(rows) > cap)
+
+
+def trail_condition(
+    subject: Subject, window: Window, *, heartbeats: bool
+) -> tuple[str, list[object]]:
+    """The ``WHERE`` condition on ``events e`` that picks the subject's records in
+    ``window``, and its parameters."""
     condition, params = window.sql("occurred_at")
     parts = [condition]
     if subject.task_id is not None:
@@ -99,10 +111,12 @@ def audit(
         params += [subject.agent_type, subject.agent_type]
     if not heartbeats:
         parts.append("type <> 'heartbeat'")
-    cap = limit if limit is not None else 1 << 62
-    rows = records(con, _SELECT.format(condition=" AND ".join(parts)), [*params, cap + 1])
-    entries = [msgspec.convert(row, Entry) for row in rows[:cap]]
-    return Trail(subject=subject, window=window, entries=entries, truncated=len(rows) > cap)
+    return " AND ".join(parts), params
+
+
+def cap_of(limit: int | None) -> int:
+    """The most entries a trail holds: ``limit``, or (without one) all of them."""
+    return limit if limit is not None else 1 << 62
 
 
 def _plain(entry: Entry) -> str:

@@ -142,25 +142,41 @@ def payout(
     detail: bool = True,
 ) -> Payout:
     """Shares of every task finished in ``window`` (or of one task), and each worker's
-    total; ``detail=False`` leaves the per-task list out (it is the costly part)."""
+    total; ``detail=False`` leaves the per-task list out (it is the costly part, and
+    ``projections.analytics.payout_text`` streams it instead)."""
     window = window or Window()
     weights = weights or Weights()
-    time_weight, completion_weight = weights.scaled()
-    condition, params = window.sql("finished_at")
-    if task_id is not None:
-        condition += " AND task_id = ?"
-        params.append(task_id)
-    query = _QUERY.replace("{condition}", condition)
-    values = [*params, time_weight, completion_weight]
-    totals = records(con, query.replace("{select}", _TOTALS), values)
-    rows = con.execute(query.replace("{select}", _DETAIL), values).fetchall() if detail else []
+    query = SharesQuery.of(window, weights, task_id)
+    totals = records(con, query.sql(_TOTALS), query.values)
+    rows = con.execute(query.sql(_DETAIL), query.values).fetchall() if detail else []
     return Payout(
         window=window,
         weights=weights,
         workers=[msgspec.convert(row, WorkerTotal) for row in totals],
         tasks=_tasks(rows),
-        unattributed=_unattributed(con, condition, params),
+        unattributed=_unattributed(con, query.condition, query.params),
     )
+
+
+class SharesQuery(msgspec.Struct, frozen=True):
+    """The ``shares`` of the tasks a payout covers (one row per task and worker), as a
+    query to finish with a ``SELECT ... FROM shares``."""
+
+    condition: str
+    params: list[object]
+    values: list[object]
+
+    @classmethod
+    def of(cls, window: Window, weights: Weights, task_id: str | None) -> SharesQuery:
+        time_weight, completion_weight = weights.scaled()
+        condition, params = window.sql("finished_at")
+        if task_id is not None:
+            condition += " AND task_id = ?"
+            params.append(task_id)
+        return cls(condition, params, [*params, time_weight, completion_weight])
+
+    def sql(self, select: str) -> str:
+        return _QUERY.replace("{condition}", self.condition).replace("{select}", select)
 
 
 def _tasks(rows: list[tuple[Any, ...]]) -> list[TaskPayout]:

@@ -13,6 +13,7 @@ hash of the last ledger record it holds, which every output carries.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
@@ -23,7 +24,9 @@ from ledger.config import ClaimConfig
 from ledger.errors import InvalidInput, SessionNotFound, TaskNotFound
 from ledger.store.protocol import EventStore
 from projections.analytics import audit as _audit
+from projections.analytics import audit_text as _audit_text
 from projections.analytics import payout as _payout
+from projections.analytics import payout_text as _payout_text
 from projections.analytics import stats as _stats
 from projections.analytics.connect import MEMORY, WAIT_S, connect, connect_read_only
 from projections.analytics.export import Format
@@ -74,6 +77,35 @@ class Analytics:
         self.require(subject.task_id, subject.session_id, subject.agent_type)
         return _audit.audit(self.con, subject, window=window, heartbeats=heartbeats, limit=limit)
 
+    def audit_pages(
+        self,
+        form: _audit_text.Form,
+        subject: _audit.Subject,
+        *,
+        window: Window | None = None,
+        heartbeats: bool = True,
+        limit: int | None = None,
+        page: int = _audit_text.PAGE,
+    ) -> Iterator[list[str]]:
+        """The trail of ``audit`` as text pages written by DuckDB (one entry past
+        ``limit``: see ``audit_text.Truncation``); CSV lines carry the checkpoint's
+        position and hash. Read every page before asking anything else of this store."""
+        if subject.empty():
+            raise InvalidInput("audit needs a task, a session or an agent type")
+        self.require(subject.task_id, subject.session_id, subject.agent_type)
+        checkpoint = self.checkpoint()
+        return _audit_text.pages(
+            self.con,
+            form,
+            subject,
+            window=window or Window(),
+            heartbeats=heartbeats,
+            limit=limit,
+            position=checkpoint.position,
+            head_hash=checkpoint.hash,
+            page=page,
+        )
+
     def stats(
         self,
         *,
@@ -100,6 +132,24 @@ class Analytics:
         return _payout.payout(
             self.con, window=window, weights=weights, task_id=task_id, detail=detail
         )
+
+    def payout_pages(
+        self,
+        form: _payout_text.Form,
+        *,
+        window: Window | None = None,
+        weights: _payout.Weights | None = None,
+        task_id: str | None = None,
+        suffix: str = "",
+        page: int = _payout_text.PAGE,
+    ) -> Iterator[list[str]]:
+        """The per-task list of ``payout`` as text pages written by DuckDB, one row per
+        task and worker: JSON pieces that, joined by commas, are the tasks' objects, or
+        CSV lines ending in ``suffix`` (``projections.analytics.payout_text``). Read
+        every page before asking anything else of this store."""
+        self.require(task_id)
+        query = _payout.SharesQuery.of(window or Window(), weights or _payout.Weights(), task_id)
+        return _payout_text.pages(self.con, form, query, suffix, page=page)
 
     def query(self, sql: str) -> QueryResult:
         """One read-only SQL statement. A file store is reopened read-only for it

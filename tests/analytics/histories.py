@@ -73,6 +73,15 @@ histories = st.builds(
 )
 """Every task claimed once (so that most steps have something to act on), then
 random steps."""
+finished_histories = histories.map(
+    lambda steps: [
+        *steps,
+        Step("release", task=TASKS[0], choice=0),
+        Step("status", task=TASKS[0], choice=STATUSES.index("done")),
+    ]
+)
+"""A history that ends with its first task finished: its holder (if any) releases it
+as completed, then its status is set to done (if it is not already)."""
 
 
 def _claim(service: ClaimService, step: Step) -> None:

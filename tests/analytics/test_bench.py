@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench.analytics import build_log, measure, table
+from bench.analytics import build_log, goals, measure, table
 from ledger.store.sqlite import SqliteStore
 from ledger.verify import verify_store
 
@@ -14,7 +14,8 @@ def test_the_benchmark_runs_on_a_tiny_ledger(tmp_path: Path) -> None:
     figures = measure(tmp_path, 2_500, increment=500, say=lambda line: None)
     assert (figures.events, figures.increment) == (2_500, 500)
     assert figures.finished_tasks > 0
-    assert "payout, per task and worker" in table(figures)
+    assert "payout, per task and worker, streamed" in table(figures)
+    assert "feed into DuckDB from empty" in goals(figures)
 
 
 def test_the_benchmark_ledger_verifies(tmp_path: Path) -> None:

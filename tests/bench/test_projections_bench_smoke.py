@@ -20,6 +20,7 @@ ROWS = (
     "ledger rebuild, four projections",
     "eventsourcing read into domain events",
     "restart at the head",
+    "open with the index",
     "peak RSS MB",
     "fold: Board.apply, all four (with dispatch)",
 )
