@@ -9,6 +9,7 @@ from typing import Any
 
 from ledger.codec import decode_stored, micros
 from ledger.records import Record
+from ledger.store.checked import checked_chain, checked_record, checked_stream, link_before
 from ledger.store.protocol import Head, RawEntry
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -18,6 +19,19 @@ COLUMNS = "position, stream, version, event_id, type, recorded_us, hash, body"
 """The ``events`` table's columns in ``EventRow`` order."""
 RAW_COLUMNS = "position, stream, version, event_id, type, hash, recorded_us, body"
 """The columns ``raw_entry`` takes, in its order."""
+CHAIN_COLUMNS = "position, hash, body"
+"""The columns a checked walk by position reads (``checked_rows``)."""
+_STREAM_SQL = (
+    "SELECT e.position, e.hash, e.body,"
+    " (SELECT p.hash FROM events p WHERE p.position = e.position - 1)"
+    " FROM events e WHERE e.stream = {mark} AND e.version > {mark} ORDER BY e.version"
+)
+
+
+def stream_sql(mark: str) -> str:
+    """The query of a checked stream read: each row with its predecessor's hash in the log,
+    ``mark`` being the driver's parameter mark."""
+    return _STREAM_SQL.format(mark=mark)
 
 
 def event_row(record: Record, raw: bytes) -> EventRow:
@@ -55,6 +69,38 @@ def head_of(position: int, digest: str, recorded_us: int) -> Head:
     return Head(position=position, hash=digest, recorded_at=from_micros(recorded_us))
 
 
+def checked_head(
+    position: int, digest: str, recorded_us: int, body: object, before: object
+) -> Head:
+    """The head of the log from its last row, once that row's body matches its hash
+    and chains to the row before it: an append never seals onto a broken link."""
+    checked_record(
+        body,
+        position=position,
+        where=row_where,
+        prev_hash=link_before(position, before) or "",
+        hash_column=digest,
+    )
+    return head_of(position, digest, recorded_us)
+
+
+def checked_rows(rows: Iterator[Sequence[Any]], after: int) -> Iterator[Record]:
+    """The records of a walk of ``CHAIN_COLUMNS`` rows from the anchor at ``after``."""
+    return checked_chain(((row[0], row[1], row[2]) for row in rows), after=after, where=row_where)
+
+
+def checked_stream_rows(
+    rows: Sequence[Sequence[Any]], stream: str, after_version: int
+) -> list[Record]:
+    """The records of a ``stream_sql`` read, checked."""
+    return checked_stream(
+        ((row[0], row[1], row[2], row[3]) for row in rows),
+        stream=stream,
+        after_version=after_version,
+        where=row_where,
+    )
+
+
 def decode_row(position: int, body: bytes) -> Record:
     """Decode a stored body; one that does not decode is ``CorruptLog`` naming its row."""
     return decode_stored(body, position=position, where=row_where)
@@ -83,6 +129,13 @@ def paged(fetch: Callable[[int], Sequence[Sequence[Any]]], after: int) -> Iterat
         if len(rows) < PAGE:
             return
         cursor = rows[-1][0]
+
+
+def anchored(fetch: Callable[[int], Sequence[Sequence[Any]]], after: int) -> Iterator[Record]:
+    """The checked records of a walk by position after ``after``: the walk starts at
+    the row at ``after`` itself, the anchor the first record must chain to."""
+    after = max(after, 0)
+    return checked_rows(paged(fetch, max(after - 1, 0)), after)
 
 
 def read_limits(until: int | None, until_time: datetime | None) -> tuple[int, int]:
