@@ -49,8 +49,13 @@ def event_row(record: Record, raw: bytes) -> EventRow:
 
 
 def raw_entry(row: Sequence[Any]) -> RawEntry:
-    """A row of ``RAW_COLUMNS`` as ``verify`` reads it: the body and the columns beside it."""
+    """A row of ``RAW_COLUMNS`` as ``verify`` reads it: the body and the columns beside it;
+    a row whose columns hold the wrong types (text for the body, a NULL) has a ``fault``."""
     position, stream, version, event_id, type_, hash_, recorded_us, body = row
+    fault = _column_fault(row)
+    if fault is not None:
+        number = position if isinstance(position, int) else None
+        return RawEntry(where=row_where(position), body=b"", position=number, fault=fault)
     return RawEntry(
         where=row_where(position),
         body=bytes(body),
@@ -62,6 +67,31 @@ def raw_entry(row: Sequence[Any]) -> RawEntry:
         hash=hash_,
         recorded_at=from_micros(recorded_us),
     )
+
+
+_COLUMN_TYPES: tuple[tuple[str, type], ...] = (
+    ("position", int),
+    ("stream", str),
+    ("version", int),
+    ("event_id", str),
+    ("type", str),
+    ("hash", str),
+    ("recorded_us", int),
+    ("body", bytes),
+)
+"""``RAW_COLUMNS`` with the type each must hold."""
+_MAX_MICROS = 253_402_300_799_999_999
+"""9999-12-31T23:59:59.999999Z: a time column past it is no datetime."""
+
+
+def _column_fault(row: Sequence[Any]) -> str | None:
+    for (name, kind), value in zip(_COLUMN_TYPES, row, strict=True):
+        if not isinstance(value, kind) or isinstance(value, bool):
+            return f"its {name} column holds {type(value).__name__}, not {kind.__name__}"
+    recorded_us = row[6]
+    if not -_MAX_MICROS <= recorded_us <= _MAX_MICROS:
+        return f"its recorded_us column ({recorded_us}) is no time"
+    return None
 
 
 def head_of(position: int, digest: str, recorded_us: int) -> Head:

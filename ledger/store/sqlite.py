@@ -90,6 +90,8 @@ class SqliteStore:
             self._db.execute(f"PRAGMA synchronous = {synchronous}")
             self._migrate()
         except sqlite3.Error as exc:
+            if _damaged(exc):
+                raise _damaged_file(self._path, exc) from exc
             raise StoreError(f"cannot open SQLite store at {self._path}: {exc}") from exc
 
     @property
@@ -321,19 +323,31 @@ class _DriverErrors:
         return None
 
     def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> None:
-        if isinstance(exc, sqlite3.OperationalError) and str(exc).startswith(_MISSING):
-            raise CorruptLog(
-                f"the ledger's events table at {self._path} is gone or altered ({exc});"
-                " the log cannot be read from position 1; run `claims verify`",
-                position=1,
-                where=str(self._path),
-            ) from exc
+        if isinstance(exc, sqlite3.Error) and _damaged(exc):
+            raise _damaged_file(self._path, exc) from exc
         if isinstance(exc, sqlite3.Error):
             raise StoreError(f"SQLite {self._action} failed at {self._path}: {exc}") from exc
 
 
 _MISSING = ("no such table", "no such column")
 """A migrated store that answers these had its tables dropped or altered by hand."""
+
+
+def _damaged(exc: sqlite3.Error) -> bool:
+    """The file itself is damaged (not a database, malformed) or its tables were
+    dropped or altered: corruption, not a passing failure of the store."""
+    if isinstance(exc, sqlite3.OperationalError):
+        return str(exc).startswith(_MISSING)
+    return type(exc) is sqlite3.DatabaseError
+
+
+def _damaged_file(path: Path, exc: sqlite3.Error) -> CorruptLog:
+    return CorruptLog(
+        f"the SQLite ledger at {path} is damaged ({exc}): its log cannot be read from"
+        " position 1; run `claims verify`",
+        position=1,
+        where=str(path),
+    )
 
 
 @functools.lru_cache(maxsize=64)
