@@ -120,12 +120,10 @@ def stored_hash(raw: bytes) -> str | None:
     (a renamed member with a default, another spelling of a time) is caught, and a
     record stored before a field was added still checks out after it was.
     """
-    suffix = raw[-_HASH_SUFFIX_LEN:]
-    if len(suffix) < _HASH_SUFFIX_LEN or not (
-        suffix.startswith(_HASH_MEMBER) and suffix.endswith(b'"}')
-    ):
+    start = len(raw) - _HASH_SUFFIX_LEN
+    if start < 0 or not (raw.startswith(_HASH_MEMBER, start) and raw.endswith(b'"}')):
         return None
-    digest = hashlib.sha256(memoryview(raw)[:-_HASH_SUFFIX_LEN])
+    digest = hashlib.sha256(raw[:start])
     digest.update(b"}")
     return digest.hexdigest()
 
