@@ -125,7 +125,11 @@ def _copy(app: App, *, source_url: str, target_url: str) -> None:
             f" (position {report.position}, head hash {report.head_hash[:16]}…)"
         )
         if report.skipped:
-            click.echo(f"the target already held the first {report.skipped} record(s)")
+            click.echo(
+                f"resumed after position {report.skipped}: the target already held the"
+                f" first {report.skipped} record(s) of this ledger (an earlier copy that"
+                " stopped midway), checked and not copied again"
+            )
         if report.unfinished:
             click.echo(
                 f"left out {report.unfinished} record(s) of an append the source never"
