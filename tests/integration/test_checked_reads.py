@@ -5,7 +5,7 @@ process: an edited, deleted or moved record stops ``read_all``, ``read_stream`` 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -82,28 +82,42 @@ def _sql(store: EventStore, statement: str, params: tuple[object, ...]) -> list[
         return cursor.fetchall() if cursor.description else []
 
 
-def _reopened(store: EventStore) -> EventStore:
-    """A fresh handle (JSONL indexes the file again)."""
-    return open_store(store.url if not store.url.startswith("postgres") else _pg_url(store))
+@pytest.fixture
+def reopen() -> Iterator[Callable[[EventStore], EventStore]]:
+    """Opens a fresh handle on a store (JSONL indexes the file again); closes it after."""
+    opened: list[EventStore] = []
+
+    def fresh(store: EventStore) -> EventStore:
+        url = _pg_url(store) if store.url.startswith("postgres") else store.url
+        opened.append(open_store(url))
+        return opened[-1]
+
+    yield fresh
+    for handle in opened:
+        handle.close()
 
 
 def _pg_url(store: EventStore) -> str:
     return f"{pg_server.SERVER}?schema={store.options.schema}"  # type: ignore[attr-defined]
 
 
-def test_an_edited_record_stops_read_all_at_its_position(store: EventStore) -> None:
+def test_an_edited_record_stops_read_all_at_its_position(
+    store: EventStore, reopen: Callable[[EventStore], EventStore]
+) -> None:
     """A title edited in record 3 is LOG_CORRUPT at position 3 for a whole-log read."""
     _edit(store, 3, b"event 2", b"event X")
     with pytest.raises(CorruptLog) as caught:
-        list(_reopened(store).read_all())
+        list(reopen(store).read_all())
     assert caught.value.context["position"] == 3
 
 
-def test_an_edited_record_stops_a_read_of_its_stream(store: EventStore) -> None:
+def test_an_edited_record_stops_a_read_of_its_stream(
+    store: EventStore, reopen: Callable[[EventStore], EventStore]
+) -> None:
     """The stream read before a decision refuses the edited record."""
     _edit(store, 3, b"event 2", b"event X")
     with pytest.raises(CorruptLog) as caught:
-        _reopened(store).read_stream("a")
+        reopen(store).read_stream("a")
     assert caught.value.context["position"] == 3
 
 
@@ -115,19 +129,23 @@ def test_a_resumed_read_checks_the_link_to_its_anchor(sql_store: EventStore) -> 
     assert caught.value.context["position"] == 3
 
 
-def test_a_deleted_middle_record_stops_read_all(store: EventStore) -> None:
+def test_a_deleted_middle_record_stops_read_all(
+    store: EventStore, reopen: Callable[[EventStore], EventStore]
+) -> None:
     """A record deleted in the middle is LOG_CORRUPT where it is missing."""
     _delete(store, 4)
     with pytest.raises(CorruptLog) as caught:
-        list(_reopened(store).read_all())
+        list(reopen(store).read_all())
     assert caught.value.context["position"] == 4
 
 
-def test_a_stream_with_a_record_removed_is_refused(store: EventStore) -> None:
+def test_a_stream_with_a_record_removed_is_refused(
+    store: EventStore, reopen: Callable[[EventStore], EventStore]
+) -> None:
     """Stream ``a`` without its v2 (position 3) has a version gap: LOG_CORRUPT."""
     _delete(store, 3)
     with pytest.raises(CorruptLog):
-        _reopened(store).read_stream("a")
+        reopen(store).read_stream("a")
 
 
 def test_append_refuses_a_head_whose_link_is_broken(sql_store: EventStore) -> None:
@@ -139,10 +157,12 @@ def test_append_refuses_a_head_whose_link_is_broken(sql_store: EventStore) -> No
     assert sql_store.head().position == 6
 
 
-def test_append_refuses_an_edited_head(store: EventStore) -> None:
+def test_append_refuses_an_edited_head(
+    store: EventStore, reopen: Callable[[EventStore], EventStore]
+) -> None:
     """The last record edited: the next append refuses to seal onto it."""
     _edit(store, 6, b"event 5", b"event X")
-    reopened = _reopened(store)
+    reopened = reopen(store)
     with pytest.raises(CorruptLog) as caught:
         reopened.append("c", notes(1, first=10), expected_version=ANY)
     assert caught.value.context["position"] == 6
