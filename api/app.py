@@ -17,6 +17,7 @@ from fastapi import FastAPI
 
 from api import dashboard, problems
 from api.auth import BearerAuth
+from api.limits import BodyLimit
 from api.openapi import build_openapi
 from api.routes import (
     analytics,
@@ -73,6 +74,7 @@ def create_app(options: ServerOptions, runtime: Runtime | None = None) -> FastAP
     for module in routers:
         app.include_router(module.router)
     app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
+    app.add_middleware(BodyLimit)
     if options.token:
         app.add_middleware(BearerAuth, token=options.token)
     return app

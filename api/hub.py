@@ -9,6 +9,12 @@ come from the store, so only committed events are ever sent. Recent frames are
 kept in memory; a client resuming from an older position is served from the
 store first, in chunks, and then from memory, so it gets every position after
 its own exactly once, in order.
+
+Records are checked as they are read (``ledger.store.checked``). When the log
+turns out corrupt, the tail stops: every open stream, and every stream opened
+afterwards, gets one ``ledger:error`` event carrying the ``LOG_CORRUPT`` problem
+(with its position) and ends, rather than waiting forever on a log that cannot
+be read past the broken record.
 """
 
 from __future__ import annotations
@@ -18,14 +24,17 @@ import bisect
 import contextlib
 import functools
 import itertools
+import logging
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import ParamSpec, TypeVar
 
+import msgspec
+
 from api.events import sse_frame
-from ledger.errors import LedgerError
+from ledger.errors import CorruptLog, LedgerError
 from ledger.store.protocol import EventStore
 
 FETCH_LIMIT = 2000
@@ -35,6 +44,7 @@ BACKLOG_CHUNK = 1000
 
 P = ParamSpec("P")
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 class EventHub:
@@ -62,6 +72,8 @@ class EventHub:
         self._wake = asyncio.Event()
         self._advanced = asyncio.Event()
         self._closed = False
+        self.failure: CorruptLog | None = None
+        """Why the tail stopped, if the log turned out corrupt."""
 
     # --- the tail --------------------------------------------------------------
 
@@ -84,7 +96,10 @@ class EventHub:
                 await asyncio.wait_for(self._wake.wait(), self._poll_interval)
             self._wake.clear()
             if not self._closed:
-                await self.fetch()
+                try:
+                    await self.fetch()
+                except CorruptLog as error:
+                    self._fail(error)
 
     def _watch(self, loop: asyncio.AbstractEventLoop) -> None:
         """Wake the tail when the log grows, whoever appended: blocks in the store's
@@ -134,10 +149,15 @@ class EventHub:
         return self.position
 
     async def stream(self, after: int) -> AsyncIterator[bytes]:
-        """SSE frames of every record with a position above ``after``, then live ones."""
+        """SSE frames of every record with a position above ``after``, then live ones;
+        an error frame last if the log turns out corrupt."""
         cursor = after
         while not self._closed:
-            frames = await self._frames_after(cursor)
+            try:
+                frames = await self._frames_after(cursor)
+            except CorruptLog as error:
+                yield _error_frame(error)
+                return
             if frames:
                 for position, frame in frames:
                     yield frame
@@ -150,6 +170,14 @@ class EventHub:
                 await asyncio.wait_for(advanced.wait(), self._keepalive)
             except TimeoutError:
                 yield b": keepalive\n\n"
+        if self.failure is not None:
+            yield _error_frame(self.failure)
+
+    def _fail(self, error: CorruptLog) -> None:
+        """Stop the tail on a corrupt log; the streams end with the error."""
+        log.error("event stream stopped: %s", error)
+        self.failure = error
+        self.close()
 
     async def _frames_after(self, cursor: int) -> list[tuple[int, bytes]]:
         if cursor >= self.position:
@@ -162,8 +190,16 @@ class EventHub:
     # --- internals -------------------------------------------------------------
 
     def _read_after(self, after: int, until: int | None, limit: int) -> list[tuple[int, bytes]]:
-        records = self.store.read_all(after=after, until=until)
-        return [(record.position, sse_frame(record)) for record in itertools.islice(records, limit)]
+        """Frames of the records after ``after``; the records before a corrupt one are
+        returned first, and the next read raises its ``CorruptLog``."""
+        frames: list[tuple[int, bytes]] = []
+        try:
+            for record in itertools.islice(self.store.read_all(after=after, until=until), limit):
+                frames.append((record.position, sse_frame(record)))
+        except CorruptLog:
+            if not frames:
+                raise
+        return frames
 
     def _trim(self) -> None:
         excess = len(self._positions) - self._keep
@@ -176,3 +212,8 @@ class EventHub:
         """Store reads run on the hub's own thread, never on the event loop."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, functools.partial(func, *args, **kwargs))
+
+
+def _error_frame(error: CorruptLog) -> bytes:
+    """The ``ledger:error`` event that ends a stream: the error's seed-002 body."""
+    return b"event: ledger:error\ndata: %s\n\n" % msgspec.json.encode(error.body())

@@ -8,6 +8,7 @@ import sys
 
 import uvicorn
 
+from api import redact
 from api.app import create_app
 from api.runtime import Runtime, ServerOptions
 
@@ -41,6 +42,7 @@ def run_server(options: ServerOptions, *, host: str, port: int, access_log: bool
         timeout_graceful_shutdown=GRACE_SECONDS,
         lifespan="on",
     )
+    redact.install()
     server = _Server(config, runtime)
     print(
         f"claims: serving {runtime.service.store.url} on http://{_url_host(host)}:{port}/",

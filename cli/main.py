@@ -32,6 +32,7 @@ COMMANDS = {
     "current-task": "cli.commands.views:current_task",
     "sweep": "cli.commands.maintenance:sweep",
     "verify": "cli.commands.maintenance:verify",
+    "checkpoint": "cli.commands.maintenance:checkpoint",
     "run": "cli.commands.run:run",
     "codes": "cli.commands.codes:codes",
     "replay": "cli.commands.replay:replay",

@@ -1,4 +1,8 @@
-"""Plain-text tables for people; colour only on a terminal and never with ``NO_COLOR``."""
+"""Plain-text tables for people; colour only on a terminal and never with ``NO_COLOR``.
+
+Text from the ledger (titles, reasons, metadata) may hold terminal control
+characters; a cell shows each as an escape (``\\x1b``), so a title cannot move the
+cursor, clear the screen or recolour the terminal."""
 
 from __future__ import annotations
 
@@ -21,8 +25,19 @@ def render_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> st
     return "\n".join(lines)
 
 
+class Painted(str):
+    """A cell already styled by ``paint``: its escape codes are ours, kept as they are."""
+
+
 def paint(text: str, colour: str | None, *, enabled: bool) -> str:
-    return click.style(text, fg=colour) if enabled and colour else text
+    return Painted(click.style(printable(text), fg=colour)) if enabled and colour else text
+
+
+def printable(text: str) -> str:
+    """``text`` with every character a terminal would act on written as an escape."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
 
 
 def _line(values: Sequence[str], widths: Sequence[int]) -> str:
@@ -36,4 +51,6 @@ def _cell(value: object) -> str:
         return "-"
     if isinstance(value, float):
         return f"{value:g}"
-    return str(value)
+    if isinstance(value, Painted):
+        return value
+    return printable(str(value))

@@ -83,7 +83,8 @@ def encode_record(record: Record) -> bytes:
 
 
 def decode_record(raw: bytes | str) -> Record:
-    """Decode stored bytes; raises ``msgspec.DecodeError`` or ``ValidationError``."""
+    """Decode stored bytes; raises ``msgspec.DecodeError``, ``ValidationError`` or
+    ``RecursionError`` (nested past msgspec's depth limit)."""
     return _record_decoder.decode(raw)
 
 
@@ -93,7 +94,7 @@ def decode_stored(raw: bytes, *, position: int, where: Callable[[int], str]) -> 
     never an unexpected crash."""
     try:
         return _record_decoder.decode(raw)
-    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError) as exc:
         place = where(position)
         raise CorruptLog(
             f"the record at {place} does not decode: {exc}", position=position, where=place
@@ -119,12 +120,12 @@ def stored_hash(raw: bytes) -> str | None:
     (a renamed member with a default, another spelling of a time) is caught, and a
     record stored before a field was added still checks out after it was.
     """
-    suffix = raw[-_HASH_SUFFIX_LEN:]
-    if len(suffix) < _HASH_SUFFIX_LEN or not (
-        suffix.startswith(_HASH_MEMBER) and suffix.endswith(b'"}')
-    ):
+    start = len(raw) - _HASH_SUFFIX_LEN
+    if start < 0 or not (raw.startswith(_HASH_MEMBER, start) and raw.endswith(b'"}')):
         return None
-    return hashlib.sha256(raw[:-_HASH_SUFFIX_LEN] + b"}").hexdigest()
+    digest = hashlib.sha256(raw[:start])
+    digest.update(b"}")
+    return digest.hexdigest()
 
 
 def encode_event(event: EventBase) -> bytes:

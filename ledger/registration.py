@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import math
-
 from ledger.commands import RegisterTask
 from ledger.errors import InvalidInput, TaskAlreadyExists
 from ledger.events import TASK_STATUSES, TaskRegistered, TaskStatus
 from ledger.identifiers import check_id
+from ledger.roi import check_roi
 from ledger.state import TaskState
 
 PRIORITIES = ("critical", "high", "medium", "low")
@@ -65,6 +64,4 @@ def _status(spec: RegisterTask) -> TaskStatus:
 
 
 def _roi(spec: RegisterTask) -> float:
-    if not math.isfinite(spec.roi):
-        raise InvalidInput("roi must be a finite number", taskId=spec.task_id)
-    return float(spec.roi)
+    return check_roi(spec.roi, taskId=spec.task_id)

@@ -313,6 +313,8 @@ def _check_metadata(metadata: dict[str, object], config: ClaimConfig) -> None:
         size = len(msgspec.json.encode(metadata))
     except (TypeError, ValueError) as exc:
         raise InvalidInput(f"metadata must be a JSON object: {exc}") from exc
+    except RecursionError as exc:
+        raise InvalidInput("metadata is nested too deeply") from exc
     if size > config.max_metadata_bytes:
         raise InvalidInput(
             f"metadata is {size} bytes; at most {config.max_metadata_bytes} are allowed"

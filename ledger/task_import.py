@@ -14,6 +14,7 @@ import msgspec
 from ledger.commands import RegisterTask
 from ledger.errors import InvalidInput
 from ledger.events import TaskStatus
+from ledger.roi import check_roi
 
 _STATUS: dict[str, TaskStatus] = {
     "todo": "todo",
@@ -56,6 +57,8 @@ def parse_tasks_json(raw: bytes) -> list[RegisterTask]:
         value = msgspec.json.decode(raw)
     except msgspec.DecodeError as exc:
         raise InvalidInput(f"tasks.json is not valid JSON: {exc}") from exc
+    except RecursionError as exc:
+        raise InvalidInput(f"tasks.json is nested too deeply: {exc}") from exc
     try:
         tasks = (
             msgspec.convert(value, list[_Task])
@@ -80,7 +83,7 @@ def _spec(index: int, task: _Task) -> RegisterTask:
         task_id=task.id,
         title=task.title,
         priority=(task.priority or "medium").lower(),
-        roi=roi if roi is not None else 0.0,
+        roi=check_roi(roi, index=index) if roi is not None else 0.0,
         fingerprint=task.fingerprint,
         phase=task.phase,
         status=status,

@@ -5,9 +5,12 @@ before it plus one (S3); its stream version is its stream's previous plus one
 (S2); its ``prev_hash`` is the previous record's hash and its ``hash`` matches
 its stored bytes (S6); its ``recorded_at`` does not go back (S7); it continues
 the append before it when that one said more records follow (S1); its
-indexed columns (SQLite) agree with its body. A torn last line of a JSONL file,
-or the first records of an append whose last never arrived, is an unacknowledged
-append and is reported as a notice, not a failure.
+indexed columns (SQLite) agree with its body and hold the right types. With a
+witness (``claims checkpoint``'s line), the log must reach the witnessed position
+and hold the witnessed record there, which catches records cut from its end.
+A torn last line of a JSONL file, or the first records of an append whose last
+never arrived, is an unacknowledged append and is reported as a notice, not a
+failure.
 """
 
 from __future__ import annotations
@@ -18,9 +21,11 @@ from datetime import datetime
 import msgspec
 
 from ledger.codec import decode_record, stored_hash
+from ledger.errors import CorruptLog
 from ledger.events import event_type
 from ledger.records import GENESIS_HASH, Record
 from ledger.store.protocol import EventStore, RawEntry
+from ledger.witness import Witness, witness_problem
 
 _INDEXED_FIELDS = ("event_id", "type", "hash", "recorded_at")
 """Body fields a backend may also keep beside the body, and read without it."""
@@ -42,10 +47,28 @@ class VerifyReport(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def verify_store(
-    store: EventStore, *, progress: Callable[[int], None] | None = None
+    store: EventStore,
+    *,
+    progress: Callable[[int], None] | None = None,
+    witness: Witness | None = None,
 ) -> VerifyReport:
-    """Walk every stored record; stop at the first that breaks an invariant."""
-    checker = _Checker()
+    """Walk every stored record; stop at the first that breaks an invariant. With a
+    ``witness``, the log must also reach its position and hold its record there.
+
+    It never crashes on a damaged store: whatever the store cannot even read (a
+    dropped table, a malformed database file) is a problem at the position reached.
+    """
+    checker = _Checker(witness)
+    try:
+        return _walk(store, checker, progress)
+    except CorruptLog as error:
+        where = str(error.context.get("where", "the store"))
+        return checker.failed_at(where, error.detail)
+
+
+def _walk(
+    store: EventStore, checker: _Checker, progress: Callable[[int], None] | None
+) -> VerifyReport:
     notices: list[str] = []
     entries = store.raw_entries()
     for entry in entries:
@@ -68,11 +91,13 @@ def verify_store(
             " of an append whose last record never arrived; it was never acknowledged and"
             " the next append cuts it away"
         )
-    return checker.report(None, notices)
+    return checker.report(checker.witness_problem(), notices)
 
 
 class _Checker:
-    def __init__(self) -> None:
+    def __init__(self, witness: Witness | None = None) -> None:
+        self.witness = witness
+        self.witnessed_hash: str | None = None
         self.checked = 0
         self.position = 0
         self.hash = GENESIS_HASH
@@ -89,9 +114,11 @@ class _Checker:
 
     def check(self, entry: RawEntry) -> Problem | None:
         expected_position = self.position + 1
+        if entry.fault is not None:
+            return Problem(expected_position, entry.where, entry.fault)
         try:
             record = decode_record(entry.body)
-        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        except (msgspec.DecodeError, msgspec.ValidationError, RecursionError) as exc:
             return Problem(expected_position, entry.where, f"does not decode: {exc}")
         message = self._first_fault(entry, record, expected_position)
         if message is not None:
@@ -102,6 +129,8 @@ class _Checker:
         self.recorded_at = record.recorded_at
         self.versions[record.stream] = record.version
         self.previous = record
+        if self.witness is not None and record.position == self.witness.position:
+            self.witnessed_hash = record.hash
         if record.more == 0:
             self.head_position = record.position
             self.head_hash = record.hash
@@ -142,6 +171,19 @@ class _Checker:
 
     def failed(self, entry: RawEntry, message: str) -> VerifyReport:
         return self.report(Problem(self.position + 1, entry.where, message), [])
+
+    def failed_at(self, where: str, message: str) -> VerifyReport:
+        return self.report(Problem(self.position + 1, where, message), [])
+
+    def witness_problem(self) -> Problem | None:
+        """Where the log falls short of the witness, if one was given."""
+        if self.witness is None:
+            return None
+        message = witness_problem(self.witness, self.position, self.witnessed_hash)
+        if message is None:
+            return None
+        position = min(self.position + 1, self.witness.position)
+        return Problem(position, f"position {position}", message)
 
     def report(self, problem: Problem | None, notices: list[str]) -> VerifyReport:
         return VerifyReport(

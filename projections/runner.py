@@ -22,6 +22,7 @@ from ledger.clock import Clock, SystemClock
 from ledger.errors import StoreError
 from ledger.store.local import local_base
 from ledger.store.protocol import EventStore
+from ledger.witness import Witness, refuse_unwitnessed
 from projections.base import Projection
 from projections.board import PROJECTIONS, Board
 from projections.snapshots import (
@@ -159,7 +160,8 @@ class ProjectionRunner:
         return found
 
     def rebuild(self, progress: Callable[[int], None] | None = None) -> RebuildReport:
-        """Fold the whole log from position 0 into fresh projections, then save them."""
+        """Fold the whole log from position 0 into fresh projections, then save them in
+        place of every snapshot saved before (those of a replaced log included)."""
         started = time.perf_counter()
         board = Board()
         count = 0
@@ -170,6 +172,7 @@ class ProjectionRunner:
                 progress(count)
         seconds = time.perf_counter() - started
         self._board = board
+        self._drop_saved()
         self.save()
         return RebuildReport(
             records=count,
@@ -263,14 +266,33 @@ class ProjectionRunner:
             )
         if not payload_intact(candidate):
             return "is corrupt (its checksum does not match)", None
-        stored = self._record_hash(header.position)
-        if stored is None or stored[0] != header.head_hash:
-            return f"does not match the log at position {header.position}", None
+        self._witnessed(candidate)
         try:
             state = msgspec.msgpack.decode(candidate.payload, type=projection.state_type)
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
             return f"does not decode ({exc})", None
         return None, state
+
+    def _witnessed(self, snapshot: Snapshot) -> None:
+        """Refuse a log shorter than, or different at, the position the snapshot saw."""
+        header = snapshot.header
+        stored = self._record_hash(header.position)
+        refuse_unwitnessed(
+            Witness(
+                position=header.position, hash=header.head_hash, recorded_at=header.recorded_at
+            ),
+            self.store.head_position() if stored is None else header.position,
+            None if stored is None else stored[0],
+            by=f"the snapshot {snapshot.where} (if the log was replaced on purpose, run"
+            " `claims projections rebuild`)",
+        )
+
+    def _drop_saved(self) -> None:
+        """Before a rebuild saves: every snapshot saved before goes, so that none of a
+        replaced log's is tried (and refused) again."""
+        for projection in PROJECTIONS:
+            self.snapshots.prune(projection.name, 0)
+        self._saved = {}
 
     def _fold_one(self, projection: Projection[Any], state: Any, start: int, stop: int) -> None:
         if start >= stop:

@@ -12,6 +12,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from ledger.roi import MAX_ROI
+
 
 def _whole(value: Any) -> Any:
     """JSON has one number type: ``60000.0`` is the integer 60000, as JSON Schema says."""
@@ -90,7 +92,7 @@ class TaskRequest(Body):
     taskId: Id
     title: Annotated[str, Field(min_length=1, max_length=500)]
     priority: Priority = "medium"
-    roi: Annotated[float, Field(allow_inf_nan=False, ge=-1e12, le=1e12)] = 0.0
+    roi: Annotated[float, Field(allow_inf_nan=False, ge=-MAX_ROI, le=MAX_ROI)] = 0.0
     fingerprint: Text | None = Field(None, description="Identity of the work, for de-duplication")
     phase: Text | None = None
     status: SettableStatus = "todo"
@@ -124,6 +126,8 @@ class ImportedTask(BaseModel):
     priority: str | None = None
     phase: str | None = None
     status: str | None = Field(None, examples=["todo", "pending", "completed", "blocked"])
-    roi: float | None = None
-    estimatedRoi: float | None = None
+    roi: Annotated[float, Field(allow_inf_nan=False, ge=-MAX_ROI, le=MAX_ROI)] | None = None
+    estimatedRoi: Annotated[float, Field(allow_inf_nan=False, ge=-MAX_ROI, le=MAX_ROI)] | None = (
+        None
+    )
     fingerprint: str | None = None

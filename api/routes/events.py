@@ -46,8 +46,11 @@ async def events(
     """Every event after ``Last-Event-ID`` (a reconnecting ``EventSource`` sends it),
     else after ``after``, else from now on: each position exactly once, in order,
     and only once committed. Events written by other server processes on the same
-    store arrive too, within the poll interval."""
+    store arrive too, within the poll interval. A start beyond the head is the head:
+    the stream then waits for the next event, whatever its position."""
     start = _start(last_event_id, after, ledger.hub.default_start())
+    if start > ledger.hub.position:
+        start = min(start, await ledger.read(ledger.service.store.head_position))
     return StreamingResponse(
         _frames(ledger, start),
         media_type="text/event-stream",

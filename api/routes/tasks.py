@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
+from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 from api.models.requests import StatusRequest, TaskRequest
@@ -21,6 +22,7 @@ from application.bodies import (
 from application.views import task_list
 from ledger.commands import ChangeStatus, RegisterTask
 from ledger.errors import InvalidInput
+from ledger.identifiers import ACTION_SUFFIXES, RESERVED_TASK_IDS
 from ledger.task_import import parse_tasks_json
 
 router = APIRouter(prefix="/api/tasks", tags=["tasks"])
@@ -120,5 +122,9 @@ async def set_status(taskId: str, body: StatusRequest, ledger: Ledger) -> Respon
 
 @router.get("/{taskId:path}", responses=answers(TaskResponse, 404), summary="One task")
 async def get_task(taskId: str, ledger: Ledger) -> Response:
+    """A path that is one of the POST-only routes (``claim-next``, ``import``,
+    ``claims/cleanup``, ``{taskId}/claim``, ...) is 405, never a task lookup."""
+    if taskId in RESERVED_TASK_IDS or taskId.endswith(ACTION_SUFFIXES):
+        raise HTTPException(405, headers={"Allow": "POST"})
     state = await ledger.read(ledger.service.task, taskId)
     return send(task_response(state))

@@ -406,6 +406,10 @@ def _analytics(
     if as_csv and app.json:
         raise click.UsageError("--csv and --json do not go together")
     store = app.service().store
+    if path is not None:
+        from ledger.store.protected import refuse_owned
+
+        refuse_owned(path, store, analytics=False)
     if until is not None and until > store.head().position:
         raise InvalidInput(f"the ledger has no position {until} yet", position=until)
     with Analytics(path or default_path(_ledger_file(store))) as analytics:

@@ -50,6 +50,8 @@ def parse_metadata(text: str | None) -> dict[str, Any]:
         value = msgspec.json.decode(text)
     except msgspec.DecodeError as exc:
         raise InvalidInput(f"--metadata is not valid JSON: {exc}") from exc
+    except RecursionError as exc:
+        raise InvalidInput(f"--metadata is nested too deeply: {exc}") from exc
     if not isinstance(value, dict):
         raise InvalidInput("--metadata must be a JSON object")
     return value

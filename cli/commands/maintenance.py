@@ -11,6 +11,7 @@ from cli.app import app_of
 from cli.options import common
 from ledger.errors import CorruptLog
 from ledger.verify import verify_store
+from ledger.witness import parse_witness, witness_line
 
 
 @click.command()
@@ -39,12 +40,48 @@ def sweep(ctx: click.Context) -> None:
 @click.command()
 @common
 @click.pass_context
-def verify(ctx: click.Context) -> None:
-    """Check the whole log: gapless versions, increasing positions, the hash chain.
+def checkpoint(ctx: click.Context) -> None:
+    """Print the head of the log (position, hash, time) as one line to keep elsewhere.
 
-    Names the first bad record and exits 23 (LOG_CORRUPT) if there is one.
+    Store the line outside the ledger (a git note, a ticket); later,
+    `claims verify --witness LINE` refuses a log cut short or rewritten since.
+
+    Example: claims checkpoint | git notes add -F - HEAD
     """
     app = app_of(ctx)
+    head = app.service().store.head()
+    line = witness_line(head)
+    recorded_at = head.recorded_at.isoformat() if head.recorded_at else None
+    body = {
+        "success": True,
+        "position": head.position,
+        "hash": head.hash,
+        "recordedAt": recorded_at,
+        "line": line,
+    }
+    app.emit(body, lambda: click.echo(line))
+
+
+@click.command()
+@common
+@click.option(
+    "--witness",
+    metavar="LINE|FILE",
+    help="A line printed by `claims checkpoint` (or a file holding it): the log must"
+    " reach that position and hold that record there.",
+)
+@click.pass_context
+def verify(ctx: click.Context, witness: str | None) -> None:
+    """Check the whole log: gapless versions, increasing positions, the hash chain.
+
+    Names the first bad record and exits 23 (LOG_CORRUPT) if there is one. With
+    --witness, records cut from the end of the log since the witness was taken
+    are caught too.
+
+    Example: claims verify --witness "$(git notes show HEAD)"
+    """
+    app = app_of(ctx)
+    witnessed = parse_witness(witness) if witness is not None else None
     store = app.service().store
     show_progress = sys.stderr.isatty() and not app.json
     total = store.head_position()
@@ -58,7 +95,7 @@ def verify(ctx: click.Context) -> None:
             bar.update(checked - done)
             done = checked
 
-        report = verify_store(store, progress=progress)
+        report = verify_store(store, progress=progress, witness=witnessed)
     if report.problem is not None:
         problem = report.problem
         raise CorruptLog(

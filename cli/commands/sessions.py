@@ -8,7 +8,7 @@ from application.bodies import history_body, session_ended, session_response
 from cli.app import app_of
 from cli.moments import Moment, as_of_option
 from cli.options import common, session_option
-from cli.table import render_table
+from cli.table import printable, render_table
 from ledger.errors import SessionNotFound
 
 
@@ -53,7 +53,9 @@ def start(
     )
     app.emit(
         session_response(state),
-        lambda: click.echo(f"{state.session_id}: started ({state.agent_type} on {state.host})"),
+        lambda: click.echo(
+            printable(f"{state.session_id}: started ({state.agent_type} on {state.host})")
+        ),
     )
 
 

@@ -16,13 +16,19 @@ from application.views import ranked
 from cli.app import app_of
 from cli.moments import Moment, as_of_option
 from cli.options import common, session_option
-from cli.table import render_table
+from cli.table import printable, render_table
 from ledger.commands import ChangeStatus, RegisterTask
 from ledger.errors import InvalidInput
 from ledger.events import TaskStatus
+from ledger.roi import MAX_ROI, check_roi
 from ledger.task_import import parse_tasks_json
 
 STATUS_CHOICES = [status for status in get_args(TaskStatus) if status != "in_progress"]
+
+
+def _checked_roi(ctx: click.Context, param: click.Parameter, value: float) -> float:
+    """``--roi`` in the one range every entry point takes (VALIDATION_ERROR outside it)."""
+    return check_roi(value)
 
 
 @click.group()
@@ -68,7 +74,12 @@ def task_spec(
                 show_default=True,
             ),
             click.option(
-                "--roi", type=float, default=0.0, show_default=True, help="Estimated ROI."
+                "--roi",
+                type=float,
+                default=0.0,
+                show_default=True,
+                callback=_checked_roi,
+                help=f"Estimated ROI, from {-MAX_ROI:g} to {MAX_ROI:g}.",
             ),
             click.option(
                 "--fingerprint",
@@ -140,12 +151,18 @@ def import_(ctx: click.Context, /, path: Path) -> None:
     except OSError as exc:
         raise InvalidInput(f"cannot read {path}: {exc.strerror}") from exc
     result = app.service().import_tasks(parse_tasks_json(raw))
-    app.emit(
-        import_body(result),
-        lambda: click.echo(
-            f"imported {len(result.added)} tasks; {len(result.existing)} already present"
-        ),
-    )
+
+    def human() -> None:
+        click.echo(f"imported {len(result.added)} tasks; {len(result.existing)} already present")
+        if result.existing:
+            shown = ", ".join(printable(task_id) for task_id in result.existing[:10])
+            more = f" and {len(result.existing) - 10} more" if len(result.existing) > 10 else ""
+            click.echo(
+                f"skipped (already registered, by an earlier import that stopped midway or"
+                f" otherwise): {shown}{more}"
+            )
+
+    app.emit(import_body(result), human)
 
 
 @task.command("list")
@@ -193,7 +210,7 @@ def show(ctx: click.Context, /, task_id: str) -> None:
     def human() -> None:
         for key, value in msgspec.to_builtins(body).items():
             if key != "claim":
-                click.echo(f"{key:>12}: {value}")
+                click.echo(f"{key:>12}: {printable(str(value))}")
         claim = body.claim
         if claim:
             click.echo(

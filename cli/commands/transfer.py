@@ -47,14 +47,20 @@ def export(
     claims --db backup.jsonl export ledger -o 'postgresql://claims@db.internal/claims'
     claims export claim_intervals --format parquet -o intervals.parquet
     """
+    from ledger.store.protected import refuse_owned
+
     app = app_of(ctx)
     if what != "ledger":
         from cli.commands.analytics import export_table
 
+        refuse_owned(output, app.service().store, [analytics_path])
         export_table(app, what, fmt or "parquet", Path(output), analytics_path)
         return
     if fmt is not None:
         raise click.UsageError("--format applies to analytics tables, not to `export ledger`")
+    target_file = _file_of(output)
+    if target_file is not None:
+        refuse_owned(target_file, app.service().store)
     _copy(app, source_url=app.url, target_url=output)
 
 
@@ -119,7 +125,11 @@ def _copy(app: App, *, source_url: str, target_url: str) -> None:
             f" (position {report.position}, head hash {report.head_hash[:16]}…)"
         )
         if report.skipped:
-            click.echo(f"the target already held the first {report.skipped} record(s)")
+            click.echo(
+                f"resumed after position {report.skipped}: the target already held the"
+                f" first {report.skipped} record(s) of this ledger (an earlier copy that"
+                " stopped midway), checked and not copied again"
+            )
         if report.unfinished:
             click.echo(
                 f"left out {report.unfinished} record(s) of an append the source never"
@@ -127,6 +137,16 @@ def _copy(app: App, *, source_url: str, target_url: str) -> None:
             )
 
     app.emit(body, human)
+
+
+def _file_of(url: str) -> str | None:
+    """The file a store URL names (``None`` for a server or memory store)."""
+    from ledger.store.factory import POSTGRES_SCHEMES, parse_store_url
+
+    if url.partition(":")[0] in POSTGRES_SCHEMES:
+        return None
+    scheme, path, _ = parse_store_url(url)
+    return None if scheme == "memory" else path
 
 
 def _must_exist(url: str) -> None:

@@ -45,6 +45,7 @@ from ledger.store.batch import (
     seal_batch,
     validate_batch,
 )
+from ledger.store.checked import checked_chain, checked_record, link_before
 from ledger.store.jsonl_index import (
     JOURNAL_LIMIT,
     JournalEntry,
@@ -75,6 +76,13 @@ class _IndexEntry(msgspec.Struct, gc=False):
 
 
 _index_decoder = msgspec.json.Decoder(_IndexEntry)
+
+
+class _Hashed(msgspec.Struct, gc=False):
+    hash: str = ""
+
+
+_hash_decoder = msgspec.json.Decoder(_Hashed)
 
 
 class TornTail(msgspec.Struct, frozen=True):
@@ -126,6 +134,7 @@ class JsonlStore:
         validate_batch(stream, events, expected_version)
         with self._lock, _Flock(self._fd, fcntl.LOCK_EX):
             self._catch_up(writer=True)
+            self._check_head()
             replay = replayed_batch(stream, events, [self._by_id(e.event_id) for e in events])
             if replay is not None:
                 return replay
@@ -146,6 +155,7 @@ class JsonlStore:
             raise InvalidInput("a copied chunk must end at the end of an append")
         with self._lock, _Flock(self._fd, fcntl.LOCK_EX):
             self._catch_up(writer=True)
+            self._check_head()
             check_continues(self._head, records)
             self._write_sealed(records)
 
@@ -196,7 +206,7 @@ class JsonlStore:
         with self._lock:
             self._refresh()
             positions = self._streams.positions(stream, after_version)
-        return [self._read_record(position) for position in positions]
+        return [self._read_checked(position) for position in positions]
 
     def read_all(
         self,
@@ -212,10 +222,14 @@ class JsonlStore:
             last = count if until is None else min(until, count)
             if after >= last:
                 return
-            start = self._offsets[after]
+            start = self._offsets[after - 1] if after else 0
             stop = self._offsets[last] if last < count else self._end
-        for position, (raw, _, _) in enumerate(self._read_lines(start, stop), after + 1):
-            record = decode_stored(raw, position=position, where=self._where)
+        lines = self._read_lines(start, stop)
+        rows = (
+            (position, _line_hash(raw) if position == after else None, raw)
+            for position, (raw, _, _) in enumerate(lines, max(after, 1))
+        )
+        for record in checked_chain(rows, after=after, where=self._where):
             if until_time is not None and record.recorded_at > until_time:
                 return
             yield record
@@ -440,6 +454,26 @@ class JsonlStore:
                 return record
         return None
 
+    def _check_head(self) -> None:
+        """The last record matches its hash and chains to the one before it: an
+        append never seals onto a broken link (write lock held)."""
+        if self._head.position:
+            self._read_checked(self._head.position)
+
+    def _read_checked(self, position: int) -> Record:
+        """The record at ``position``, checked against its hash and the hash of the
+        line before it, read together in one ``pread``."""
+        start = self._offsets[position - 2] if position > 1 else self._offsets[0]
+        offset, length = self._span(position)
+        raw = os.pread(self._fd, offset + length - start, start)
+        before = _line_hash(raw[: offset - start - 1]) if position > 1 else None
+        return checked_record(
+            raw[offset - start :],
+            position=position,
+            where=self._where,
+            prev_hash=link_before(position, before) or "",
+        )
+
     def _read_record(self, position: int) -> Record:
         offset, length = self._span(position)
         raw = os.pread(self._fd, length, offset)
@@ -448,6 +482,14 @@ class JsonlStore:
     def _where(self, position: int) -> str:
         offset = self._offsets[position - 1] if position <= len(self._offsets) else self._end
         return f"line {position} (byte {offset}) of {self._path}"
+
+
+def _line_hash(line: bytes) -> str | None:
+    """The hash member of a stored line (``None`` if it has none that decodes)."""
+    try:
+        return _hash_decoder.decode(line).hash or None
+    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
+        return None
 
 
 class _Flock:

@@ -52,16 +52,21 @@ from ledger.store.postgres_schema import PostgresSchema, first_line
 from ledger.store.postgres_url import PostgresOptions, parse_postgres_url
 from ledger.store.protocol import Head, RawEntry
 from ledger.store.rows import (
+    CHAIN_COLUMNS,
     COLUMNS,
     PAGE,
     RAW_COLUMNS,
     EventRow,
+    anchored,
+    checked_head,
+    checked_stream_rows,
     decode_row,
     event_row,
     head_of,
     paged,
     raw_entry,
     read_limits,
+    stream_sql,
 )
 
 if TYPE_CHECKING:
@@ -76,12 +81,20 @@ _PROBE = (
     "SELECT"
     " (SELECT version FROM events WHERE stream = %s ORDER BY version DESC LIMIT 1),"
     " EXISTS (SELECT 1 FROM events WHERE event_id = ANY(%s)),"
-    " head.position, head.hash, head.recorded_us"
+    " head.position, head.hash, head.recorded_us, head.body, head.before"
     " FROM (SELECT 1) AS one LEFT JOIN LATERAL"
-    " (SELECT position, hash, recorded_us FROM events ORDER BY position DESC LIMIT 1) AS head"
+    " (SELECT position, hash, recorded_us, body,"
+    " (SELECT p.hash FROM events p WHERE p.position = events.position - 1) AS before"
+    " FROM events ORDER BY position DESC LIMIT 1) AS head"
     " ON true"
 )
 _HEAD = "SELECT position, hash, recorded_us FROM events ORDER BY position DESC LIMIT 1"
+_CHECKED_HEAD = (
+    "SELECT position, hash, recorded_us, body,"
+    " (SELECT p.hash FROM events p WHERE p.position = events.position - 1)"
+    " FROM events ORDER BY position DESC LIMIT 1"
+)
+_STREAM = stream_sql("%s")
 
 
 class PostgresStore:
@@ -145,14 +158,14 @@ class PostgresStore:
             conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", (_APPEND_LOCK, self._lock_key))
             row = conn.execute(_PROBE, (stream, ids)).fetchone()
             assert row is not None  # the probe always answers one row
-            version, any_stored, position, digest, recorded_us = row
+            version, any_stored, position, *head_row = row
             if any_stored:
                 replay = replayed_batch(stream, events, _stored_ids(conn, ids))
                 if replay is not None:
                     return replay
             current = int(version or 0)
             check_expected(stream, expected_version, current)
-            head = EMPTY_HEAD if position is None else head_of(position, digest, recorded_us)
+            head = EMPTY_HEAD if position is None else checked_head(position, *head_row)
             sealed = seal_batch(
                 stream, events, current_version=current, head=head, now=self._clock.now()
             )
@@ -168,7 +181,8 @@ class PostgresStore:
         def load(conn: Connection) -> None:
             with conn.transaction():
                 conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", (_APPEND_LOCK, self._lock_key))
-                check_continues(self._read_head(conn), records)
+                row = conn.execute(_CHECKED_HEAD, binary=True).fetchone()
+                check_continues(EMPTY_HEAD if row is None else checked_head(*row), records)
                 _insert(conn, [event_row(record, raw) for record, raw in records])
                 conn.execute(
                     "SELECT pg_notify(%s, %s)", (self.channel, str(records[-1][0].position))
@@ -179,11 +193,8 @@ class PostgresStore:
     # --- reading ---------------------------------------------------------------
 
     def read_stream(self, stream: str, *, after_version: int = 0) -> list[Record]:
-        rows = self._fetch(
-            "SELECT position, body FROM events WHERE stream = %s AND version > %s ORDER BY version",
-            (stream, after_version),
-        )
-        return [decode_row(position, body) for position, body in rows]
+        rows = self._fetch(_STREAM, (stream, after_version), binary=True)
+        return checked_stream_rows(rows, stream, after_version)
 
     def read_all(
         self,
@@ -196,15 +207,14 @@ class PostgresStore:
 
         def page(cursor: int) -> list[tuple[Any, ...]]:
             return self._fetch(
-                "SELECT position, body FROM events"
+                f"SELECT {CHAIN_COLUMNS} FROM events"
                 " WHERE position > %s AND position <= %s AND recorded_us <= %s"
                 " ORDER BY position LIMIT %s",
                 (cursor, limit_position, limit_time, PAGE),
                 binary=True,
             )
 
-        for position, body in paged(page, after):
-            yield decode_row(position, body)
+        yield from anchored(page, after)
 
     def position_at(self, when: datetime) -> int:
         rows = self._fetch(

@@ -51,6 +51,9 @@ class RawEntry(msgspec.Struct, frozen=True, gc=False):
     recorded_at: datetime | None = None
     """Copies of the body's fields the backend keeps beside it and reads on its own
     (SQLite's columns), so that ``verify`` can check they still agree."""
+    fault: str | None = None
+    """What is wrong with the stored row itself (a column of the wrong type), found
+    before its body could be read."""
 
 
 class Head(msgspec.Struct, frozen=True, gc=False):

@@ -9,6 +9,7 @@ from typing import Any
 
 from ledger.codec import decode_stored, micros
 from ledger.records import Record
+from ledger.store.checked import checked_chain, checked_record, checked_stream, link_before
 from ledger.store.protocol import Head, RawEntry
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -18,6 +19,19 @@ COLUMNS = "position, stream, version, event_id, type, recorded_us, hash, body"
 """The ``events`` table's columns in ``EventRow`` order."""
 RAW_COLUMNS = "position, stream, version, event_id, type, hash, recorded_us, body"
 """The columns ``raw_entry`` takes, in its order."""
+CHAIN_COLUMNS = "position, hash, body"
+"""The columns a checked walk by position reads (``checked_rows``)."""
+_STREAM_SQL = (
+    "SELECT e.position, e.hash, e.body,"
+    " (SELECT p.hash FROM events p WHERE p.position = e.position - 1)"
+    " FROM events e WHERE e.stream = {mark} AND e.version > {mark} ORDER BY e.version"
+)
+
+
+def stream_sql(mark: str) -> str:
+    """The query of a checked stream read: each row with its predecessor's hash in the log,
+    ``mark`` being the driver's parameter mark."""
+    return _STREAM_SQL.format(mark=mark)
 
 
 def event_row(record: Record, raw: bytes) -> EventRow:
@@ -35,8 +49,13 @@ def event_row(record: Record, raw: bytes) -> EventRow:
 
 
 def raw_entry(row: Sequence[Any]) -> RawEntry:
-    """A row of ``RAW_COLUMNS`` as ``verify`` reads it: the body and the columns beside it."""
+    """A row of ``RAW_COLUMNS`` as ``verify`` reads it: the body and the columns beside it;
+    a row whose columns hold the wrong types (text for the body, a NULL) has a ``fault``."""
     position, stream, version, event_id, type_, hash_, recorded_us, body = row
+    fault = _column_fault(row)
+    if fault is not None:
+        number = position if isinstance(position, int) else None
+        return RawEntry(where=row_where(position), body=b"", position=number, fault=fault)
     return RawEntry(
         where=row_where(position),
         body=bytes(body),
@@ -50,9 +69,66 @@ def raw_entry(row: Sequence[Any]) -> RawEntry:
     )
 
 
+_COLUMN_TYPES: tuple[tuple[str, type], ...] = (
+    ("position", int),
+    ("stream", str),
+    ("version", int),
+    ("event_id", str),
+    ("type", str),
+    ("hash", str),
+    ("recorded_us", int),
+    ("body", bytes),
+)
+"""``RAW_COLUMNS`` with the type each must hold."""
+_MAX_MICROS = 253_402_300_799_999_999
+"""9999-12-31T23:59:59.999999Z: a time column past it is no datetime."""
+
+
+def _column_fault(row: Sequence[Any]) -> str | None:
+    for (name, kind), value in zip(_COLUMN_TYPES, row, strict=True):
+        if not isinstance(value, kind) or isinstance(value, bool):
+            return f"its {name} column holds {type(value).__name__}, not {kind.__name__}"
+    recorded_us = row[6]
+    if not -_MAX_MICROS <= recorded_us <= _MAX_MICROS:
+        return f"its recorded_us column ({recorded_us}) is no time"
+    return None
+
+
 def head_of(position: int, digest: str, recorded_us: int) -> Head:
     """The head of the log from its last row's position, hash and time column."""
     return Head(position=position, hash=digest, recorded_at=from_micros(recorded_us))
+
+
+def checked_head(
+    position: int, digest: str, recorded_us: int, body: object, before: object
+) -> Head:
+    """The head of the log from its last row, once that row's body matches its hash
+    and chains to the row before it: an append never seals onto a broken link."""
+    checked_record(
+        body,
+        position=position,
+        where=row_where,
+        prev_hash=link_before(position, before) or "",
+        hash_column=digest,
+    )
+    return head_of(position, digest, recorded_us)
+
+
+def checked_rows(rows: Iterator[Sequence[Any]], after: int) -> Iterator[Record]:
+    """The records of a walk of ``CHAIN_COLUMNS`` rows from the anchor at ``after``."""
+    return checked_chain(((row[0], row[1], row[2]) for row in rows), after=after, where=row_where)
+
+
+def checked_stream_rows(
+    rows: Sequence[Sequence[Any]], stream: str, after_version: int
+) -> list[Record]:
+    """The records of a ``stream_sql`` read, checked."""
+    return checked_stream(
+        ((row[0], row[1], row[2], row[3]) for row in rows),
+        stream=stream,
+        after_version=after_version,
+        where=row_where,
+    )
 
 
 def decode_row(position: int, body: bytes) -> Record:
@@ -83,6 +159,13 @@ def paged(fetch: Callable[[int], Sequence[Sequence[Any]]], after: int) -> Iterat
         if len(rows) < PAGE:
             return
         cursor = rows[-1][0]
+
+
+def anchored(fetch: Callable[[int], Sequence[Sequence[Any]]], after: int) -> Iterator[Record]:
+    """The checked records of a walk by position after ``after``: the walk starts at
+    the row at ``after`` itself, the anchor the first record must chain to."""
+    after = max(after, 0)
+    return checked_rows(paged(fetch, max(after - 1, 0)), after)
 
 
 def read_limits(until: int | None, until_time: datetime | None) -> tuple[int, int]:

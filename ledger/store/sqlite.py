@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 from ledger.clock import Clock, SystemClock
 from ledger.codec import micros
-from ledger.errors import StoreError
+from ledger.errors import CorruptLog, StoreError
 from ledger.records import NewEvent, Record
 from ledger.store.batch import (
     EMPTY_HEAD,
@@ -33,21 +33,33 @@ from ledger.store.batch import (
 from ledger.store.migrations import MIGRATIONS_TABLE, load_migrations
 from ledger.store.protocol import Head, RawEntry
 from ledger.store.rows import (
+    CHAIN_COLUMNS,
     COLUMNS,
     PAGE,
     RAW_COLUMNS,
+    anchored,
+    checked_head,
+    checked_stream_rows,
     decode_row,
     event_row,
     head_of,
     paged,
     raw_entry,
     read_limits,
+    stream_sql,
 )
 from ledger.store.waiting import poll_head
 
 Synchronous = Literal["FULL", "NORMAL"]
 
 _INSERT = f"INSERT INTO events ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+_STREAM = stream_sql("?")
+_HEAD_COLUMNS = (
+    "position, hash, recorded_us, body,"
+    " (SELECT p.hash FROM events p WHERE p.position = events.position - 1)"
+)
+"""The head row as ``checked_head`` takes it: with its predecessor's hash."""
+_HEAD = f"SELECT {_HEAD_COLUMNS} FROM events ORDER BY position DESC LIMIT 1"
 
 
 class SqliteStore:
@@ -78,6 +90,8 @@ class SqliteStore:
             self._db.execute(f"PRAGMA synchronous = {synchronous}")
             self._migrate()
         except sqlite3.Error as exc:
+            if _damaged(exc):
+                raise _damaged_file(self._path, exc) from exc
             raise StoreError(f"cannot open SQLite store at {self._path}: {exc}") from exc
 
     @property
@@ -135,7 +149,7 @@ class SqliteStore:
             db = self._db
             db.execute("BEGIN IMMEDIATE")
             try:
-                check_continues(self._head(), records)
+                check_continues(self._checked_head(), records)
                 db.executemany(_INSERT, [event_row(record, raw) for record, raw in records])
                 db.execute("COMMIT")
             except BaseException:
@@ -147,12 +161,8 @@ class SqliteStore:
 
     def read_stream(self, stream: str, *, after_version: int = 0) -> list[Record]:
         with self._lock, self._translated("read"):
-            rows = self._db.execute(
-                "SELECT position, body FROM events WHERE stream = ? AND version > ?"
-                " ORDER BY version",
-                (stream, after_version),
-            ).fetchall()
-        return [decode_row(position, body) for position, body in rows]
+            rows = self._db.execute(_STREAM, (stream, after_version)).fetchall()
+        return checked_stream_rows(rows, stream, after_version)
 
     def read_all(
         self,
@@ -166,14 +176,13 @@ class SqliteStore:
         def page(cursor: int) -> list[Any]:
             with self._lock, self._translated("read"):
                 return self._db.execute(
-                    "SELECT position, body FROM events"
+                    f"SELECT {CHAIN_COLUMNS} FROM events"
                     " WHERE position > ? AND position <= ? AND recorded_us <= ?"
                     " ORDER BY position LIMIT ?",
                     (cursor, limit_position, limit_time, PAGE),
                 ).fetchall()
 
-        for position, body in paged(page, after):
-            yield decode_row(position, body)
+        yield from anchored(page, after)
 
     def position_at(self, when: datetime) -> int:
         with self._lock, self._translated("read"):
@@ -228,6 +237,10 @@ class SqliteStore:
         ).fetchone()
         return EMPTY_HEAD if row is None else head_of(*row)
 
+    def _checked_head(self) -> Head:
+        row = self._db.execute(_HEAD).fetchone()
+        return EMPTY_HEAD if row is None else checked_head(*row)
+
     def _probe(self, stream: str, events: Sequence[NewEvent]) -> tuple[int, bool, Head]:
         """In one statement: the stream's version, whether any of the batch's event
         ids is already stored, and the head of the log (no row: the log is empty)."""
@@ -235,8 +248,8 @@ class SqliteStore:
         row = self._db.execute(_probe_sql(len(ids)), (stream, *ids)).fetchone()
         if row is None:
             return 0, False, EMPTY_HEAD
-        version, any_stored, position, digest, recorded_us = row
-        return int(version or 0), bool(any_stored), head_of(position, digest, recorded_us)
+        version, any_stored, *head = row
+        return int(version or 0), bool(any_stored), checked_head(*head)
 
     def _stored_ids(self, events: Sequence[NewEvent]) -> list[Record | None]:
         ids = [event.event_id for event in events]
@@ -310,8 +323,31 @@ class _DriverErrors:
         return None
 
     def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> None:
+        if isinstance(exc, sqlite3.Error) and _damaged(exc):
+            raise _damaged_file(self._path, exc) from exc
         if isinstance(exc, sqlite3.Error):
             raise StoreError(f"SQLite {self._action} failed at {self._path}: {exc}") from exc
+
+
+_MISSING = ("no such table", "no such column")
+"""A migrated store that answers these had its tables dropped or altered by hand."""
+
+
+def _damaged(exc: sqlite3.Error) -> bool:
+    """The file itself is damaged (not a database, malformed) or its tables were
+    dropped or altered: corruption, not a passing failure of the store."""
+    if isinstance(exc, sqlite3.OperationalError):
+        return str(exc).startswith(_MISSING)
+    return type(exc) is sqlite3.DatabaseError
+
+
+def _damaged_file(path: Path, exc: sqlite3.Error) -> CorruptLog:
+    return CorruptLog(
+        f"the SQLite ledger at {path} is damaged ({exc}): its log cannot be read from"
+        " position 1; run `claims verify`",
+        position=1,
+        where=str(path),
+    )
 
 
 @functools.lru_cache(maxsize=64)
@@ -321,7 +357,7 @@ def _probe_sql(ids: int) -> str:
         "SELECT"
         " (SELECT version FROM events WHERE stream = ? ORDER BY version DESC LIMIT 1),"
         f" EXISTS (SELECT 1 FROM events WHERE event_id IN ({marks})),"
-        " position, hash, recorded_us"
+        f" {_HEAD_COLUMNS}"
         " FROM events ORDER BY position DESC LIMIT 1"
     )
 

@@ -35,17 +35,39 @@ def default_path(store_path: str | None) -> str:
 def connect(path: str, *, wait_s: float = WAIT_S) -> duckdb.DuckDBPyConnection:
     """A read-write connection with the current schema (an outdated one is dropped:
     the feeder refills it from the ledger)."""
-    if path != MEMORY:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-    con = _retrying(lambda: duckdb.connect(path), path, wait_s)
+    created = path != MEMORY and _fresh(Path(path))
+    try:
+        con = _retrying(lambda: duckdb.connect(path), path, wait_s)
+    except BaseException:
+        _forget(path, created)
+        raise
     try:
         con.execute("SET TimeZone = 'UTC'")
         con.execute(ISO_MACRO)
         _prepare(con)
     except BaseException:
         con.close()
+        _forget(path, created)
         raise
     return con
+
+
+def _fresh(path: Path) -> bool:
+    """Whether this connection creates the file. An empty file is what a creation
+    that failed (a full disk) leaves: it holds no database, and is removed first so
+    that it cannot break every later update."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.is_file() and path.stat().st_size == 0:
+        path.unlink()
+        Path(f"{path}.wal").unlink(missing_ok=True)
+    return not path.exists()
+
+
+def _forget(path: str, created: bool) -> None:
+    """Remove what a failed creation of the analytics file left behind."""
+    if created:
+        for leftover in (Path(path), Path(f"{path}.wal")):
+            leftover.unlink(missing_ok=True)
 
 
 def connect_read_only(path: str, *, wait_s: float = WAIT_S) -> duckdb.DuckDBPyConnection:

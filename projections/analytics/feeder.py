@@ -5,8 +5,9 @@ the ledger's file behind a writer's back), folds each batch, and writes the batc
 rows and the new checkpoint (position and hash of the last record applied) in one
 DuckDB transaction. A crash between batches loses nothing: the next update resumes
 at the checkpoint. Before resuming it checks that the ledger's record at the
-checkpoint still has the hash it had; if not (another ledger, or a rebuilt one), it
-starts again from position 0.
+checkpoint still has the hash it had: the checkpoint witnesses the log, and a
+ledger that is shorter or holds another record there is refused with
+``CorruptLog`` (delete the analytics file if the ledger was replaced on purpose).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import msgspec
 
 from ledger.records import GENESIS_HASH, Record
 from ledger.store.protocol import EventStore
-from projections.analytics.connect import reset
+from ledger.witness import Witness, refuse_unwitnessed
 from projections.analytics.fold import Fold, IntervalState
 from projections.analytics.rows import EventRow, IntervalRow, SessionRow, TaskRow
 from projections.analytics.transfer import RowT, TableShape, fetch, write_rows
@@ -73,10 +74,7 @@ def update(
     """Apply every record past the checkpoint (up to ``until``) in transactions of
     ``batch`` records; returns what it did."""
     checkpoint = read_checkpoint(con)
-    rebuilt = _lineage_problem(store, checkpoint)
-    if rebuilt is not None:
-        reset(con)
-        checkpoint = Checkpoint(0, GENESIS_HASH)
+    _check_lineage(store, checkpoint)
     until = _whole_batches(store, until)
     total = _pending(store, checkpoint, until)
     feed = _Feed(con, cache_limit)
@@ -88,19 +86,21 @@ def update(
             applied += len(chunk)
             if progress is not None:
                 progress(applied, max(total, applied))
-    return UpdateResult(applied=applied, checkpoint=checkpoint, rebuilt=rebuilt)
+    return UpdateResult(applied=applied, checkpoint=checkpoint)
 
 
-def _lineage_problem(store: EventStore, checkpoint: Checkpoint) -> str | None:
-    """Why the checkpoint does not belong to this ledger, or ``None`` if it does."""
+def _check_lineage(store: EventStore, checkpoint: Checkpoint) -> None:
+    """Refuse a ledger shorter than, or different at, the checkpoint (``CorruptLog``)."""
     if checkpoint.position == 0:
-        return None
+        return
     at = next(store.read_all(after=checkpoint.position - 1, until=checkpoint.position), None)
-    if at is None:
-        return f"the ledger has no record at position {checkpoint.position} any more"
-    if at.hash != checkpoint.hash:
-        return f"the ledger's record at position {checkpoint.position} is not the one fed before"
-    return None
+    refuse_unwitnessed(
+        Witness(position=checkpoint.position, hash=checkpoint.hash),
+        store.head().position if at is None else checkpoint.position,
+        None if at is None else at.hash,
+        by="the analytics checkpoint (delete the analytics file if the ledger was"
+        " replaced on purpose)",
+    )
 
 
 def _whole_batches(store: EventStore, until: int | None) -> int | None:

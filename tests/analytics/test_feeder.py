@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from application.testing import memory_service
 from ledger.commands import Claim, RegisterTask
-from ledger.errors import StoreError
+from ledger.errors import CorruptLog, StoreError
 from ledger.terms import LeaseTerms
 from projections.analytics import Analytics
 from projections.analytics.feeder import update
@@ -80,27 +80,25 @@ def test_an_update_applies_only_new_records() -> None:
         assert result.applied == service.store.head().position - before
 
 
-def test_a_different_ledger_is_fed_again_from_zero() -> None:
-    """When the record at the checkpoint has another hash, the store is rebuilt."""
+def test_a_different_ledger_is_refused_at_the_checkpoint() -> None:
+    """When the record at the checkpoint has another hash, the update is LOG_CORRUPT."""
     first, _ = play([Step("claim", task="t0", session="s0", ms=60_000)])
     other, _ = play([Step("claim", task="t0", session="s1", ms=300_000)])
-    with fed(first) as analytics:
-        result = analytics.update(other)
-        assert result.rebuilt is not None
-        assert "not the one fed before" in result.rebuilt
-        with fed(other) as fresh:
-            assert dump(analytics.con) == dump(fresh.con)
+    with fed(first) as analytics, pytest.raises(CorruptLog, match="not the one witnessed"):
+        analytics.update(other)
 
 
-def test_a_shorter_ledger_is_fed_again_from_zero(tmp_path: Path) -> None:
-    """A ledger with fewer records than the checkpoint is another ledger: rebuilt."""
+def test_a_shorter_ledger_is_refused_at_the_checkpoint() -> None:
+    """A ledger with fewer records than the checkpoint is LOG_CORRUPT naming the first gone."""
     longer, _ = play([Step("claim", task="t0", session="s0", ms=60_000)])
     shorter, _ = memory_service(start=START)
     shorter.register_task(RegisterTask(task_id="t0", title="zero"))
-    with fed(longer) as analytics:
-        result = analytics.update(shorter.store)
-        assert result.rebuilt is not None
-        assert analytics.checkpoint().position == 1
+    with (
+        fed(longer) as analytics,
+        pytest.raises(CorruptLog, match="removed from its end") as caught,
+    ):
+        analytics.update(shorter.store)
+    assert caught.value.context["position"] == 2
 
 
 def test_a_file_store_resumes_from_its_checkpoint(tmp_path: Path) -> None:

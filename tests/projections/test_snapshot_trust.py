@@ -4,22 +4,26 @@ Each test damages the saved snapshots one way, then opens a new runner over the
 same files: the bad file is set aside (renamed ``*.rejected``) with a notice that
 names it, and the projection is rebuilt from the log. Where a bad file decodes to a
 plausible state, that state holds a task the log never had ("ghost"), so trusting
-it would show.
+it would show. An intact snapshot is also a witness of the log: a log shorter than
+its position, or holding another record there, is refused (LOG_CORRUPT).
 """
 
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 import msgspec
+import pytest
 
 from application.bootstrap import wire
 from application.service import ClaimService
 from ledger.clock import FrozenClock
 from ledger.config import ClaimConfig
+from ledger.errors import CorruptLog
 from ledger.state import TaskState
 from ledger.store.factory import open_store
 from projections.runner import ProjectionRunner, snapshots_for
@@ -167,22 +171,66 @@ def test_unknown_file_format_is_never_trusted(service: ClaimService) -> None:
     assert_same_board(runner.catch_up(), rebuilt(service))
 
 
-def test_snapshot_of_another_log_is_never_trusted(backend: str, tmp_path: Path) -> None:
-    """After the log is replaced by another, the old snapshots are set aside and rebuilt."""
+def test_snapshot_of_another_log_refuses_the_log(backend: str, tmp_path: Path) -> None:
+    """After the log is replaced by another, its old snapshots refuse it: LOG_CORRUPT."""
+    second = _swapped(backend, tmp_path)
+    runner = ProjectionRunner(second.store, snapshots_for(second.store), clock=second.clock)
+    with pytest.raises(CorruptLog, match="not the one witnessed"):
+        runner.catch_up()
+    second.store.close()
+
+
+def test_rebuild_replaces_the_snapshots_of_a_replaced_log(backend: str, tmp_path: Path) -> None:
+    """A rebuild drops every old snapshot, so the replaced log is read again."""
+    second = _swapped(backend, tmp_path)
+    ProjectionRunner(second.store, snapshots_for(second.store), clock=second.clock).rebuild()
+    runner = _reopened(second)
+    assert sorted(runner.catch_up().tasks) == ["new-a", "new-b"]
+    assert_same_board(runner.catch_up(), rebuilt(second))
+    second.store.close()
+
+
+def test_snapshot_past_the_end_of_the_log_refuses_it(backend: str, tmp_path: Path) -> None:
+    """Records cut from the end of the log, behind a snapshot, are LOG_CORRUPT."""
+    clock = FrozenClock(START)
+    url = f"{backend}://{tmp_path / 'cut' / 'ledger'}"
+    service = wire(open_store(url, clock=clock), clock=clock, config=ClaimConfig()).service
+    write_history(service, clock, prefix="old-")
+    _saved(service)
+    head = service.store.head_position()
+    service.store.close()
+    _cut_tail(url, head - 2)
+    store = open_store(url, clock=clock)
+    runner = ProjectionRunner(store, snapshots_for(store), clock=clock)
+    with pytest.raises(CorruptLog, match="removed from its end") as caught:
+        runner.catch_up()
+    assert caught.value.context["position"] == head - 1
+    store.close()
+
+
+def _swapped(backend: str, tmp_path: Path) -> ClaimService:
+    """A log with saved snapshots, replaced by another log; the service over the new one."""
     clock = FrozenClock(START)
     url = f"{backend}://{tmp_path / 'swap' / 'ledger'}"
     first = wire(open_store(url, clock=clock), clock=clock, config=ClaimConfig()).service
     write_history(first, clock, prefix="old-")
-    _, tasks_file = _saved(first)
+    _saved(first)
     first.store.close()
     _remove_log(tmp_path / "swap")
     second = wire(open_store(url, clock=clock), clock=clock, config=ClaimConfig()).service
     write_history(second, clock, prefix="new-")
-    runner = _reopened(second)
-    _set_aside(runner, tasks_file, "does not match the log")
-    assert sorted(runner.catch_up().tasks) == ["new-a", "new-b"]
-    assert_same_board(runner.catch_up(), rebuilt(second))
-    second.store.close()
+    return second
+
+
+def _cut_tail(url: str, keep: int) -> None:
+    """Remove every record past position ``keep`` from a SQLite or JSONL log."""
+    path = Path(url.split("://", 1)[1])
+    if url.startswith("jsonl"):
+        lines = path.read_bytes().splitlines(keepends=True)
+        path.write_bytes(b"".join(lines[:keep]))
+        return
+    with sqlite3.connect(path) as db:
+        db.execute("DELETE FROM events WHERE position > ?", (keep,))
 
 
 def test_trusted_snapshot_is_used_without_notices(service: ClaimService) -> None:

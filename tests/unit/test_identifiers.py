@@ -53,3 +53,24 @@ def test_a_non_string_id_is_invalid_input() -> None:
     """An id that is not a string (from JSON, say) is refused, not crashed on."""
     with pytest.raises(InvalidInput):
         check_id(42, kind="task")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "value", ["in-flight", "claim-next", "import", "claims/stats", "claims/cleanup"]
+)
+def test_task_ids_of_fixed_routes_are_refused(value: str) -> None:
+    """A task may not take the name of a fixed HTTP route under /api/tasks/."""
+    with pytest.raises(InvalidInput, match="reserved"):
+        check_id(value, kind="task")
+
+
+@pytest.mark.parametrize("value", ["a/claim", "a/claim/heartbeat", "a/release", "a/status"])
+def test_task_ids_ending_in_an_action_are_refused(value: str) -> None:
+    """A task id may not end in one of the HTTP API's task actions."""
+    with pytest.raises(InvalidInput, match="reserved"):
+        check_id(value, kind="task")
+
+
+def test_a_session_may_take_a_route_name() -> None:
+    """Only task ids are matched against the task routes."""
+    assert check_id("in-flight", kind="session") == "in-flight"

@@ -503,3 +503,12 @@ def test_a_silence_orphan_ends_a_claim_silent_for_longer() -> None:
 
     assert isinstance(event, Orphaned)
     assert event.reason == "heartbeat_timeout"
+
+
+def test_deeply_nested_metadata_is_a_validation_error() -> None:
+    """Metadata nested past the encoder's depth is VALIDATION_ERROR, not a crash."""
+    nested: dict[str, object] = {}
+    for _ in range(100_000):
+        nested = {"n": nested}
+    with pytest.raises(InvalidInput, match="nested too deeply"):
+        _decide(_task(), Claim(session_id="s1", terms=LeaseTerms(metadata=nested)))
