@@ -27,6 +27,7 @@ import msgspec
 
 from cli import work_record
 from cli.location import resolve_db
+from cli.work_tree import beat_stamp
 from ledger.commands import Beat, Release
 from ledger.errors import ClaimError, LedgerError
 
@@ -66,9 +67,11 @@ class Options(msgspec.Struct, frozen=True):
 _decoder = msgspec.json.Decoder(Payload)
 
 
-def main(argv: Sequence[str]) -> None:
-    """``claims hook [--agent NAME] [--db URL]``: read stdin, act, exit."""
-    answer = handle(sys.stdin.buffer.read(), os.environ, options(argv))
+def main(argv: Sequence[str], raw: bytes | None = None) -> None:
+    """``claims hook [--agent NAME] [--db URL]``: read stdin (unless the gate already
+    did: ``raw``), act, exit."""
+    payload = sys.stdin.buffer.read() if raw is None else raw
+    answer = handle(payload, os.environ, options(argv))
     if answer.stdout:
         sys.stdout.write(answer.stdout + "\n")
     if answer.stderr:
@@ -170,6 +173,8 @@ def _heartbeat(
     beat = Beat(session_id=record.session_id, fencing_token=record.fencing_token)
     try:
         ledger.service.heartbeat(record.task_id, beat)
+        if folder is not None:
+            beat_stamp(folder, record.session_id).touch()
     except ClaimError:
         from application.agents import lease_check
 

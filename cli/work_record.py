@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from urllib.parse import quote
 
 import msgspec
 
-FOLDER = "claims"
+from cli.work_tree import record_path as _path
+from cli.work_tree import records_dir
+
+__all__ = ["WorkRecord", "forget", "load", "load_all", "records_dir", "save"]
 
 
 class WorkRecord(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
@@ -32,32 +34,6 @@ class WorkRecord(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
 
 
 _decoder = msgspec.json.Decoder(WorkRecord)
-
-
-def git_dir(start: Path) -> Path | None:
-    """The git directory of the working tree holding ``start`` (``.git``, or the
-    directory a worktree's ``.git`` file points to), or ``None``."""
-    here = start.resolve()
-    for folder in (here, *here.parents):
-        dot_git = folder / ".git"
-        if dot_git.is_dir():
-            return dot_git
-        if dot_git.is_file():
-            text = dot_git.read_text(errors="replace").strip()
-            if text.startswith("gitdir:"):
-                target = Path(text.removeprefix("gitdir:").strip())
-                return target if target.is_absolute() else (folder / target).resolve()
-    return None
-
-
-def records_dir(start: Path) -> Path | None:
-    """Where the working tree holding ``start`` keeps its records, or ``None``."""
-    found = git_dir(start)
-    return None if found is None else found / FOLDER
-
-
-def _path(folder: Path, session_id: str) -> Path:
-    return folder / (quote(session_id, safe="") + ".json")
 
 
 def load(folder: Path | None, session_id: str) -> WorkRecord | None:
