@@ -96,8 +96,10 @@ def session_cards(service: ClaimService) -> SessionList:
 
 def board_snapshot(service: ClaimService) -> BoardResponse:
     """Everything the dashboard draws, as of one position."""
-    board = service.board()
-    now = service.clock.now()
+    return _board_body(service, service.board(), service.clock.now())
+
+
+def _board_body(service: ClaimService, board: Board, now: datetime) -> BoardResponse:
     return BoardResponse(
         tasks=[_board_task(state, now, service.config) for state in ranked(board)],
         sessions=[_card(board, view, now) for view in _sessions(board)],
@@ -216,13 +218,7 @@ class SessionSummary(Body, kw_only=True):
 def board_as_of(service: ClaimService, moment: int | datetime) -> BoardResponse:
     """The dashboard's board as it stood at a position or a time (``?asOf=``)."""
     board, now = _board_at(service, moment)
-    return BoardResponse(
-        tasks=[_board_task(state, now, service.config) for state in ranked(board)],
-        sessions=[_card(board, view, now) for view in _sessions(board)],
-        config=config_body(service.config),
-        position=board.position,
-        as_of=iso(now),
-    )
+    return _board_body(service, board, now)
 
 
 def session_summary(service: ClaimService, moment: int | datetime | None) -> SessionSummary:
