@@ -7,10 +7,10 @@ has its hash. It then reads and folds only the records after it. Anything else (
 snapshot, another shape, a log that no longer holds that record) folds the stream
 from its first record, as if there were no snapshot.
 
-A new snapshot is written once a stream's state has moved ``SNAPSHOT_EVERY``
-versions past the newest snapshot this process knows of, so a command reads at most
-that many records more than on a new stream. A snapshot that cannot be written is
-logged and skipped; it never fails the command that offered it.
+A new snapshot is written once a stream's state has moved ``every`` versions
+(``SNAPSHOT_EVERY`` unless told) past the newest snapshot this process knows of, so
+a command reads at most that many records more than on a new stream. A snapshot
+that cannot be written is logged and skipped; it never fails the command.
 """
 
 from __future__ import annotations
@@ -65,9 +65,12 @@ _encoder = msgspec.msgpack.Encoder()
 class SnapshotLoader:
     """Folds streams from their snapshots and offers new snapshots as they grow."""
 
-    def __init__(self, store: EventStore, snapshots: StreamSnapshots) -> None:
+    def __init__(
+        self, store: EventStore, snapshots: StreamSnapshots, *, every: int = SNAPSHOT_EVERY
+    ) -> None:
         self.store = store
         self.snapshots = snapshots
+        self.every = every
         self._at: dict[str, int] = {}
 
     def load(self, stream: str, ident: str, cached: StateT | None, kind: Kind[StateT]) -> StateT:
@@ -85,7 +88,7 @@ class SnapshotLoader:
     def offer(self, stream: str, state: StateT, last: Record, kind: Kind[StateT]) -> None:
         """Snapshot ``state`` (folded up to ``last``) if it is far enough past the last one."""
         behind = state.version - self._at.get(stream, 0)
-        if behind < SNAPSHOT_EVERY or last.version != state.version:
+        if behind < self.every or last.version != state.version:
             return
         self._at[stream] = state.version
         snapshot = StreamSnapshot(

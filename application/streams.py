@@ -42,7 +42,7 @@ class Streams:
         self._tasks: dict[str, TaskState] = {}
         self._sessions: dict[str, SessionState] = {}
         chosen = snapshots if snapshots is not None else stream_snapshots_for(store)
-        self._loader = SnapshotLoader(store, chosen)
+        self.loader = SnapshotLoader(store, chosen)
 
     # --- loading ---------------------------------------------------------------
 
@@ -50,14 +50,14 @@ class Streams:
         """The task's state, with whatever its stream gained since the last read (in a
         process new to the stream: from its snapshot, ``application.stream_cache``)."""
         cached = self._tasks.get(task_id)
-        state = self._loader.load(task_stream(task_id), task_id, cached, TASKS)
+        state = self.loader.load(task_stream(task_id), task_id, cached, TASKS)
         self._tasks[task_id] = state
         return state
 
     def session(self, session_id: str) -> SessionState:
         """The session's state, with whatever its stream gained since the last read."""
         cached = self._sessions.get(session_id)
-        state = self._loader.load(session_stream(session_id), session_id, cached, SESSIONS)
+        state = self.loader.load(session_stream(session_id), session_id, cached, SESSIONS)
         self._sessions[session_id] = state
         return state
 
@@ -93,7 +93,7 @@ class Streams:
                 continue
             after = fold_task(task_id, records, before)
             self._tasks[task_id] = after
-            self._loader.offer(stream, after, records[-1], TASKS)
+            self.loader.offer(stream, after, records[-1], TASKS)
             return before, after, records
         raise ConcurrencyConflict(
             f"gave up on task {task_id!r} after {MAX_ATTEMPTS} lost races", taskId=task_id
@@ -118,7 +118,7 @@ class Streams:
                 continue
             after = fold_session(session_id, records, before)
             self._sessions[session_id] = after
-            self._loader.offer(stream, after, records[-1], SESSIONS)
+            self.loader.offer(stream, after, records[-1], SESSIONS)
             return before, after, records
         raise ConcurrencyConflict(f"gave up on session {session_id!r} after lost races")
 

@@ -153,7 +153,7 @@ def test_a_failed_snapshot_write_does_not_fail_commands(
 ) -> None:
     """Heartbeats go on when every snapshot write fails."""
     service = service_over(store, clock)
-    service.streams._loader.snapshots = FailingSnapshots()
+    service.streams.loader.snapshots = FailingSnapshots()
     service.register_task(RegisterTask(task_id=TASK, title="A long task"))
     service.claim(TASK, Claim(session_id=SESSION, terms=LeaseTerms()))
     for _ in range(SNAPSHOT_EVERY + 1):
