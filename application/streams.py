@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TypeVar
 
+from application.stream_cache import SESSIONS, TASKS, SnapshotLoader
 from ledger.clock import Clock
 from ledger.commands import Trace
 from ledger.errors import ConcurrencyConflict
@@ -23,6 +24,7 @@ from ledger.identifiers import check_id
 from ledger.records import NewEvent, Record, new_event_id
 from ledger.state import SessionState, TaskState, fold_session, fold_task
 from ledger.store.protocol import EventStore
+from ledger.store.stream_snapshots import StreamSnapshots, stream_snapshots_for
 
 MAX_ATTEMPTS = 64
 StateT = TypeVar("StateT", TaskState, SessionState)
@@ -32,31 +34,30 @@ Decision = Callable[[StateT, datetime], list[Event]]
 class Streams:
     """Task and session streams over one store, read through a cache of folded states."""
 
-    def __init__(self, store: EventStore, clock: Clock) -> None:
+    def __init__(
+        self, store: EventStore, clock: Clock, snapshots: StreamSnapshots | None = None
+    ) -> None:
         self.store = store
         self.clock = clock
         self._tasks: dict[str, TaskState] = {}
         self._sessions: dict[str, SessionState] = {}
+        chosen = snapshots if snapshots is not None else stream_snapshots_for(store)
+        self.loader = SnapshotLoader(store, chosen)
 
     # --- loading ---------------------------------------------------------------
 
     def task(self, task_id: str) -> TaskState:
-        """The task's state, with whatever its stream gained since the last read."""
+        """The task's state, with whatever its stream gained since the last read (in a
+        process new to the stream: from its snapshot, ``application.stream_cache``)."""
         cached = self._tasks.get(task_id)
-        records = self.store.read_stream(
-            task_stream(task_id), after_version=cached.version if cached else 0
-        )
-        state = fold_task(task_id, records, cached)
+        state = self.loader.load(task_stream(task_id), task_id, cached, TASKS)
         self._tasks[task_id] = state
         return state
 
     def session(self, session_id: str) -> SessionState:
         """The session's state, with whatever its stream gained since the last read."""
         cached = self._sessions.get(session_id)
-        records = self.store.read_stream(
-            session_stream(session_id), after_version=cached.version if cached else 0
-        )
-        state = fold_session(session_id, records, cached)
+        state = self.loader.load(session_stream(session_id), session_id, cached, SESSIONS)
         self._sessions[session_id] = state
         return state
 
@@ -92,6 +93,7 @@ class Streams:
                 continue
             after = fold_task(task_id, records, before)
             self._tasks[task_id] = after
+            self.loader.offer(stream, after, records[-1], TASKS)
             return before, after, records
         raise ConcurrencyConflict(
             f"gave up on task {task_id!r} after {MAX_ATTEMPTS} lost races", taskId=task_id
@@ -116,6 +118,7 @@ class Streams:
                 continue
             after = fold_session(session_id, records, before)
             self._sessions[session_id] = after
+            self.loader.offer(stream, after, records[-1], SESSIONS)
             return before, after, records
         raise ConcurrencyConflict(f"gave up on session {session_id!r} after lost races")
 

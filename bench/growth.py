@@ -9,8 +9,10 @@ appends), timed together:
 - "hot task, warm": a task heartbeated 10,000 times, through one service that
   keeps the folded state in its per-process cache (it folds the stream once, before
   the first sample, and then reads only what is new);
-- "hot task, cold": the same task through a fresh ``ClaimService`` per sample, as a
-  one-shot CLI process would: the whole stream is read and folded every time.
+- "hot task, fresh service": the same task through a fresh ``ClaimService`` per
+  sample, as a one-shot CLI process would: it starts from the stream's snapshot and
+  folds only the records after it (the first sample writes that snapshot);
+- then whole fresh processes on the hot task against new tasks (``bench.hot_stream``).
 """
 
 from __future__ import annotations
@@ -63,11 +65,14 @@ class GrowthPlan:
 
 def measure(folder: Path, plan: GrowthPlan) -> tuple[list[Latency], dict[str, float]]:
     """Every growth case, and how long each log took to build (seconds)."""
+    from bench import hot_stream  # it builds its rows from this module's ``Latency``
+
     builds: dict[str, float] = {}
     small, builds["small"] = _timed_build(folder / "small.db", plan.small_events, 0)
     large, builds["large"] = _timed_build(folder / "large.db", plan.large_events, plan.hot_beats)
     rows = [_fresh_tasks(small, plan.samples), _fresh_tasks(large, plan.samples)]
     rows += _hot_task(large, plan)
+    rows += hot_stream.measure(large, max(3, plan.cold_samples // 4), folder / "pycache")
     return rows, builds
 
 

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import breakdown, growth, report, startup, throughput
+from bench import breakdown, growth, hot_stream, report, startup, throughput
 from bench import postgres as postgres_bench
 from bench import projections as projection_bench
 from bench.growth import GrowthPlan
@@ -135,6 +135,8 @@ def _growth(folder: Path, size: Size, results: Results) -> None:
     )
     results.growth, results.builds = growth.measure(folder, plan)
     print(report.latency_table(results.growth))
+    for line in hot_stream.verdicts(results.growth):
+        print(line)
     built = ", ".join(f"{name} log {seconds:.1f} s" for name, seconds in results.builds.items())
     print(f"(seeded with synchronous=OFF in big transactions: {built})")
 

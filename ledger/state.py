@@ -26,6 +26,8 @@ from ledger.events import (
 )
 from ledger.records import Record
 
+_replace = msgspec.structs.replace
+
 
 class Lease(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """The current claim on a task, as the log says; it may be past its expiry."""
@@ -89,10 +91,19 @@ def evolve_task(state: TaskState, record: Record) -> TaskState:
     """
     event = record.data
     version = record.version
-    replace = msgspec.structs.replace
+    replace = _replace
+    if type(event) is Heartbeat:  # the most frequent record, without a call to lease_after
+        lease = state.lease
+        if lease is not None:
+            lease = replace(
+                lease,
+                expires_at=event.expires_at,
+                last_heartbeat=record.occurred_at,
+                heartbeat_count=lease.heartbeat_count + 1,
+                ttl_ms=event.extend_ms if event.renewal else lease.ttl_ms,
+            )
+        return replace(state, version=version, lease=lease)
     match event:
-        case Heartbeat():
-            return replace(state, version=version, lease=lease_after(state.lease, record))
         case Claimed():
             lease = lease_after(state.lease, record)
             return replace(state, version=version, lease=lease, status="in_progress")
