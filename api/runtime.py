@@ -57,6 +57,14 @@ class Runtime:
         finally:
             self.hub.wake()
 
+    async def write_stream(self, func: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+        """A claim, heartbeat, release or takeover: a write that touches only its task's
+        and session's streams, run beside others so that their appends share commits."""
+        try:
+            return await self.runner.call_concurrent(func, *args, **kwargs)
+        finally:
+            self.hub.wake()
+
     def close(self) -> None:
         self.analytics.close()
         self.hub.shutdown()

@@ -47,7 +47,9 @@ async def events(
     else after ``after``, else from now on: each position exactly once, in order,
     and only once committed. Events written by other server processes on the same
     store arrive too, within the poll interval."""
-    start = _start(last_event_id, after, ledger.hub.default_start())
+    named = after is not None or bool(last_event_id and last_event_id.strip())
+    default = 0 if named else await ledger.hub.default_start()
+    start = _start(last_event_id, after, default)
     return StreamingResponse(
         _frames(ledger, start),
         media_type="text/event-stream",
