@@ -28,6 +28,8 @@ class ServerOptions(msgspec.Struct, frozen=True, kw_only=True):
     poll_interval: float = 0.25
     """Seconds between reads of the store for events written by other processes."""
     sweep: bool = True
+    sweep_lock: str | None = None
+    """With several worker processes: the file whose ``flock`` elects the one that sweeps."""
 
 
 class Runtime:
