@@ -74,6 +74,8 @@ class EventHub:
         self._closed = False
         self.failure: CorruptLog | None = None
         """Why the tail stopped, if the log turned out corrupt."""
+        self.listeners = 0
+        """Open streams; with none, the tail reads no records and builds no frames."""
 
     # --- the tail --------------------------------------------------------------
 
@@ -82,8 +84,9 @@ class EventHub:
         self.position = self._floor = await self._in_thread(self.store.head_position)
 
     def wake(self) -> None:
-        """An append in this process committed: read the store now."""
-        self._wake.set()
+        """An append in this process committed: read the store now, if anyone listens."""
+        if self.listeners:
+            self._wake.set()
 
     async def run(self) -> None:
         """The tail loop; runs until ``close``."""
@@ -118,6 +121,9 @@ class EventHub:
 
     async def fetch(self) -> int:
         """Read what is new in the store and hand it to the subscribers."""
+        if not self.listeners:
+            await self._skip_to_head()
+            return 0
         new = await self._in_thread(self._read_after, self.position, None, FETCH_LIMIT)
         if not new:
             return 0
@@ -144,13 +150,23 @@ class EventHub:
 
     # --- subscribers -----------------------------------------------------------
 
-    def default_start(self) -> int:
+    async def default_start(self) -> int:
         """Where a client that names no position starts: the events to come."""
+        if not self.listeners:
+            await self._skip_to_head()
         return self.position
 
     async def stream(self, after: int) -> AsyncIterator[bytes]:
         """SSE frames of every record with a position above ``after``, then live ones;
         an error frame last if the log turns out corrupt."""
+        self.listeners += 1
+        try:
+            async for frame in self._stream(after):
+                yield frame
+        finally:
+            self.listeners -= 1
+
+    async def _stream(self, after: int) -> AsyncIterator[bytes]:
         cursor = after
         while not self._closed:
             try:
@@ -200,6 +216,15 @@ class EventHub:
             if not frames:
                 raise
         return frames
+
+    async def _skip_to_head(self) -> None:
+        """Nobody listens: forget the frames and stand at the head, reading no records
+        (a client that resumes from earlier is served from the store)."""
+        head = await self._in_thread(self.store.head_position)
+        if head > self.position:
+            self.position = self._floor = head
+            self._positions.clear()
+            self._frames.clear()
 
     def _trim(self) -> None:
         excess = len(self._positions) - self._keep

@@ -28,6 +28,8 @@ class ServerOptions(msgspec.Struct, frozen=True, kw_only=True):
     poll_interval: float = 0.25
     """Seconds between reads of the store for events written by other processes."""
     sweep: bool = True
+    sweep_lock: str | None = None
+    """With several worker processes: the file whose ``flock`` elects the one that sweeps."""
 
 
 class Runtime:
@@ -54,6 +56,14 @@ class Runtime:
         """A call that may append; the hub is woken to stream what it committed."""
         try:
             return await self.runner.call(func, *args, **kwargs)
+        finally:
+            self.hub.wake()
+
+    async def write_stream(self, func: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+        """A claim, heartbeat, release or takeover: a write that touches only its task's
+        and session's streams, run beside others so that their appends share commits."""
+        try:
+            return await self.runner.call_concurrent(func, *args, **kwargs)
         finally:
             self.hub.wake()
 

@@ -28,9 +28,22 @@ class _Server(uvicorn.Server):
         await super().shutdown(sockets)
 
 
-def run_server(options: ServerOptions, *, host: str, port: int, access_log: bool = False) -> None:
-    """Serve until interrupted (SIGINT or SIGTERM)."""
+def run_server(
+    options: ServerOptions,
+    *,
+    host: str,
+    port: int,
+    access_log: bool = False,
+    workers: int = 1,
+) -> None:
+    """Serve until interrupted (SIGINT or SIGTERM), in ``workers`` processes."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    if workers > 1:
+        from api.workers import run_workers
+
+        _announce(options.db, host, port, workers)
+        run_workers(options, host=host, port=port, workers=workers, access_log=access_log)
+        return
     runtime = Runtime.open(options)
     app = create_app(options, runtime)
     config = uvicorn.Config(
@@ -44,12 +57,17 @@ def run_server(options: ServerOptions, *, host: str, port: int, access_log: bool
     )
     redact.install()
     server = _Server(config, runtime)
+    _announce(runtime.service.store.url, host, port, workers)
+    server.run()
+
+
+def _announce(url: str, host: str, port: int, workers: int) -> None:
+    processes = f" with {workers} worker processes" if workers > 1 else ""
     print(
-        f"claims: serving {runtime.service.store.url} on http://{_url_host(host)}:{port}/",
+        f"claims: serving {url} on http://{_url_host(host)}:{port}/{processes}",
         file=sys.stderr,
         flush=True,
     )
-    server.run()
 
 
 def _url_host(host: str) -> str:

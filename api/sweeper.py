@@ -6,6 +6,7 @@ import asyncio
 import logging
 
 from api.runtime import Runtime
+from api.sweep_turn import SweepTurn
 from ledger.errors import LedgerError
 
 log = logging.getLogger("claims.sweeper")
@@ -25,11 +26,17 @@ async def run_sweeper(runtime: Runtime, interval_s: float) -> None:
     """Sweep now, then every ``interval_s`` seconds, until cancelled.
 
     A failed sweep (the store briefly unavailable, say) is logged and retried at
-    the next turn; it never stops the server.
+    the next turn; it never stops the server. Of several worker processes only the
+    one holding the sweep lock sweeps (``api.workers.SweepTurn``).
     """
-    while True:
-        try:
-            await sweep_once(runtime)
-        except LedgerError as error:
-            log.warning("sweep failed: %s", error)
-        await asyncio.sleep(interval_s)
+    turn = SweepTurn(runtime.options.sweep_lock)
+    try:
+        while True:
+            if turn.mine():
+                try:
+                    await sweep_once(runtime)
+                except LedgerError as error:
+                    log.warning("sweep failed: %s", error)
+            await asyncio.sleep(interval_s)
+    finally:
+        turn.close()

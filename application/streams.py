@@ -5,6 +5,11 @@ A ``Streams`` keeps the folded state of the task and session streams it has seen
 rule against the state it read, appends the events at the version it read, and on a
 lost race (``ConcurrencyConflict``) reads again and decides again. No lock outlives
 one append.
+
+A stream in the cache is not read before its first decision: the append at the
+cached version is the check that the cache is current (ADR 0016). A conflict, a
+refusal or a decision that writes nothing on a cached state is made again after
+reading the stream, so no caller is ever answered from a state that was not current.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from typing import TypeVar
 from application.stream_cache import SESSIONS, TASKS, SnapshotLoader
 from ledger.clock import Clock
 from ledger.commands import Trace
-from ledger.errors import ConcurrencyConflict
+from ledger.errors import ConcurrencyConflict, LedgerError
 from ledger.events import Event, session_stream, task_stream
 from ledger.identifiers import check_id
 from ledger.records import NewEvent, Record, new_event_id
@@ -77,10 +82,14 @@ class Streams:
         check_id(task_id, kind="task")
         stream = task_stream(task_id)
         prepare = before_append
+        cached = self._tasks.get(task_id)
         for attempt in range(MAX_ATTEMPTS):
-            before = self.task(task_id)
+            before = cached or self.task(task_id)
             now = self.clock.now()
-            events = decision(before, now)
+            events = _decided(decision, before, now, optimistic=cached is not None)
+            if events is None:
+                cached = None
+                continue
             if not events:
                 return before, before, []
             if prepare is not None:
@@ -89,7 +98,9 @@ class Streams:
             try:
                 records = self.append(stream, events, before.version, actor, trace, now)
             except ConcurrencyConflict:
-                backoff(attempt)
+                if cached is None:
+                    backoff(attempt)
+                cached = None
                 continue
             after = fold_task(task_id, records, before)
             self._tasks[task_id] = after
@@ -105,16 +116,22 @@ class Streams:
         """Decide on the session's state and append, retrying lost races."""
         check_id(session_id, kind="session")
         stream = session_stream(session_id)
+        cached = self._sessions.get(session_id)
         for attempt in range(MAX_ATTEMPTS):
-            before = self.session(session_id)
+            before = cached or self.session(session_id)
             now = self.clock.now()
-            events = decision(before, now)
+            events = _decided(decision, before, now, optimistic=cached is not None)
+            if events is None:
+                cached = None
+                continue
             if not events:
                 return before, before, []
             try:
                 records = self.append(stream, events, before.version, session_id, None, now)
             except ConcurrencyConflict:
-                backoff(attempt)
+                if cached is None:
+                    backoff(attempt)
+                cached = None
                 continue
             after = fold_session(session_id, records, before)
             self._sessions[session_id] = after
@@ -146,6 +163,21 @@ class Streams:
             for event in events
         ]
         return self.store.append(stream, new, expected_version=expected)
+
+
+def _decided(
+    decision: Decision[StateT], state: StateT, now: datetime, *, optimistic: bool
+) -> list[Event] | None:
+    """The decision's events; ``None`` when a decision on a cached state wrote nothing
+    or was refused, so that it is made again on the stream as stored: only an append
+    (checked against the cached version) may rest on a state that was not read."""
+    if not optimistic:
+        return decision(state, now)
+    try:
+        events = decision(state, now)
+    except LedgerError:
+        return None
+    return events or None
 
 
 def backoff(attempt: int) -> None:

@@ -37,6 +37,49 @@ def seal(
     more: int = 0,
 ) -> tuple[Record, bytes]:
     """Give a new event its place in the log; return the record and its stored bytes."""
+    body = unhashed_body(
+        new,
+        position=position,
+        stream=stream,
+        version=version,
+        recorded_at=recorded_at,
+        prev_hash=prev_hash,
+        more=more,
+    )
+    digest = hashlib.sha256(body).hexdigest()
+    stored = body[:-1] + b',"hash":"' + digest.encode("ascii") + b'"}'
+    data = new.data
+    record = Record(
+        position=position,
+        stream=stream,
+        version=version,
+        event_id=new.event_id,
+        type=event_type(data),
+        schema_version=type(data).SCHEMA_VERSION,
+        occurred_at=new.occurred_at,
+        recorded_at=recorded_at,
+        actor=new.actor,
+        correlation_id=new.correlation_id,
+        causation_id=new.causation_id,
+        data=data,
+        more=more,
+        prev_hash=prev_hash,
+        hash=digest,
+    )
+    return record, stored
+
+
+def unhashed_body(
+    new: NewEvent,
+    *,
+    position: int,
+    stream: str,
+    version: int,
+    recorded_at: datetime,
+    prev_hash: str,
+    more: int = 0,
+) -> bytes:
+    """The canonical bytes a record's hash covers: the record without its hash."""
     data = new.data
     unhashed = UnhashedRecord(
         position=position,
@@ -54,27 +97,7 @@ def seal(
         more=more,
         prev_hash=prev_hash,
     )
-    body = _canonical.encode(unhashed)
-    digest = hashlib.sha256(body).hexdigest()
-    stored = body[:-1] + b',"hash":"' + digest.encode("ascii") + b'"}'
-    record = Record(
-        position=position,
-        stream=stream,
-        version=version,
-        event_id=new.event_id,
-        type=unhashed.type,
-        schema_version=unhashed.schema_version,
-        occurred_at=new.occurred_at,
-        recorded_at=recorded_at,
-        actor=new.actor,
-        correlation_id=new.correlation_id,
-        causation_id=new.causation_id,
-        data=data,
-        more=more,
-        prev_hash=prev_hash,
-        hash=digest,
-    )
-    return record, stored
+    return _canonical.encode(unhashed)
 
 
 def encode_record(record: Record) -> bytes:

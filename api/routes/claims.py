@@ -62,7 +62,7 @@ async def heartbeat(taskId: str, body: HeartbeatRequest, ledger: Ledger) -> Resp
     command = Beat(
         session_id=body.sessionId, extend_ms=body.extendMs, fencing_token=body.fencingToken
     )
-    result = await ledger.write(ledger.service.heartbeat, taskId, command)
+    result = await ledger.write_stream(ledger.service.heartbeat, taskId, command)
     return send(heartbeat_body(result))
 
 
@@ -75,7 +75,7 @@ async def claim(taskId: str, body: ClaimRequest, ledger: Ledger) -> Response:
     """A re-claim by the holder extends the lease. 409 TASK_ALREADY_CLAIMED names the
     holder (``claim.sessionId``, ``claimedAt``, ``remainingMs``). The answer carries
     the fencing token and the task stream's version."""
-    result = await ledger.write(ledger.service.claim, taskId, claim_command(body))
+    result = await ledger.write_stream(ledger.service.claim, taskId, claim_command(body))
     return send(claim_body(result))
 
 
@@ -89,7 +89,7 @@ async def release(taskId: str, body: ReleaseRequest, ledger: Ledger) -> Response
     command = Release(
         session_id=body.sessionId, reason=body.reason, fencing_token=body.fencingToken
     )
-    result = await ledger.write(ledger.service.release, taskId, command)
+    result = await ledger.write_stream(ledger.service.release, taskId, command)
     return send(release_body(result))
 
 
@@ -108,5 +108,5 @@ async def takeover(taskId: str, body: TakeoverRequest, ledger: Ledger) -> Respon
         forced_by=body.forcedBy,
         terms=lease_terms(body),
     )
-    result = await ledger.write(ledger.service.takeover, taskId, command)
+    result = await ledger.write_stream(ledger.service.takeover, taskId, command)
     return send(takeover_body(result))

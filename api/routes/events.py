@@ -48,7 +48,9 @@ async def events(
     and only once committed. Events written by other server processes on the same
     store arrive too, within the poll interval. A start beyond the head is the head:
     the stream then waits for the next event, whatever its position."""
-    start = _start(last_event_id, after, ledger.hub.default_start())
+    named = after is not None or bool(last_event_id and last_event_id.strip())
+    default = 0 if named else await ledger.hub.default_start()
+    start = _start(last_event_id, after, default)
     if start > ledger.hub.position:
         start = min(start, await ledger.read(ledger.service.store.head_position))
     return StreamingResponse(

@@ -25,11 +25,25 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
     help="Seconds between reads of the store for other processes' events.",
 )
 @click.option("--no-sweep", is_flag=True, help="Do not run the background sweeper.")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Server processes on the port, over the one store (not with memory:).",
+)
 @click.option("--access-log", is_flag=True, help="Log every request.")
 @common
 @click.pass_context
 def serve(
-    ctx: click.Context, /, host: str, port: int, poll: float, no_sweep: bool, access_log: bool
+    ctx: click.Context,
+    /,
+    host: str,
+    port: int,
+    poll: float,
+    no_sweep: bool,
+    workers: int,
+    access_log: bool,
 ) -> None:
     """Serve the HTTP API, the live event stream and the dashboard.
 
@@ -40,6 +54,7 @@ def serve(
 
     \b
     claims serve                       # http://127.0.0.1:8765/
+    claims serve --workers 2           # two processes, one port, one store
     CLAIMS_API_TOKEN=s3cret claims serve --host 0.0.0.0 --port 9000
     """
     from api.runtime import ServerOptions
@@ -53,5 +68,7 @@ def serve(
             " this port can claim and release tasks",
             err=True,
         )
+    if workers > 1 and app.url.startswith("memory"):
+        raise click.UsageError("--workers needs a store that processes share, not memory:")
     options = ServerOptions(db=app.url, token=token, poll_interval=poll, sweep=not no_sweep)
-    run_server(options, host=host, port=port, access_log=access_log)
+    run_server(options, host=host, port=port, access_log=access_log, workers=workers)

@@ -23,7 +23,6 @@ the table, so a notification carries no data that could disagree with the log.
 
 from __future__ import annotations
 
-import functools
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -39,15 +38,10 @@ from ledger.clock import Clock, SystemClock
 from ledger.codec import micros
 from ledger.errors import StoreError, StoreTimeout, StoreUnavailable
 from ledger.records import NewEvent, Record
-from ledger.store.batch import (
-    EMPTY_HEAD,
-    check_continues,
-    check_expected,
-    replayed_batch,
-    seal_batch,
-    validate_batch,
-)
+from ledger.store.batch import EMPTY_HEAD, check_continues, validate_batch
+from ledger.store.group import AppendRequest, GroupCommit, Outcome
 from ledger.store.local import cache_base
+from ledger.store.postgres_append import APPEND_SQL, call_arguments, outcomes
 from ledger.store.postgres_schema import PostgresSchema, first_line
 from ledger.store.postgres_url import PostgresOptions, parse_postgres_url
 from ledger.store.protocol import Head, RawEntry
@@ -60,7 +54,6 @@ from ledger.store.rows import (
     anchored,
     checked_head,
     checked_stream_rows,
-    decode_row,
     event_row,
     head_of,
     paged,
@@ -77,22 +70,16 @@ _APPEND_LOCK = 0x434C4D31
 """The advisory-lock class of appends ("CLM1"); the other key is the schema's."""
 
 _INSERT = f"INSERT INTO events ({COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
-_PROBE = (
-    "SELECT"
-    " (SELECT version FROM events WHERE stream = %s ORDER BY version DESC LIMIT 1),"
-    " EXISTS (SELECT 1 FROM events WHERE event_id = ANY(%s)),"
-    " head.position, head.hash, head.recorded_us, head.body, head.before"
-    " FROM (SELECT 1) AS one LEFT JOIN LATERAL"
-    " (SELECT position, hash, recorded_us, body,"
-    " (SELECT p.hash FROM events p WHERE p.position = events.position - 1) AS before"
-    " FROM events ORDER BY position DESC LIMIT 1) AS head"
-    " ON true"
-)
 _HEAD = "SELECT position, hash, recorded_us FROM events ORDER BY position DESC LIMIT 1"
 _CHECKED_HEAD = (
     "SELECT position, hash, recorded_us, body,"
     " (SELECT p.hash FROM events p WHERE p.position = events.position - 1)"
     " FROM events ORDER BY position DESC LIMIT 1"
+)
+_LINKED_HEAD = (
+    "SELECT position, hash, recorded_us, body,"
+    " (SELECT p.hash FROM events p WHERE p.position = events.position - 1)"
+    " FROM events WHERE position = %s"
 )
 _STREAM = stream_sql("%s")
 
@@ -103,6 +90,9 @@ class PostgresStore:
     def __init__(self, options: PostgresOptions, *, clock: Clock | None = None) -> None:
         self._options = options
         self._clock = clock or SystemClock()
+        self._server_clock = isinstance(self._clock, SystemClock)
+        """Appends are stamped by the server's clock, one clock for every host (S7),
+        unless the store was given another clock (a test's frozen one)."""
         self._schema = options.schema
         self._ddl = PostgresSchema(options, clock=self._clock)
         self._lock_key = self._ddl.lock_key
@@ -121,6 +111,8 @@ class PostgresStore:
             open=True,
         )
         self._listener: _Listener | None = None
+        self.group = GroupCommit(self._commit_group)
+        """Appends of this process's threads that arrive together share one commit."""
         self._listener_lock = threading.Lock()
 
     @classmethod
@@ -146,32 +138,33 @@ class PostgresStore:
         self, stream: str, events: Sequence[NewEvent], *, expected_version: int
     ) -> list[Record]:
         validate_batch(stream, events, expected_version)
-        return self._run(
-            "append", functools.partial(self._append, stream, events, expected_version)
-        )
+        return self.group.append(AppendRequest(stream, events, expected_version))
 
-    def _append(
-        self, stream: str, events: Sequence[NewEvent], expected_version: int, conn: Connection
-    ) -> list[Record]:
-        ids = [event.event_id for event in events]
-        with conn.transaction():
-            conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", (_APPEND_LOCK, self._lock_key))
-            row = conn.execute(_PROBE, (stream, ids)).fetchone()
-            assert row is not None  # the probe always answers one row
-            version, any_stored, position, *head_row = row
-            if any_stored:
-                replay = replayed_batch(stream, events, _stored_ids(conn, ids))
-                if replay is not None:
-                    return replay
-            current = int(version or 0)
-            check_expected(stream, expected_version, current)
-            head = EMPTY_HEAD if position is None else checked_head(position, *head_row)
-            sealed = seal_batch(
-                stream, events, current_version=current, head=head, now=self._clock.now()
-            )
-            _insert(conn, [event_row(record, raw) for record, raw in sealed])
-            conn.execute("SELECT pg_notify(%s, %s)", (self.channel, str(sealed[-1][0].position)))
-        return [record for record, _ in sealed]
+    def _commit_group(self, requests: Sequence[AppendRequest]) -> list[Outcome]:
+        """One call of ``append_events`` for a group of appends: one round trip, one
+        transaction, one commit (``ledger.store.postgres_append``)."""
+        now_us = None if self._server_clock else micros(self._clock.now())
+        arguments = call_arguments(requests, (_APPEND_LOCK, self._lock_key), self.channel, now_us)
+
+        def call(conn: Connection) -> list[Outcome]:
+            with conn.transaction():
+                rows = conn.execute(APPEND_SQL, arguments).fetchall()
+                self._check_linked_head(conn, rows)
+                return outcomes(conn, requests, rows)
+
+        return self._run("append", call)
+
+    @staticmethod
+    def _check_linked_head(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
+        """The record the group was linked to matches its hash and chains to the one
+        before it; else ``LOG_CORRUPT`` and the group's transaction rolls back, so nothing
+        is appended after a broken link (the lock is held until this transaction ends)."""
+        firsts = [int(row[2]) for row in rows if row[2] is not None]
+        if not firsts or min(firsts) <= 1:
+            return
+        row = conn.execute(_LINKED_HEAD, (min(firsts) - 1,), binary=True).fetchone()
+        if row is not None:
+            checked_head(*row)
 
     def copy_in(self, records: Sequence[tuple[Record, bytes]]) -> None:
         """Store records sealed elsewhere, byte for byte, after the head (``claims import``)."""
@@ -401,11 +394,3 @@ def _insert(conn: Connection, rows: list[EventRow]) -> None:
         return
     with conn.cursor() as cursor:
         cursor.executemany(_INSERT, rows)
-
-
-def _stored_ids(conn: Connection, ids: list[str]) -> list[Record | None]:
-    rows = conn.execute(
-        "SELECT position, event_id, body FROM events WHERE event_id = ANY(%s)", (ids,)
-    ).fetchall()
-    found = {event_id: decode_row(position, body) for position, event_id, body in rows}
-    return [found.get(event_id) for event_id in ids]

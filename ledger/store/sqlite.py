@@ -30,6 +30,7 @@ from ledger.store.batch import (
     seal_batch,
     validate_batch,
 )
+from ledger.store.group import MEMBER_ERRORS, AppendRequest, GroupCommit, Outcome
 from ledger.store.migrations import MIGRATIONS_TABLE, load_migrations
 from ledger.store.protocol import Head, RawEntry
 from ledger.store.rows import (
@@ -77,6 +78,8 @@ class SqliteStore:
         self._clock = clock or SystemClock()
         self._synchronous = synchronous
         self._lock = threading.Lock()
+        self.group = GroupCommit(self._commit_group)
+        """Appends of this process's threads that arrive together share one commit."""
         self._path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self._db = sqlite3.connect(
@@ -109,25 +112,47 @@ class SqliteStore:
         self, stream: str, events: Sequence[NewEvent], *, expected_version: int
     ) -> list[Record]:
         validate_batch(stream, events, expected_version)
+        return self.group.append(AppendRequest(stream, events, expected_version))
+
+    def _commit_group(self, requests: Sequence[AppendRequest]) -> list[Outcome]:
+        """One ``BEGIN IMMEDIATE`` transaction and one commit for every request of a
+        group (``ledger.store.group``); each in a savepoint of its own when there are
+        several, so a refused one refuses only itself."""
         with self._lock, self._translated("append"):
             db = self._db
             db.execute("BEGIN IMMEDIATE")
             try:
-                return self._append_in_transaction(stream, events, expected_version)
+                if len(requests) == 1:
+                    outcomes: list[Outcome] = [self._append_in_transaction(requests[0])]
+                else:
+                    outcomes = [self._member(request) for request in requests]
+                db.execute("COMMIT")
+                return outcomes
             except BaseException:
                 if db.in_transaction:
                     db.execute("ROLLBACK")
                 raise
 
-    def _append_in_transaction(
-        self, stream: str, events: Sequence[NewEvent], expected_version: int
-    ) -> list[Record]:
-        """Check, seal, insert and commit; the caller rolls back on any error."""
+    def _member(self, request: AppendRequest) -> Outcome:
+        """One request of a group, in its own savepoint: its records or its refusal."""
+        db = self._db
+        db.execute("SAVEPOINT member")
+        try:
+            records = self._append_in_transaction(request)
+        except MEMBER_ERRORS as refused:
+            db.execute("ROLLBACK TO member")
+            db.execute("RELEASE member")
+            return refused
+        db.execute("RELEASE member")
+        return records
+
+    def _append_in_transaction(self, request: AppendRequest) -> list[Record]:
+        """Check, seal and insert inside the group's transaction; the caller commits."""
+        stream, events, expected_version = request.stream, request.events, request.expected_version
         current, any_stored, head = self._probe(stream, events)
         if any_stored:
             replay = replayed_batch(stream, events, self._stored_ids(events))
             if replay is not None:
-                self._db.execute("ROLLBACK")
                 return replay
         check_expected(stream, expected_version, current)
         sealed = seal_batch(
@@ -138,7 +163,6 @@ class SqliteStore:
             self._db.execute(_INSERT, rows[0])
         else:
             self._db.executemany(_INSERT, rows)
-        self._db.execute("COMMIT")
         return [record for record, _ in sealed]
 
     def copy_in(self, records: Sequence[tuple[Record, bytes]]) -> None:

@@ -83,12 +83,13 @@ def test_db_status_and_migrate_on_a_schema_that_is_migrated_by_hand(tmp_path: Pa
     again = claims.json("db", "migrate")
 
     assert before.code == 0
-    assert (before.body["schemaVersion"], before.body["pending"]) == (0, ["0001_events"])
+    shipped = ["0001_events", "0002_append_events"]
+    assert (before.body["schemaVersion"], before.body["pending"]) == (0, shipped)
     assert blocked.code == 20
     assert "claims db migrate" in blocked.body["message"]
-    assert migrated.body["applied"] == ["0001_events"]
+    assert migrated.body["applied"] == shipped
     assert (after.body["schemaVersion"], after.body["pending"], after.body["position"]) == (
-        1,
+        2,
         [],
         0,
     )

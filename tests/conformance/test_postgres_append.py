@@ -1,0 +1,68 @@
+"""PostgreSQL's append in one round trip: the server seals byte for byte what
+``ledger.codec.seal`` would, and stamps records with its own clock."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import psycopg
+import pytest
+
+from ledger.clock import FrozenClock, SystemClock
+from ledger.store.factory import open_store
+from ledger.store.postgres import PostgresStore
+from ledger.store.protocol import NO_STREAM
+from ledger.verify import verify_store
+from tests import pg_server
+from tests.conformance.helpers import everything, notes
+
+
+def _open(clock: FrozenClock | SystemClock) -> PostgresStore:
+    store = open_store(pg_server.fresh_url(), clock=clock)
+    assert isinstance(store, PostgresStore)
+    return store
+
+
+@pytest.fixture
+def server_clocked() -> Iterator[PostgresStore]:
+    """A store on the system clock: its appends take the server's time."""
+    store = _open(SystemClock())
+    yield store
+    store.close()
+
+
+def _server_now(store: PostgresStore) -> datetime:
+    with psycopg.connect(store.options.conninfo) as conn:
+        row = conn.execute("SELECT clock_timestamp()").fetchone()
+    assert row is not None
+    stamp: datetime = row[0]
+    return stamp.astimezone(UTC)
+
+
+def test_records_are_stamped_by_the_server_clock(server_clocked: PostgresStore) -> None:
+    """``recorded_at`` lies between two readings of the server's clock around the append."""
+    before = _server_now(server_clocked)
+    records = server_clocked.append("task-a", notes(1), expected_version=NO_STREAM)
+    after = _server_now(server_clocked)
+    assert before <= records[0].recorded_at <= after
+
+
+def test_server_sealed_records_read_back_as_returned(server_clocked: PostgresStore) -> None:
+    """What the append returned is what the log holds, and the chain verifies (S6)."""
+    written = server_clocked.append("task-a", notes(3), expected_version=NO_STREAM)
+    written += server_clocked.append("task-b", notes(2, first=5), expected_version=NO_STREAM)
+    assert everything(server_clocked) == written
+    report = verify_store(server_clocked)
+    assert report.ok, report.problem
+
+
+def test_a_time_with_microseconds_is_sealed_as_the_codec_writes_it() -> None:
+    """A recorded-at with a fraction of a second is stored in the codec's spelling."""
+    store = _open(FrozenClock(datetime(2026, 1, 1, 12, 0, 0, 120, tzinfo=UTC)))
+    try:
+        written = store.append("task-a", notes(1), expected_version=NO_STREAM)
+        assert everything(store) == written
+        assert verify_store(store).ok
+    finally:
+        store.close()

@@ -1,0 +1,135 @@
+"""The leader/follower batcher of ``ledger.store.group``, over a fake commit."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+
+import pytest
+
+from ledger.errors import ConcurrencyConflict, StoreError
+from ledger.events import TaskRegistered
+from ledger.records import NewEvent, Record
+from ledger.store.group import AppendRequest, GroupCommit, Outcome
+
+GUARD_SECONDS = 60.0
+"""How long a test waits for a thread before calling it hung; never a speed check."""
+
+
+def _request(stream: str) -> AppendRequest:
+    event = NewEvent(
+        data=TaskRegistered(task_id=stream, title=stream),
+        occurred_at=datetime(2026, 1, 1, tzinfo=UTC),
+        actor="tester",
+    )
+    return AppendRequest(stream, [event], 0)
+
+
+class _Recorder:
+    """A commit that records its batches and, when told to, holds the first one."""
+
+    def __init__(self, *, hold_first: bool = False) -> None:
+        self.batches: list[list[str]] = []
+        self.entered = threading.Event()
+        self.release = threading.Event()
+        if not hold_first:
+            self.release.set()
+
+    def __call__(self, requests: Sequence[AppendRequest]) -> list[Outcome]:
+        self.batches.append([request.stream for request in requests])
+        self.entered.set()
+        assert self.release.wait(GUARD_SECONDS)
+        return [self.answer(request) for request in requests]
+
+    def answer(self, request: AppendRequest) -> Outcome:
+        if request.stream.startswith("refused"):
+            return ConcurrencyConflict("moved", stream=request.stream, expected=0, actual=1)
+        return []
+
+
+def _wait_for_queue(group: GroupCommit, count: int) -> None:
+    guard = threading.Event()
+    for _ in range(int(GUARD_SECONDS * 1000)):
+        if group.waiting >= count:
+            return
+        guard.wait(0.001)
+    raise AssertionError("the appends never queued")
+
+
+def _queued_behind_a_held_commit(
+    recorder: _Recorder, streams: list[str]
+) -> list[list[Record] | BaseException]:
+    """Hold a first append in its commit, queue ``streams`` behind it, then let go."""
+    group = GroupCommit(recorder)
+
+    def run(stream: str) -> list[Record] | BaseException:
+        try:
+            return group.append(_request(stream))
+        except Exception as exc:  # the answer of a refused member
+            return exc
+
+    with ThreadPoolExecutor(len(streams) + 1) as pool:
+        first = pool.submit(run, "first")
+        assert recorder.entered.wait(GUARD_SECONDS)
+        rest = [pool.submit(run, stream) for stream in streams]
+        _wait_for_queue(group, len(streams))
+        recorder.release.set()
+        first.result(GUARD_SECONDS)
+        return [future.result(GUARD_SECONDS) for future in rest]
+
+
+def test_a_lone_append_commits_at_once_in_a_batch_of_its_own() -> None:
+    """Nobody else writing: the caller leads and commits only its own append."""
+    recorder = _Recorder()
+    group = GroupCommit(recorder)
+    group.append(_request("alone"))
+    assert recorder.batches == [["alone"]]
+
+
+def test_appends_arriving_during_a_commit_share_the_next_one() -> None:
+    """Appends queued while a commit runs are committed together, in arrival order."""
+    recorder = _Recorder(hold_first=True)
+    _queued_behind_a_held_commit(recorder, ["a", "b", "c"])
+    assert recorder.batches[0] == ["first"]
+    assert sorted(recorder.batches[1]) == ["a", "b", "c"]
+    assert len(recorder.batches) == 2
+
+
+def test_a_refused_member_refuses_only_itself() -> None:
+    """A member's refusal is raised to that caller; the others get their records."""
+    recorder = _Recorder(hold_first=True)
+    answers = _queued_behind_a_held_commit(recorder, ["a", "refused", "b"])
+    kinds = sorted(type(answer).__name__ for answer in answers)
+    assert kinds == ["ConcurrencyConflict", "list", "list"]
+
+
+def test_a_failed_commit_is_every_members_answer() -> None:
+    """An error of the shared transaction itself reaches every caller of the batch."""
+
+    def broken(requests: Sequence[AppendRequest]) -> list[Outcome]:
+        raise StoreError("disk full")
+
+    group = GroupCommit(broken)
+    with pytest.raises(StoreError, match="disk full"):
+        group.append(_request("a"))
+
+
+def test_a_batch_is_capped_and_the_rest_waits_for_the_next_leader() -> None:
+    """No batch holds more than ``max_batch`` appends; none is left behind."""
+    recorder = _Recorder(hold_first=True)
+    group = GroupCommit(recorder, max_batch=2)
+
+    def run(stream: str) -> list[Record]:
+        return group.append(_request(stream))
+
+    with ThreadPoolExecutor(6) as pool:
+        first = pool.submit(run, "first")
+        assert recorder.entered.wait(GUARD_SECONDS)
+        rest = [pool.submit(run, name) for name in ("a", "b", "c", "d", "e")]
+        _wait_for_queue(group, 5)
+        recorder.release.set()
+        for future in (first, *rest):
+            future.result(GUARD_SECONDS)
+    assert [len(batch) for batch in recorder.batches] == [1, 2, 2, 1]
