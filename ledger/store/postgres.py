@@ -63,6 +63,7 @@ from ledger.store.rows import (
     raw_entry,
     read_limits,
 )
+from ledger.store.server_clock import ledger_now, stamp
 
 if TYPE_CHECKING:
     from psycopg import Connection
@@ -89,6 +90,9 @@ class PostgresStore:
 
     def __init__(self, options: PostgresOptions, *, clock: Clock | None = None) -> None:
         self._options = options
+        self._given_clock = clock
+        """A clock given on purpose (a test's) stamps ``recorded_at``; by default the
+        server's clock does, read in the append's transaction (ADR 0017)."""
         self._clock = clock or SystemClock()
         self._schema = options.schema
         self._ddl = PostgresSchema(options, clock=self._clock)
@@ -153,9 +157,8 @@ class PostgresStore:
             current = int(version or 0)
             check_expected(stream, expected_version, current)
             head = EMPTY_HEAD if position is None else head_of(position, digest, recorded_us)
-            sealed = seal_batch(
-                stream, events, current_version=current, head=head, now=self._clock.now()
-            )
+            now = self._given_clock.now() if self._given_clock else stamp(conn, events, head)
+            sealed = seal_batch(stream, events, current_version=current, head=head, now=now)
             _insert(conn, [event_row(record, raw) for record, raw in sealed])
             conn.execute("SELECT pg_notify(%s, %s)", (self.channel, str(sealed[-1][0].position)))
         return [record for record, _ in sealed]
@@ -222,6 +225,10 @@ class PostgresStore:
 
     def head(self) -> Head:
         return self._run("read", self._read_head)
+
+    def ledger_now(self) -> datetime:
+        """The server's clock, never behind the head's ``recorded_at`` (``ServerClock``)."""
+        return self._run("read", ledger_now)
 
     def head_position(self) -> int:
         return self.head().position
