@@ -20,6 +20,7 @@ from ledger.store.postgres import PostgresStore
 from ledger.terms import LeaseTerms
 from tests import pg_server
 from tests.campaign.checker import check_claims, check_server_time
+from tests.campaign.faketimed import FAKETIME_ENV
 from tests.integration.clock_workers import ClockOutcome
 from tests.integration.harness import HANG_GUARD_SECONDS, REPO_ROOT, worker_env
 
@@ -49,8 +50,9 @@ def ledger(url: str) -> Iterator[Ledger]:
 
 def _start(url: str, offset: str, *args: str) -> subprocess.Popen[bytes]:
     """``clock_workers`` under ``faketime -f offset`` (monotonic time left alone)."""
-    env = {**worker_env(), **SHORT_LEASES, "FAKETIME_DONT_FAKE_MONOTONIC": "1"}
-    command = ["faketime", "-f", offset, sys.executable, "-m", "tests.integration.clock_workers"]
+    env = {**worker_env(), **SHORT_LEASES, **FAKETIME_ENV}
+    command = ["faketime", "-f", offset, sys.executable, "-m", "tests.campaign.faketimed"]
+    command.append("tests.integration.clock_workers")
     return subprocess.Popen([*command, url, *args], cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE)
 
 
