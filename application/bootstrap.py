@@ -14,17 +14,19 @@ settings or store.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from application.service import ClaimService
 from ledger.clock import Clock, SystemClock
 from ledger.config import ClaimConfig, load_config
 from ledger.liveness import process_alive, this_host
 from ledger.store.factory import open_store
+from ledger.store.log_clock import LogClock
 from ledger.store.protocol import EventStore
 from ledger.sweep_rules import ProcessProbe
 
 if TYPE_CHECKING:
+    from ledger.store.server_clock import ServerTimed
     from projections.runner import ProjectionRunner
 
 
@@ -80,10 +82,13 @@ def open_ledger(
 ) -> Ledger:
     """Open the store at ``url`` and wire the service over it.
 
-    The clock is the system's and the settings come from ``CLAIMS_*`` unless given.
+    The clock is the ledger's own (``ledger_clock``) and the settings come from
+    ``CLAIMS_*`` unless given; a clock given here (a test's) decides and stamps.
     """
-    chosen = clock or SystemClock()
-    return wire(open_store(url, clock=chosen), clock=chosen, config=config, host=host)
+    if clock is not None:
+        return wire(open_store(url, clock=clock), clock=clock, config=config, host=host)
+    system = None if is_server_timed(url) else SystemClock()
+    return wire(open_store(url, clock=system), config=config, host=host)
 
 
 def wire(
@@ -95,7 +100,22 @@ def wire(
     alive: ProcessProbe = process_alive,
 ) -> Ledger:
     """Wire the service over a store already open (a test's memory store, say); the
-    system clock, the ``CLAIMS_*`` settings and this host unless given."""
+    ledger's clock, the ``CLAIMS_*`` settings and this host unless given."""
     return Ledger(
-        store, clock or SystemClock(), config or load_config(), host or this_host(), alive
+        store, clock or ledger_clock(store), config or load_config(), host or this_host(), alive
     )
+
+
+def ledger_clock(store: EventStore) -> Clock:
+    """The one clock that decides (ADR 0017): on PostgreSQL the database server's, read
+    on every call; on the embedded stores the host's, never behind the log's head."""
+    if is_server_timed(store.url):
+        from ledger.store.server_clock import ServerClock
+
+        return ServerClock(cast("ServerTimed", store))
+    return LogClock(SystemClock(), store)
+
+
+def is_server_timed(url: str) -> bool:
+    """Whether the store at ``url`` keeps time by its server's clock (PostgreSQL)."""
+    return url.startswith("postgres")

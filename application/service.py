@@ -49,6 +49,7 @@ from ledger.errors import (
     SessionNotFound,
     TaskAlreadyClaimed,
     TaskAlreadyExists,
+    TaskLockDelayed,
     TaskNotClaimable,
     TaskNotClaimed,
     TaskNotFound,
@@ -297,7 +298,7 @@ class ClaimService:
             tried.add(task.task_id)
             try:
                 return self._claim_task(task.task_id, command, trace)
-            except (TaskAlreadyClaimed, TaskNotClaimable):
+            except (TaskAlreadyClaimed, TaskNotClaimable, TaskLockDelayed):
                 continue
 
     def sweep(self) -> SweepResult:

@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 
 SNAPSHOT_EVERY = 64
 """Versions a stream moves past its newest snapshot before the next is written."""
-TASK_STATE_SCHEMA = "task-state/1"
+TASK_STATE_SCHEMA = "task-state/2"
 """The shape of ``TaskState``, pinned in tests/unit/test_stream_snapshot_pins.py."""
 SESSION_STATE_SCHEMA = "session-state/1"
 """The shape of ``SessionState``, pinned there too."""

@@ -13,7 +13,8 @@ from collections.abc import Mapping
 
 import msgspec
 
-MINUTE = 60_000
+SECOND = 1_000
+MINUTE = 60 * SECOND
 
 
 class ClaimConfig(msgspec.Struct, frozen=True, kw_only=True):
@@ -26,6 +27,9 @@ class ClaimConfig(msgspec.Struct, frozen=True, kw_only=True):
     warning_threshold: int = 5 * MINUTE
     expiring_threshold: int = 1 * MINUTE
     max_metadata_bytes: int = 8192
+    lock_delay: int = 15 * SECOND
+    """After a lease ends without a release (expiry, orphaning), no claim succeeds for
+    this long (Consul's lock-delay, ADR 0017); 0 turns it off."""
 
 
 CONFIG_FIELDS: tuple[str, ...] = ClaimConfig.__struct_fields__

@@ -17,7 +17,8 @@ their context as keyword fields, which end up in the JSON error body::
     │   ├── TaskAlreadyExists           TASK_ALREADY_EXISTS   409  exit 11
     │   ├── NoTaskAvailable             NO_TASK_AVAILABLE     404  exit 12
     │   ├── TaskAlreadyActive           TASK_ALREADY_ACTIVE   409  exit 15
-    │   └── ClaimSuperseded             CLAIM_SUPERSEDED      409  exit 16
+    │   ├── ClaimSuperseded             CLAIM_SUPERSEDED      409  exit 16
+    │   └── TaskLockDelayed             TASK_LOCK_DELAYED     409  exit 17
     ├── InvalidInput                    VALIDATION_ERROR      400  exit 13
     │   └── InvalidTtl                  INVALID_TTL           400  exit 14
     └── StoreError                      STORE_ERROR           503  exit 20
@@ -26,7 +27,8 @@ their context as keyword fields, which end up in the JSON error body::
         ├── CorruptLog                  LOG_CORRUPT           500  exit 23
         ├── InvalidStoreUrl             INVALID_STORE_URL     400  exit 24
         ├── StoreUnavailable            STORE_UNAVAILABLE     503  exit 25
-        └── StoreTimeout                STORE_TIMEOUT         503  exit 26
+        ├── StoreTimeout                STORE_TIMEOUT         503  exit 26
+        └── ClockAhead                  CLOCK_AHEAD           409  exit 27
 """
 
 from __future__ import annotations
@@ -148,6 +150,16 @@ class ClaimSuperseded(ClaimError):
     exit_code = 16
 
 
+class TaskLockDelayed(ClaimError):
+    """The task's last lease ended without a release (expiry, orphaning) less than the
+    lock-delay ago: no claim succeeds before ``retryAfterMs`` (ADR 0017)."""
+
+    code = "TASK_LOCK_DELAYED"
+    title = "Task in its lock-delay"
+    http_status = 409
+    exit_code = 17
+
+
 class InvalidInput(LedgerError):
     code = "VALIDATION_ERROR"
     title = "Invalid input"
@@ -216,6 +228,16 @@ class StoreTimeout(StoreError):
     title = "Store timeout"
     http_status = 503
     exit_code = 26
+
+
+class ClockAhead(StoreError):
+    """A decision was made at a time in the database server's future: the writer's
+    clock is ahead of the server's, and on PostgreSQL only the server's clock decides."""
+
+    code = "CLOCK_AHEAD"
+    title = "Decision time ahead of the server's clock"
+    http_status = 409
+    exit_code = 27
 
 
 def all_error_classes() -> list[type[LedgerError]]:

@@ -22,6 +22,7 @@ from ledger.errors import (
     NotClaimOwner,
     StaleFencingToken,
     TaskAlreadyClaimed,
+    TaskLockDelayed,
     TaskNotClaimable,
     TaskNotClaimed,
     TaskNotFound,
@@ -103,6 +104,7 @@ def _claim(state: TaskState, cmd: Claim, now: datetime, config: ClaimConfig) -> 
         if lease.session_id != cmd.session_id:
             raise holder_conflict(state, lease, now)
         return [_extend(state, lease, ttl, now, renewal=True)]
+    check_lock_delay(state, now, config)
     if lease is not None:
         events.append(_expired(state, lease))
     token = state.version + len(events) + 1
@@ -116,6 +118,48 @@ def _claim(state: TaskState, cmd: Claim, now: datetime, config: ClaimConfig) -> 
         )
     )
     return events
+
+
+def unreleased_end(state: TaskState, now: datetime) -> datetime | None:
+    """When the task's last lease ended without a release (it lapsed, recorded or
+    not, or was orphaned); ``None`` when it is live, released, taken over or never was."""
+    lease = state.lease
+    if lease is not None:
+        return None if lease.live_at(now) else lease.expires_at
+    if state.ended_by in ("expired", "orphaned"):
+        return state.ended_at
+    return None
+
+
+def check_lock_delay(state: TaskState, now: datetime, config: ClaimConfig) -> None:
+    """Refuse a new claim for ``lock_delay`` after a lease ended without a release, so
+    that a holder that lost its lease (a stalled process, a partition) cannot race the
+    next holder on the work it was still doing (Consul's lock-delay; ADR 0017)."""
+    refusal = lock_delay_refusal(state, now, config)
+    if refusal is not None:
+        raise refusal
+
+
+def lock_delay_refusal(
+    state: TaskState, now: datetime, config: ClaimConfig
+) -> TaskLockDelayed | None:
+    """The ``TASK_LOCK_DELAYED`` a claim at ``now`` meets, or ``None`` when it may go on."""
+    ended = unreleased_end(state, now)
+    if ended is None or config.lock_delay <= 0:
+        return None
+    free_at = add_ms(ended, config.lock_delay)
+    if now >= free_at:
+        return None
+    ended_by = "expired" if state.lease is not None else state.ended_by
+    return TaskLockDelayed(
+        f"the last claim on {state.task_id!r} ended ({ended_by}) at {iso(ended)};"
+        f" it can be claimed again from {iso(free_at)}",
+        taskId=state.task_id,
+        endedBy=ended_by,
+        endedAt=iso(ended),
+        claimableAt=iso(free_at),
+        retryAfterMs=max(1, to_ms(free_at - now)),
+    )
 
 
 def answered(lease: Lease | None, cmd: Claim) -> bool:
@@ -167,9 +211,13 @@ def _takeover(state: TaskState, cmd: Takeover, now: datetime, config: ClaimConfi
     if lease.session_id == cmd.session_id and lease.live_at(now):
         return [_extend(state, lease, ttl, now, renewal=True)]
     live = lease.live_at(now)
+    delayed = None if live else lock_delay_refusal(state, now, config)
     if live and not cmd.force:
         raise holder_conflict(state, lease, now)
-    if live and not (cmd.reason and cmd.reason.strip()):
+    if delayed is not None and not cmd.force:
+        raise delayed
+    forced = live or delayed is not None
+    if forced and not (cmd.reason and cmd.reason.strip()):
         raise InvalidInput("a forced takeover needs a reason", taskId=state.task_id)
     events: list[Event] = [] if live else [_expired(state, lease)]
     events.append(
@@ -180,8 +228,8 @@ def _takeover(state: TaskState, cmd: Takeover, now: datetime, config: ClaimConfi
             previous_token=lease.fencing_token,
             fencing_token=state.version + len(events) + 1,
             handoff_reason=_reason(cmd.reason or "lease_expired"),
-            forced=live,
-            forced_by=(cmd.forced_by or cmd.session_id) if live else None,
+            forced=forced,
+            forced_by=(cmd.forced_by or cmd.session_id) if forced else None,
             **cmd.terms.granted(ttl, now),
         )
     )

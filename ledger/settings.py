@@ -34,6 +34,9 @@ class ClaimSettings(BaseSettings):
         _D.expiring_threshold, gt=0, description="Remaining time under which it is expiring"
     )
     max_metadata_bytes: int = Field(_D.max_metadata_bytes, gt=0, le=1 << 20)
+    lock_delay: int = Field(
+        _D.lock_delay, ge=0, description="Wait after an expiry or orphaning before a new claim"
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> Self:

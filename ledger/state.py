@@ -68,6 +68,9 @@ class TaskState(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """The last claim that ended, so its holder still hears why (``CLAIM_EXPIRED``)."""
     ended_by: str | None = None
     """How it ended: released, expired, orphaned or taken_over."""
+    ended_at: datetime | None = None
+    """When it ended: an expiry's ``expired_at`` (the lease's end), else the time the
+    ending was decided; the lock-delay counts from it (ADR 0017)."""
 
 
 class SessionState(msgspec.Struct, frozen=True, kw_only=True, gc=False):
@@ -116,6 +119,7 @@ def evolve_task(state: TaskState, record: Record) -> TaskState:
                 status=status,
                 ended_lease=state.lease,
                 ended_by=record.type,
+                ended_at=event.expired_at if isinstance(event, Expired) else record.occurred_at,
             )
         case TaskRegistered():
             return replace(
@@ -141,6 +145,7 @@ def evolve_task(state: TaskState, record: Record) -> TaskState:
                 status="in_progress",
                 ended_lease=state.lease if taken else state.ended_lease,
                 ended_by="taken_over" if taken else state.ended_by,
+                ended_at=record.occurred_at if taken else state.ended_at,
             )
         case _:
             return replace(state, version=version)

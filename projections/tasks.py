@@ -18,7 +18,7 @@ class TasksState(msgspec.Struct, gc=False):
 
 class TaskBoard(Projection[TasksState]):
     name: ClassVar[str] = "tasks"
-    schema_version: ClassVar[int] = 4
+    schema_version: ClassVar[int] = 5
     """2: ``TaskState`` keeps the last ended lease and how it ended; 3: a takeover after
     an expiry keeps the expired lease as the ended one."""
     state_type = TasksState

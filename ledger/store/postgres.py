@@ -55,12 +55,14 @@ from ledger.store.rows import (
     checked_head,
     checked_stream_rows,
     event_row,
+    from_micros,
     head_of,
     paged,
     raw_entry,
     read_limits,
     stream_sql,
 )
+from ledger.store.server_clock import check_decided, ledger_now
 
 if TYPE_CHECKING:
     from psycopg import Connection
@@ -89,6 +91,9 @@ class PostgresStore:
 
     def __init__(self, options: PostgresOptions, *, clock: Clock | None = None) -> None:
         self._options = options
+        self._given_clock = clock
+        """A clock given on purpose (a test's) stamps ``recorded_at``; by default the
+        server's clock does, read in the append's transaction (ADR 0017)."""
         self._clock = clock or SystemClock()
         self._server_clock = isinstance(self._clock, SystemClock)
         """Appends are stamped by the server's clock, one clock for every host (S7),
@@ -150,6 +155,8 @@ class PostgresStore:
             with conn.transaction():
                 rows = conn.execute(APPEND_SQL, arguments).fetchall()
                 self._check_linked_head(conn, rows)
+                if self._given_clock is None:
+                    _check_decisions(requests, rows)
                 return outcomes(conn, requests, rows)
 
         return self._run("append", call)
@@ -225,6 +232,10 @@ class PostgresStore:
 
     def head(self) -> Head:
         return self._run("read", self._read_head)
+
+    def ledger_now(self) -> datetime:
+        """The server's clock, never behind the head's ``recorded_at`` (``ServerClock``)."""
+        return self._run("read", ledger_now)
 
     def head_position(self) -> int:
         return self.head().position
@@ -394,3 +405,15 @@ def _insert(conn: Connection, rows: list[EventRow]) -> None:
         return
     with conn.cursor() as cursor:
         cursor.executemany(_INSERT, rows)
+
+
+def _check_decisions(requests: Sequence[AppendRequest], rows: Sequence[tuple[Any, ...]]) -> None:
+    """Each appended member's events were decided at a time the server's stamp still
+    bears out (ADR 0017): else the group's transaction rolls back and the writers
+    decide again (``CONCURRENCY_CONFLICT``) or hear ``CLOCK_AHEAD``."""
+    for request, row in zip(requests, rows, strict=False):
+        if row[4] is None:
+            continue
+        recorded_at = from_micros(int(row[4]))
+        for event in request.events:
+            check_decided(event, recorded_at)

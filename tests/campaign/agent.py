@@ -27,6 +27,7 @@ from ledger.errors import LedgerError, StoreUnavailable
 from ledger.events import task_stream
 from ledger.records import Record
 from ledger.store.factory import open_store
+from ledger.store.log_clock import LogClock
 from ledger.store.protocol import EventStore
 from ledger.terms import LeaseTerms
 from tests.campaign.backends import CAMPAIGN_BACKENDS
@@ -47,14 +48,17 @@ CONFIG = ClaimConfig(
     max_ttl=600_000,
     orphan_threshold=4000,
     cleanup_interval=300,
+    lock_delay=500,
 )
-"""Leases of a second or two, so that expiries, takeovers and sweeps happen in seconds."""
+"""Leases of a second or two, so that expiries, takeovers and sweeps happen in seconds;
+a lock-delay of half a second, scaled with them."""
 CONFIG_ENV = {
     "CLAIMS_DEFAULT_TTL": str(CONFIG.default_ttl),
     "CLAIMS_MIN_TTL": str(CONFIG.min_ttl),
     "CLAIMS_MAX_TTL": str(CONFIG.max_ttl),
     "CLAIMS_ORPHAN_THRESHOLD": str(CONFIG.orphan_threshold),
     "CLAIMS_CLEANUP_INTERVAL": str(CONFIG.cleanup_interval),
+    "CLAIMS_LOCK_DELAY": str(CONFIG.lock_delay),
 }
 """The same settings for a ``claims serve`` process."""
 FINGERPRINTS = tuple(f"area/{n}" for n in range(5))
@@ -116,14 +120,15 @@ class Writer:
         self.journal = journal
         self.clock = SkewedClock(skew_ms)
         self.injector = Injector()
-        store = open_store(url, clock=self.clock)
         entry = CAMPAIGN_BACKENDS[backend]
+        store = open_store(url, clock=None if entry.server_time else self.clock)
         if entry.install_append_faults is not None:
             entry.install_append_faults(store, self.injector)
         install_snapshot_faults(self.injector)
         self.faults = [kind for kind in entry.faults if kind in (*APPEND_FAULTS, *SNAPSHOT_FAULTS)]
         self.fault_rate = fault_rate
-        self.service = wire(store, clock=self.clock, config=CONFIG).service
+        decides = None if entry.server_time else LogClock(self.clock, store)
+        self.service = wire(store, clock=decides, config=CONFIG).service
         self.service.projections.save_every = SAVE_EVERY
         self.held: dict[str, int] = {}
         self.task: str | None = None

@@ -14,6 +14,7 @@ from pathlib import Path
 from tests.campaign.faults import (
     APPEND_FAULTS,
     CLOCK_FAULTS,
+    FAKETIME_FAULTS,
     PROCESS_FAULTS,
     SERVER_FAULTS,
     SNAPSHOT_FAULTS,
@@ -36,7 +37,16 @@ FILE_FAULTS: tuple[FaultKind, ...] = (
     *SNAPSHOT_FAULTS,
     *CLOCK_FAULTS,
 )
-ALL_FAULTS: tuple[FaultKind, ...] = (*FILE_FAULTS, *SERVER_FAULTS)
+SERVER_TIMED_FAULTS: tuple[FaultKind, ...] = (
+    *PROCESS_FAULTS,
+    *APPEND_FAULTS,
+    *SNAPSHOT_FAULTS,
+    *SERVER_FAULTS,
+    *FAKETIME_FAULTS,
+)
+"""PostgreSQL's: its server's clock decides, so writers' clocks are made wrong for real
+(libfaketime) instead of by an injected clock, which would decide in their place."""
+ALL_FAULTS: tuple[FaultKind, ...] = (*FILE_FAULTS, *SERVER_FAULTS, *FAKETIME_FAULTS)
 
 
 @dataclass(frozen=True)
@@ -47,6 +57,8 @@ class CampaignBackend:
     faults: tuple[FaultKind, ...]
     install_append_faults: AppendFaultInstaller | None = None
     """Makes the store's next write fail when an append fault is armed (agent side)."""
+    server_time: bool = False
+    """The store's server keeps the ledger's time (ADR 0017): agents take no clock."""
 
 
 def _url_factory(name: str) -> Callable[[Path], str]:
@@ -61,8 +73,9 @@ CAMPAIGN_BACKENDS: dict[str, CampaignBackend] = {
         CampaignBackend(
             "postgresql",
             lambda folder: fresh_url(options=f"application_name={APPLICATION_NAME}&retry_for=60"),
-            ALL_FAULTS,
+            SERVER_TIMED_FAULTS,
             install_postgres_faults,
+            server_time=True,
         ),
     )
 }

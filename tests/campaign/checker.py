@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import msgspec
@@ -53,6 +53,8 @@ def check_campaign(
     journals: Sequence[Path],
     readers: Sequence[ReaderReport],
     sse: Sequence[Sequence[tuple[int, str]]],
+    lock_delay: timedelta = timedelta(0),
+    server_time: bool = False,
 ) -> Findings:
     findings = Findings()
     ops = [record for path in journals for record in read_journal(path)]
@@ -63,6 +65,8 @@ def check_campaign(
         problems = [
             *check_log(store, records),
             *check_claims(records),
+            *check_lock_delay(records, lock_delay),
+            *(check_server_time(records) if server_time else []),
             *check_reported_errors(ops),
             *check_readers(records, readers),
             *check_sse(records, sse),
@@ -137,6 +141,47 @@ def check_claims(records: Iterable[Record]) -> list[str]:
         leases[task] = None
         if isinstance(data, Expired):
             just_expired[task] = data.fencing_token
+    return found
+
+
+def check_server_time(records: Iterable[Record]) -> list[str]:
+    """On a ledger whose server keeps the time: every decision was made no later than
+    its record's ``recorded_at`` (no writer's clock ahead decided), and no claim,
+    takeover or heartbeat grants a lease that ends at or before its recording."""
+    found: list[str] = []
+    for record in records:
+        where = f"position {record.position} ({record.type})"
+        if record.occurred_at > record.recorded_at:
+            found.append(f"{where}: decided after the server recorded it")
+        data = record.data
+        if isinstance(data, Claimed | TakenOver | Heartbeat) and (
+            data.expires_at <= record.recorded_at
+        ):
+            found.append(f"{where}: grants a lease that ended before its recording")
+    return found
+
+
+def check_lock_delay(records: Iterable[Record], delay: timedelta) -> list[str]:
+    """After an expiry or an orphaning, the next claim (or unforced takeover) was decided
+    no sooner than ``delay`` after the lease ended."""
+    found: list[str] = []
+    ended: dict[str, datetime] = {}
+    for record in records:
+        data = record.data
+        if isinstance(data, Expired):
+            ended[data.task_id] = data.expired_at
+        elif isinstance(data, Orphaned):
+            ended[data.task_id] = record.occurred_at
+        elif isinstance(data, Released):
+            ended.pop(data.task_id, None)
+        elif isinstance(data, Claimed | TakenOver):
+            end = ended.pop(data.task_id, None)
+            forced = isinstance(data, TakenOver) and data.forced
+            if end is not None and not forced and record.occurred_at < end + delay:
+                found.append(
+                    f"position {record.position} ({record.type} of {data.task_id}):"
+                    f" claimed inside the lock-delay after the lease ended at {end}"
+                )
     return found
 
 

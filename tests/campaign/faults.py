@@ -12,7 +12,11 @@ armed by an agent before one operation, from its seeded plan, and fire at most o
 - ``disk-full-snapshot``: the kernel's file-size limit (``RLIMIT_FSIZE``) is lowered
   below the snapshot's size while it is written, so ``write(2)`` itself fails (EFBIG).
 - ``clock-skew`` / ``clock-jump``: writers' clocks differ by seconds to minutes, and
-  one steps back (``tests.campaign.clocks``).
+  one steps back (``tests.campaign.clocks``). On the embedded stores, where the host's
+  clock decides (held to the log's head).
+- ``faketime-ahead`` / ``faketime-behind`` (PostgreSQL, the orchestrator's): a writer or
+  the sweeper runs under libfaketime (``faketime -f +1h`` / ``-10m``), its whole process
+  an hour ahead or ten minutes behind; the server's clock must decide regardless.
 - ``pg-restart`` / ``pg-kill-connections`` (PostgreSQL, the orchestrator's): the server
   is restarted (fast shutdown: every connection cut, in-flight transactions rolled
   back), or every backend of the campaign is ended with ``pg_terminate_backend``.
@@ -43,12 +47,17 @@ FaultKind = Literal[
     "clock-jump",
     "pg-restart",
     "pg-kill-connections",
+    "faketime-ahead",
+    "faketime-behind",
 ]
 PROCESS_FAULTS: tuple[FaultKind, ...] = ("kill-writer", "kill-sweeper", "kill-server")
 APPEND_FAULTS: tuple[FaultKind, ...] = ("io-error-append", "disk-full-append")
 SNAPSHOT_FAULTS: tuple[FaultKind, ...] = ("io-error-snapshot", "disk-full-snapshot")
 CLOCK_FAULTS: tuple[FaultKind, ...] = ("clock-skew", "clock-jump")
 SERVER_FAULTS: tuple[FaultKind, ...] = ("pg-restart", "pg-kill-connections")
+FAKETIME_FAULTS: tuple[FaultKind, ...] = ("faketime-ahead", "faketime-behind")
+FAKETIME_OFFSETS: dict[FaultKind, str] = {"faketime-ahead": "+1h", "faketime-behind": "-10m"}
+"""``faketime -f`` offsets: an hour ahead, ten minutes behind (issue 13)."""
 SNAPSHOT_FOLDER_MARK = ".projections"
 """Snapshot files live in ``<ledger>.projections/`` (``projections.runner``)."""
 

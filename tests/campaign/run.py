@@ -13,6 +13,7 @@ import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 import msgspec
@@ -24,11 +25,13 @@ from tests import pg_server
 from tests.campaign.agent import CONFIG, ReaderReport
 from tests.campaign.backends import APPLICATION_NAME, CAMPAIGN_BACKENDS, CampaignBackend
 from tests.campaign.checker import Findings, check_campaign
-from tests.campaign.faults import SERVER_FAULTS, FaultKind
+from tests.campaign.faketimed import FAKETIME_ENV
+from tests.campaign.faults import FAKETIME_FAULTS, FAKETIME_OFFSETS, SERVER_FAULTS, FaultKind
 from tests.campaign.journal import Journal, count_lines, read_journal
 from tests.campaign.web import HttpAgent, ServerSlot, SseClient
 from tests.integration.harness import HANG_GUARD_SECONDS, REPO_ROOT, worker_env
 
+FAKETIMED = "tests.campaign.faketimed"
 TASKS = tuple(f"task-{n:02d}" for n in range(16))
 MIN_INCARNATION_OPS = 50
 """A restarted writer's budget when the run's operations are (nearly) all done."""
@@ -94,6 +97,8 @@ def run_campaign(config: CampaignConfig, folder: Path) -> CampaignReport:
         journals=sorted(folder.glob("journal-*")),
         readers=run.reader_reports,
         sse=[client.seen for client in run.sse],
+        lock_delay=timedelta(milliseconds=CONFIG.lock_delay),
+        server_time=backend.server_time,
     )
     return CampaignReport(
         config=config,
@@ -141,7 +146,11 @@ class _Run:
         skew = MAX_SKEW_MS if "clock-skew" in backend.faults else 0
         self.skews = {f"w{n}": rng.randint(-skew, skew) for n in range(config.writers)}
         self.jumper = f"w{rng.randrange(config.writers)}"
+        self.faketimes = self._faketimes()
+        """Which processes run under libfaketime, by name ("sweeper" among them)."""
         self.incarnations: Counter[str] = Counter()
+        self.faketime_starts: Counter[FaultKind] = Counter()
+        """Processes started under libfaketime, by kind (restarts count again)."""
         self.kills: Counter[FaultKind] = Counter()
         self.sweeper: subprocess.Popen[bytes] | None = None
         self.readers: list[subprocess.Popen[bytes]] = []
@@ -227,6 +236,7 @@ class _Run:
 
     def faults(self) -> Counter[str]:
         found: Counter[str] = Counter(self.kills)
+        found.update(self.faketime_starts)
         for path in self.folder.glob("journal-*"):
             for record in read_journal(path):
                 found.update(record.faults)
@@ -235,13 +245,27 @@ class _Run:
 
     # --- processes -------------------------------------------------------------------
 
+    def _faketimes(self) -> dict[str, FaultKind]:
+        """One writer an hour ahead, another ten minutes behind, and the sweeper ahead
+        or behind (seeded), when the backend takes libfaketime faults."""
+        if not set(FAKETIME_FAULTS) <= set(self.backend.faults):
+            return {}
+        ahead, behind = self.rng.sample(sorted(self.skews), 2)
+        sweeper = self.rng.choice(FAKETIME_FAULTS)
+        return {ahead: "faketime-ahead", behind: "faketime-behind", "sweeper": sweeper}
+
     def _spawn(
-        self, args: list[str], *, stdout: int = subprocess.DEVNULL
+        self, args: list[str], *, stdout: int = subprocess.DEVNULL, name: str = ""
     ) -> subprocess.Popen[bytes]:
         command = [sys.executable, "-m", "tests.campaign.agent", *args]
-        return subprocess.Popen(
-            command, cwd=REPO_ROOT, env=worker_env(), stdout=stdout, stderr=self.stderr
-        )
+        env = worker_env()
+        fault = self.faketimes.get(name)
+        if fault is not None:
+            offset = FAKETIME_OFFSETS[fault]
+            command = ["faketime", "-f", offset, sys.executable, "-m", FAKETIMED, *command[2:]]
+            env.update(FAKETIME_ENV)
+            self.faketime_starts[fault] += 1
+        return subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=stdout, stderr=self.stderr)
 
     def _start_writer(self, name: str) -> None:
         self.incarnations[name] += 1
@@ -269,7 +293,7 @@ class _Run:
                 "--jump-ms",
                 str(self.rng.randint(30_000, 180_000)),
             ]
-        self.writers[name] = self._spawn(args)
+        self.writers[name] = self._spawn(args, name=name)
 
     def _jumped(self) -> bool:
         """The jumping writer's clock has stepped back (an incarnation killed before its
@@ -281,7 +305,9 @@ class _Run:
 
     def _start_sweeper(self) -> None:
         journal = self.folder / "journal-sweeper.jsonl"
-        self.sweeper = self._spawn(["sweeper", self.url, str(journal), str(self.stop_file)])
+        self.sweeper = self._spawn(
+            ["sweeper", self.url, str(journal), str(self.stop_file)], name="sweeper"
+        )
 
     def _kill_one(self) -> None:
         """Kill one process (or, on PostgreSQL, restart the server or end the campaign's

@@ -13,7 +13,9 @@ from ledger.store.memory import MemoryStore
 from ledger.store.protocol import ANY
 from tests.campaign.checker import (
     check_claims,
+    check_lock_delay,
     check_reported_errors,
+    check_server_time,
     check_sse,
     lost_acknowledgements,
 )
@@ -106,3 +108,18 @@ def test_an_sse_client_that_skipped_or_repeated_a_position_is_a_violation() -> N
     ids = [record.event_id for record in records]
     assert check_sse(records, [[(1, ids[0]), (2, ids[1])]]) == []
     assert len(check_sse(records, [[(1, ids[0]), (1, ids[0])], [(2, ids[1])], [(1, ids[1])]])) == 3
+
+
+def test_a_claim_inside_the_lock_delay_is_a_violation() -> None:
+    """A claim decided one minute after the expiry, with a delay of two, is reported."""
+    expired = Expired(task_id="t", session_id="a", fencing_token=1, expired_at=LATER)
+    log = _log(_claimed("a", 1), expired, _claimed("b", 3), at=[0, 5, 6])
+    found = check_lock_delay(log, timedelta(minutes=2))
+    assert [problem.split(":")[0] for problem in found] == ["position 3 (claimed of t)"]
+
+
+def test_a_lease_granted_already_over_at_its_recording_is_a_violation() -> None:
+    """A heartbeat recorded after the end it grants extends the lease into the past."""
+    beat = Heartbeat(task_id="t", session_id="a", fencing_token=1, extend_ms=1, expires_at=START)
+    found = check_server_time(_log(_claimed("a", 1), beat, at=[0, 1]))
+    assert found == ["position 2 (heartbeat): grants a lease that ended before its recording"]

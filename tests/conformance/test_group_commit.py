@@ -19,6 +19,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from ledger.clock import SystemClock
 from ledger.errors import ConcurrencyConflict
 from ledger.records import Record
 from ledger.store.factory import open_store
@@ -41,7 +42,7 @@ Answer = list[Record] | Exception
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     """A fresh store of a backend with group commit."""
     backend: Backend = request.param
-    opened = open_store(backend.url_for(tmp_path))
+    opened = open_store(backend.url_for(tmp_path), clock=SystemClock())  # decisions unchecked
     assert isinstance(opened, SqliteStore | PostgresStore)
     yield opened
     opened.close()

@@ -15,8 +15,9 @@ from typing import Any
 import httpx
 
 CLAIMS = str(Path(sys.executable).with_name("claims"))
-TEST_SETTINGS = {"CLAIMS_MIN_TTL": "1"}
-"""A 1 ms minimum TTL lets a test make a claim that has expired by its next request."""
+TEST_SETTINGS = {"CLAIMS_MIN_TTL": "1", "CLAIMS_LOCK_DELAY": "0"}
+"""A 1 ms minimum TTL lets a test make a claim that has expired by its next request; no
+lock-delay, so the next claim may follow at once (tests/unit/test_lock_delay.py tests it)."""
 
 
 def free_port() -> int:

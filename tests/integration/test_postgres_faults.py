@@ -206,16 +206,14 @@ def test_a_server_error_that_keeps_the_session_is_reported_at_once(
     from ledger.errors import StoreError
     from ledger.store import postgres
 
-    real_insert = postgres._insert
     attempts: list[int] = []
 
     def full_disk(conn: object, rows: object) -> None:
-        real_insert(conn, rows)  # type: ignore[arg-type]
-        attempts.append(len(attempts) + 1)
+        attempts.append(len(attempts) + 1)  # after the append's function, in its transaction
         raise psycopg.errors.DiskFull("could not extend file: No space left on device")
 
     pg_store.append("task-a", notes(1), expected_version=NO_STREAM)
-    monkeypatch.setattr(postgres, "_insert", full_disk)
+    monkeypatch.setattr(postgres.PostgresStore, "_check_linked_head", staticmethod(full_disk))
     with pytest.raises(StoreError) as caught:
         pg_store.append("task-a", notes(1, first=1), expected_version=1)
     monkeypatch.undo()

@@ -19,7 +19,7 @@ from projections.base import Projection
 from projections.board import PROJECTIONS
 
 PINS = {
-    "tasks": (4, "b5b1234cf76a1dc0"),
+    "tasks": (5, "55d54d41082a2156"),
     "claims": (3, "186f2d4fa0f2b914"),
     "sessions": (1, "06310ec21d1aed6d"),
     "fingerprints": (1, "69da310a5870a99e"),

@@ -52,7 +52,9 @@ from tests import pg_server
 from tests.conftest import START
 
 MINUTE = 60_000
-CONFIG = ClaimConfig()
+CONFIG = ClaimConfig(lock_delay=0)
+"""The model frees a lapsed lease at once; the lock-delay has its own tests
+(tests/unit/test_lock_delay.py)."""
 TASKS = ("t0", "t1", "t2", "t3", "t4")
 SESSIONS = ("s0", "s1", "s2")
 UNCLAIMABLE: tuple[TaskStatus, ...] = ("done", "dropped", "blocked")

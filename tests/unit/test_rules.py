@@ -37,7 +37,8 @@ from ledger.terms import LeaseTerms
 
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 MINUTE = 60_000
-CONFIG = ClaimConfig()
+CONFIG = ClaimConfig(lock_delay=0)
+"""The lock-delay has its own tests (test_lock_delay.py); here a lapsed lease is free at once."""
 
 
 def _at(ms: int) -> datetime:

@@ -368,8 +368,9 @@ def test_after_a_takeover_the_old_holder_is_not_the_owner(held: ClaimService) ->
 
 
 def test_a_takeover_after_expiry_needs_no_force(held: ClaimService) -> None:
-    """After the lease lapsed, a takeover writes Expired and an unforced TakenOver."""
-    advance(held, minutes=30)
+    """After the lease lapsed and its lock-delay passed, a takeover writes Expired and an
+    unforced TakenOver."""
+    advance(held, minutes=30, ms=held.config.lock_delay)
 
     result = held.takeover("t1", Takeover(session_id="s2"))
 

@@ -155,10 +155,12 @@ def test_a_heartbeat_restarts_the_silence(service: ClaimService) -> None:
 
 
 def test_an_orphaned_task_is_claimable_again(service: ClaimService) -> None:
-    """After orphaning, another session claims the task with a grown token."""
+    """After orphaning and its lock-delay, another session claims the task with a grown
+    token."""
     first = claim(service, "t1", "s1", ttl_ms=60 * MINUTE)
     advance(service, minutes=11)
     service.sweep()
+    advance(service, ms=service.config.lock_delay)
 
     again = claim(service, "t1", "s2")
 

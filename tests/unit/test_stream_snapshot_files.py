@@ -10,7 +10,8 @@ from ledger.store.stream_snapshots import FileStreamSnapshots, StreamSnapshot
 from tests.projections.test_schema_pins import shape_digest
 
 PINS = {
-    TASK_STATE_SCHEMA: "d620ee07c726bca1",
+    "task-state/1": "d620ee07c726bca1",
+    TASK_STATE_SCHEMA: "87684af0998dd2d2",
     SESSION_STATE_SCHEMA: "389a8e5a9971669e",
 }
 
