@@ -142,22 +142,23 @@ def install_sqlite_faults(store: Any, injector: Injector) -> None:
 
 
 def install_postgres_faults(store: Any, injector: Injector) -> None:
-    """Fail a PostgreSQL append's transaction after its insert, before ``COMMIT``, as
-    the server does when its disk is full or a write fails (the store retries it)."""
+    """Fail a PostgreSQL append's transaction after its rows are inserted (by the append
+    function), before ``COMMIT``, as the server does when its disk is full or a write
+    fails: the store reports ``STORE_ERROR`` and the group's transaction stores nothing."""
     import psycopg.errors
 
-    from ledger.store import postgres
+    from ledger.store.postgres import PostgresStore
 
-    real_insert = postgres._insert
+    real_check = PostgresStore._check_linked_head
 
-    def insert(conn: Any, rows: Any) -> None:
-        real_insert(conn, rows)
+    def check(conn: Any, rows: Any) -> None:
+        real_check(conn, rows)
         if injector.take("disk-full-append"):
             raise psycopg.errors.DiskFull("could not extend file: No space left on device")
         if injector.take("io-error-append"):
             raise psycopg.errors.IoError("could not write to file: Input/output error")
 
-    postgres._insert = insert
+    PostgresStore._check_linked_head = staticmethod(check)  # type: ignore[method-assign]
 
 
 # --- snapshot faults, the same on every backend -----------------------------------------
