@@ -20,14 +20,14 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TypeVar
 
-from application.stream_cache import SESSIONS, TASKS, SnapshotLoader
+from application.stream_cache import SESSIONS, TASKS, Kind, SnapshotLoader
 from ledger.clock import Clock
 from ledger.commands import Trace
 from ledger.errors import ConcurrencyConflict, LedgerError
 from ledger.events import Event, session_stream, task_stream
 from ledger.identifiers import check_id
 from ledger.records import NewEvent, Record, new_event_id
-from ledger.state import SessionState, TaskState, fold_session, fold_task
+from ledger.state import SessionState, TaskState
 from ledger.store.protocol import EventStore
 from ledger.store.stream_snapshots import StreamSnapshots, stream_snapshots_for
 
@@ -80,11 +80,58 @@ class Streams:
         """Decide on the task's state and append; ``before_append`` runs once, before
         the first append of a decision that writes (a claim starts its session there)."""
         check_id(task_id, kind="task")
-        stream = task_stream(task_id)
-        prepare = before_append
-        cached = self._tasks.get(task_id)
+        return self._decide_and_append(
+            task_stream(task_id),
+            task_id,
+            self._tasks,
+            self.task,
+            TASKS,
+            decision,
+            actor,
+            trace,
+            before_append,
+            lambda: ConcurrencyConflict(
+                f"gave up on task {task_id!r} after {MAX_ATTEMPTS} lost races", taskId=task_id
+            ),
+        )
+
+    def on_session(
+        self, session_id: str, decision: Decision[SessionState]
+    ) -> tuple[SessionState, SessionState, list[Record]]:
+        """Decide on the session's state and append, retrying lost races."""
+        check_id(session_id, kind="session")
+        return self._decide_and_append(
+            session_stream(session_id),
+            session_id,
+            self._sessions,
+            self.session,
+            SESSIONS,
+            decision,
+            session_id,
+            None,
+            None,
+            lambda: ConcurrencyConflict(f"gave up on session {session_id!r} after lost races"),
+        )
+
+    def _decide_and_append(
+        self,
+        stream: str,
+        key: str,
+        cache: dict[str, StateT],
+        load: Callable[[str], StateT],
+        kind: Kind[StateT],
+        decision: Decision[StateT],
+        actor: str,
+        trace: Trace | None,
+        prepare: Callable[[], None] | None,
+        gave_up: Callable[[], ConcurrencyConflict],
+    ) -> tuple[StateT, StateT, list[Record]]:
+        """The one loop of every command: decide on the cached state (the append's
+        version check proves it current) or the stored one, append, and after a lost
+        race or a refusal on a stale cache read and decide again."""
+        cached = cache.get(key)
         for attempt in range(MAX_ATTEMPTS):
-            before = cached or self.task(task_id)
+            before = cached or load(key)
             now = self.clock.now()
             events = _decided(decision, before, now, optimistic=cached is not None)
             if events is None:
@@ -102,42 +149,11 @@ class Streams:
                     backoff(attempt)
                 cached = None
                 continue
-            after = fold_task(task_id, records, before)
-            self._tasks[task_id] = after
-            self.loader.offer(stream, after, records[-1], TASKS)
+            after = kind.fold(key, records, before)
+            cache[key] = after
+            self.loader.offer(stream, after, records[-1], kind)
             return before, after, records
-        raise ConcurrencyConflict(
-            f"gave up on task {task_id!r} after {MAX_ATTEMPTS} lost races", taskId=task_id
-        )
-
-    def on_session(
-        self, session_id: str, decision: Decision[SessionState]
-    ) -> tuple[SessionState, SessionState, list[Record]]:
-        """Decide on the session's state and append, retrying lost races."""
-        check_id(session_id, kind="session")
-        stream = session_stream(session_id)
-        cached = self._sessions.get(session_id)
-        for attempt in range(MAX_ATTEMPTS):
-            before = cached or self.session(session_id)
-            now = self.clock.now()
-            events = _decided(decision, before, now, optimistic=cached is not None)
-            if events is None:
-                cached = None
-                continue
-            if not events:
-                return before, before, []
-            try:
-                records = self.append(stream, events, before.version, session_id, None, now)
-            except ConcurrencyConflict:
-                if cached is None:
-                    backoff(attempt)
-                cached = None
-                continue
-            after = fold_session(session_id, records, before)
-            self._sessions[session_id] = after
-            self.loader.offer(stream, after, records[-1], SESSIONS)
-            return before, after, records
-        raise ConcurrencyConflict(f"gave up on session {session_id!r} after lost races")
+        raise gave_up()
 
     def append(
         self,
