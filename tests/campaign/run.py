@@ -25,13 +25,12 @@ from tests import pg_server
 from tests.campaign.agent import CONFIG, ReaderReport
 from tests.campaign.backends import APPLICATION_NAME, CAMPAIGN_BACKENDS, CampaignBackend
 from tests.campaign.checker import Findings, check_campaign
-from tests.campaign.faketimed import FAKETIME_ENV
+from tests.campaign.faketimed import faketimed_command
 from tests.campaign.faults import FAKETIME_FAULTS, FAKETIME_OFFSETS, SERVER_FAULTS, FaultKind
 from tests.campaign.journal import Journal, count_lines, read_journal
 from tests.campaign.web import HttpAgent, ServerSlot, SseClient
 from tests.integration.harness import HANG_GUARD_SECONDS, REPO_ROOT, worker_env
 
-FAKETIMED = "tests.campaign.faketimed"
 TASKS = tuple(f"task-{n:02d}" for n in range(16))
 MIN_INCARNATION_OPS = 50
 """A restarted writer's budget when the run's operations are (nearly) all done."""
@@ -262,8 +261,7 @@ class _Run:
         fault = self.faketimes.get(name)
         if fault is not None:
             offset = FAKETIME_OFFSETS[fault]
-            command = ["faketime", "-f", offset, sys.executable, "-m", FAKETIMED, *command[2:]]
-            env.update(FAKETIME_ENV)
+            command, env = faketimed_command(offset, "tests.campaign.agent", args, env)
             self.faketime_starts[fault] += 1
         return subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=stdout, stderr=self.stderr)
 

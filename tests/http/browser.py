@@ -1,4 +1,4 @@
-"""Headless Chromium from the system (``/usr/bin/chromium``; ``scripts/chromium`` and
+"""Headless Chromium from the system (``/usr/bin/chromium``; ``scripts/system-packages`` and
 ``.ci/run`` install it), shared by the dashboard's browser tests. They fail, never
 skip, when it is missing."""
 

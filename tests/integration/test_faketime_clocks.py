@@ -5,7 +5,6 @@ lease, no lease extended into the past, and the log shows the server's times."""
 from __future__ import annotations
 
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -20,7 +19,7 @@ from ledger.store.postgres import PostgresStore
 from ledger.terms import LeaseTerms
 from tests import pg_server
 from tests.campaign.checker import check_claims, check_server_time
-from tests.campaign.faketimed import FAKETIME_ENV
+from tests.campaign.faketimed import faketimed_command
 from tests.integration.clock_workers import ClockOutcome
 from tests.integration.harness import HANG_GUARD_SECONDS, REPO_ROOT, worker_env
 
@@ -49,11 +48,10 @@ def ledger(url: str) -> Iterator[Ledger]:
 
 
 def _start(url: str, offset: str, *args: str) -> subprocess.Popen[bytes]:
-    """``clock_workers`` under ``faketime -f offset`` (monotonic time left alone)."""
-    env = {**worker_env(), **SHORT_LEASES, **FAKETIME_ENV}
-    command = ["faketime", "-f", offset, sys.executable, "-m", "tests.campaign.faketimed"]
-    command.append("tests.integration.clock_workers")
-    return subprocess.Popen([*command, url, *args], cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE)
+    """``clock_workers`` with libfaketime's clock moved by ``offset`` (monotonic left alone)."""
+    worker = "tests.integration.clock_workers"
+    command, env = faketimed_command(offset, worker, [url, *args], {**worker_env(), **SHORT_LEASES})
+    return subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE)
 
 
 def _finish(proc: subprocess.Popen[bytes]) -> ClockOutcome:
