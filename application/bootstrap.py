@@ -107,8 +107,9 @@ def wire(
 
 
 def ledger_clock(store: EventStore) -> Clock:
-    """The one clock that decides (ADR 0017): on PostgreSQL the database server's, read
-    on every call; on the embedded stores the host's, never behind the log's head."""
+    """The one clock that decides (ADR 0017): on PostgreSQL the database server's (read
+    again whenever the server's last answer is over 0.25 s old); on the embedded stores
+    the host's, never behind the log's head."""
     if is_server_timed(store.url):
         from ledger.store.server_clock import ServerClock
 

@@ -41,7 +41,7 @@ from ledger.records import NewEvent, Record
 from ledger.store.batch import EMPTY_HEAD, check_continues, validate_batch
 from ledger.store.group import AppendRequest, GroupCommit, Outcome
 from ledger.store.local import cache_base
-from ledger.store.postgres_append import APPEND_SQL, call_arguments, outcomes
+from ledger.store.postgres_append import APPEND_SQL, call_arguments, linked_head, outcomes
 from ledger.store.postgres_schema import PostgresSchema, first_line
 from ledger.store.postgres_url import PostgresOptions, parse_postgres_url
 from ledger.store.protocol import Head, RawEntry
@@ -62,7 +62,7 @@ from ledger.store.rows import (
     read_limits,
     stream_sql,
 )
-from ledger.store.server_clock import check_decided, ledger_now
+from ledger.store.server_clock import ServerReading, check_decided, ledger_now_us
 
 if TYPE_CHECKING:
     from psycopg import Connection
@@ -77,11 +77,6 @@ _CHECKED_HEAD = (
     "SELECT position, hash, recorded_us, body,"
     " (SELECT p.hash FROM events p WHERE p.position = events.position - 1)"
     " FROM events ORDER BY position DESC LIMIT 1"
-)
-_LINKED_HEAD = (
-    "SELECT position, hash, recorded_us, body,"
-    " (SELECT p.hash FROM events p WHERE p.position = events.position - 1)"
-    " FROM events WHERE position = %s"
 )
 _STREAM = stream_sql("%s")
 
@@ -116,6 +111,9 @@ class PostgresStore:
             open=True,
         )
         self._listener: _Listener | None = None
+        self._reading = ServerReading()
+        """The last time the server answered, which decisions take their ``now`` from
+        while it is fresh (``ServerReading``); every append brings a new one."""
         self.group = GroupCommit(self._commit_group)
         """Appends of this process's threads that arrive together share one commit."""
         self._listener_lock = threading.Lock()
@@ -153,25 +151,29 @@ class PostgresStore:
 
         def call(conn: Connection) -> list[Outcome]:
             with conn.transaction():
-                rows = conn.execute(APPEND_SQL, arguments).fetchall()
+                rows = conn.execute(APPEND_SQL, arguments, binary=True).fetchall()
+                arrived = time.monotonic()
                 self._check_linked_head(conn, rows)
                 if self._given_clock is None:
                     _check_decisions(requests, rows)
-                return outcomes(conn, requests, rows)
+                answers = outcomes(conn, requests, rows)
+            if self._server_clock:
+                stamps = [int(row[4]) for row in rows if row[4] is not None]
+                if stamps:
+                    self._reading.note(max(stamps), arrived)
+            return answers
 
         return self._run("append", call)
 
     @staticmethod
     def _check_linked_head(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
-        """The record the group was linked to matches its hash and chains to the one
-        before it; else ``LOG_CORRUPT`` and the group's transaction rolls back, so nothing
-        is appended after a broken link (the lock is held until this transaction ends)."""
-        firsts = [int(row[2]) for row in rows if row[2] is not None]
-        if not firsts or min(firsts) <= 1:
-            return
-        row = conn.execute(_LINKED_HEAD, (min(firsts) - 1,), binary=True).fetchone()
-        if row is not None:
-            checked_head(*row)
+        """The record the group was linked to (the function answers it, read under the
+        lock) matches its hash and chains to the one before it; else ``LOG_CORRUPT`` and
+        the group's transaction rolls back, so nothing is appended after a broken link
+        (the lock is held until this transaction ends)."""
+        link = linked_head(rows)
+        if link is not None:
+            checked_head(*link)
 
     def copy_in(self, records: Sequence[tuple[Record, bytes]]) -> None:
         """Store records sealed elsewhere, byte for byte, after the head (``claims import``)."""
@@ -234,8 +236,18 @@ class PostgresStore:
         return self._run("read", self._read_head)
 
     def ledger_now(self) -> datetime:
-        """The server's clock, never behind the head's ``recorded_at`` (``ServerClock``)."""
-        return self._run("read", ledger_now)
+        """The server's clock, never behind the head's ``recorded_at`` (``ServerClock``):
+        derived from the last time the server answered while that is fresh, else read."""
+        derived = self._reading.now()
+        if derived is not None:
+            return derived
+
+        def read(conn: Connection) -> int:
+            ledger_us = ledger_now_us(conn)
+            self._reading.note(ledger_us, time.monotonic())
+            return ledger_us
+
+        return from_micros(self._run("read", read))
 
     def head_position(self) -> int:
         return self.head().position

@@ -4,8 +4,9 @@ A record's hash covers its position, version, recorded-at time and the hash befo
 it, and those are only known under the ledger's lock, on the server. So the client
 encodes each event canonically with placeholders for those four values and cuts
 the bytes into three constant parts around them (``Template``); the server function
-(``sql/postgres/0002_append_events.sql``) joins the parts with the real values under
-the lock, hashes, links, inserts and notifies, all in one statement. The client
+(``sql/postgres/0003_append_links_head.sql``) joins the parts with the real values
+under the lock, hashes, links, inserts and notifies, all in one statement, and answers
+the record it linked to (``linked_head``), which the client checks before it commits. The client
 then seals the same records itself from the values the server returns and checks
 that every hash agrees, so a stored body can never differ from ``codec.seal``'s.
 """
@@ -31,7 +32,8 @@ if TYPE_CHECKING:
     from psycopg import Connection
 
 APPEND_SQL = (
-    "SELECT o_status, o_version, o_first_position, o_prev_hash, o_recorded_us, o_hashes"
+    "SELECT o_status, o_version, o_first_position, o_prev_hash, o_recorded_us, o_hashes,"
+    " o_link_position, o_link_hash, o_link_recorded_us, o_link_body, o_link_before"
     " FROM append_events(%s::text[], %s::bigint[], %s::int[], %s::text[], %s::text[],"
     " %s::bytea[], %s::bytea[], %s::bytea[], %s, %s, %s, %s::bigint)"
 )
@@ -119,7 +121,7 @@ def outcomes(
 
 
 def _outcome(conn: Connection, request: AppendRequest, row: Sequence[Any]) -> Outcome:
-    status, version, first_position, prev_hash, recorded_us, hashes = row
+    status, version, first_position, prev_hash, recorded_us, hashes = row[:6]
     try:
         if status == "stored":
             return _replay(conn, request)
@@ -156,3 +158,13 @@ def _replay(conn: Connection, request: AppendRequest) -> list[Record]:
     if replay is None:
         raise StoreError(f"event ids of stream {request.stream!r} vanished during an append")
     return replay
+
+
+def linked_head(rows: Sequence[Sequence[Any]]) -> tuple[Any, ...] | None:
+    """The record the group was linked to, as the function read it under the lock
+    (position, hash, recorded_us, body, the hash before it): on its first row, when a
+    member wrote and the log was not empty; else ``None``, and nothing to check."""
+    if not rows or not any(row[2] is not None for row in rows):
+        return None
+    link = tuple(rows[0][6:11])
+    return None if link[0] is None else link

@@ -8,11 +8,20 @@ that no longer holds at that time, so that no writer's clock ever decides.
 
 The ledger's time is ``greatest(clock_timestamp(), the head's recorded_at)``: a
 server clock stepped back does not take the log back with it.
+
+A decision does not pay a round trip for its ``now`` when the store has heard the
+server's time within ``READING_LASTS`` (``ServerReading``): every append answers the
+time it was recorded at, so a busy writer always has one. The time it decides at is
+that reading plus the time this host's monotonic clock says has passed since it
+arrived, less ``READING_MARGIN``: never later than the server's time then (the reading
+was taken before it arrived), so the append's check never finds it ahead, and earlier
+by about half a round trip, which grants nothing the server's time would not.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
@@ -37,6 +46,42 @@ LEDGER_NOW_US = (
 )
 
 
+READING_LASTS = 0.25
+"""Seconds a reading of the server's time answers for before it is read again: well
+inside ``DECISION_WINDOW``, and short enough that the two clocks' rates (NTP slews a
+clock by at most 500 ppm) drift apart by far less than ``READING_MARGIN``."""
+READING_MARGIN_US = 1000
+"""Microseconds taken off a time derived from a reading, for the clocks' drift."""
+
+
+class ServerReading:
+    """The last reading of the ledger's time on the server, and when it arrived.
+
+    ``note`` is called with a time the server answered (a ``ledger_now`` read, an
+    append's ``recorded_at``) and this host's monotonic clock when the answer arrived;
+    ``now`` answers a time derived from it while it is fresh, else ``None``. Readings
+    from several threads may arrive in any order: each is a lower bound of the server's
+    time for as long as it lasts, so the last one noted is as good as any.
+    """
+
+    def __init__(self, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._monotonic = monotonic
+        self._reading: tuple[int, float] | None = None
+
+    def note(self, ledger_us: int, arrived: float) -> None:
+        self._reading = (ledger_us, arrived)
+
+    def now(self) -> datetime | None:
+        reading = self._reading
+        if reading is None:
+            return None
+        ledger_us, arrived = reading
+        passed = self._monotonic() - arrived
+        if passed >= READING_LASTS or passed < 0:
+            return None
+        return from_micros(ledger_us + int(passed * 1_000_000) - READING_MARGIN_US)
+
+
 class ServerTimed(Protocol):
     """A store that reads the ledger's time from its server (``PostgresStore``)."""
 
@@ -44,7 +89,7 @@ class ServerTimed(Protocol):
 
 
 class ServerClock:
-    """The ledger's time on PostgreSQL, read from the server on every call."""
+    """The ledger's time on PostgreSQL, from the server (``PostgresStore.ledger_now``)."""
 
     def __init__(self, store: ServerTimed) -> None:
         self._store = store
@@ -53,11 +98,12 @@ class ServerClock:
         return self._store.ledger_now()
 
 
-def ledger_now(conn: Connection) -> datetime:
-    """The server's clock, or the head's ``recorded_at`` when the clock is behind it."""
+def ledger_now_us(conn: Connection) -> int:
+    """The server's clock, or the head's ``recorded_at`` when the clock is behind it, in
+    microseconds since the epoch."""
     row = conn.execute(LEDGER_NOW_US).fetchone()
     assert row is not None  # a SELECT without FROM answers one row
-    return from_micros(int(row[0]))
+    return int(row[0])
 
 
 def stamp(conn: Connection, events: Sequence[NewEvent], head: Head) -> datetime:

@@ -11,7 +11,10 @@ import pytest
 
 from ledger.clock import FrozenClock, SystemClock
 from ledger.store.factory import open_store
+from ledger.store.group import AppendRequest
+from ledger.store.migrations import load_migrations
 from ledger.store.postgres import PostgresStore
+from ledger.store.postgres_append import APPEND_SQL, call_arguments
 from ledger.store.protocol import NO_STREAM
 from ledger.verify import verify_store
 from tests import pg_server
@@ -64,5 +67,45 @@ def test_a_time_with_microseconds_is_sealed_as_the_codec_writes_it() -> None:
         written = store.append("task-a", notes(1), expected_version=NO_STREAM)
         assert everything(store) == written
         assert verify_store(store).ok
+    finally:
+        store.close()
+
+
+def test_a_schema_written_by_the_migration_2_append_upgrades_and_links_on() -> None:
+    """A ledger appended through migration 2's ``append_events`` (which answered no
+    linked head) opens under migration 3, and the next append links to its head and
+    checks it: the chain verifies across the upgrade."""
+    url = pg_server.fresh_url(options="migrate=false")
+    schema = url.rsplit("schema=", 1)[1].split("&", 1)[0]
+    older = [m for m in load_migrations("postgres") if m.version <= 2]
+    with psycopg.connect(pg_server.SERVER, autocommit=True) as conn:
+        conn.execute(f'SET search_path TO "{schema}"')
+        conn.execute(
+            "CREATE TABLE schema_migrations ("
+            " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+        )
+        for migration in older:
+            conn.execute(migration.sql.encode())
+            conn.execute(
+                "INSERT INTO schema_migrations VALUES (%s, %s, 'by hand')",
+                (migration.version, migration.name),
+            )
+        old_call = APPEND_SQL.replace(
+            ", o_link_position, o_link_hash, o_link_recorded_us, o_link_body, o_link_before", ""
+        )
+        requests = [AppendRequest("task-a", notes(2), NO_STREAM)]
+        arguments = call_arguments(requests, (1, 1), "claims_test", None)
+        rows = conn.execute(old_call, arguments).fetchall()
+    assert [row[0] for row in rows] == ["ok"]
+
+    store = open_store(url.replace("migrate=false", "migrate=true"))
+    try:
+        assert isinstance(store, PostgresStore)
+        store.append("task-b", notes(1, first=5), expected_version=NO_STREAM)
+        records = everything(store)
+        assert [record.position for record in records] == [1, 2, 3]
+        assert records[2].prev_hash == records[1].hash
+        report = verify_store(store)
+        assert report.ok, report.problem
     finally:
         store.close()

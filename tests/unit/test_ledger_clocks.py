@@ -15,7 +15,14 @@ from ledger.events import Heartbeat, Released, TaskRegistered
 from ledger.records import NewEvent
 from ledger.store.log_clock import LogClock
 from ledger.store.memory import MemoryStore
-from ledger.store.server_clock import DECISION_WINDOW, check_decided
+from ledger.store.rows import from_micros
+from ledger.store.server_clock import (
+    DECISION_WINDOW,
+    READING_LASTS,
+    READING_MARGIN_US,
+    ServerReading,
+    check_decided,
+)
 from tests.conftest import START
 
 REGISTERED = TaskRegistered(task_id="t1", title="T")
@@ -95,3 +102,52 @@ def test_a_fresh_decision_passes() -> None:
     )
 
     check_decided(_event(beat, 10), START)
+
+
+class _Monotonic:
+    def __init__(self) -> None:
+        self.at = 100.0
+
+    def __call__(self) -> float:
+        return self.at
+
+
+def test_a_fresh_reading_answers_its_time_plus_what_passed_less_the_margin() -> None:
+    tick = _Monotonic()
+    reading = ServerReading(monotonic=tick)
+    assert reading.now() is None  # nothing heard yet: read the server
+    reading.note(1_000_000_000, arrived=100.0)
+    tick.at = 100.125
+    derived = reading.now()
+    assert derived == from_micros(1_000_000_000 + 125_000 - READING_MARGIN_US)
+
+
+def test_a_reading_never_answers_later_than_the_server_could_be() -> None:
+    """The server read its clock before the answer arrived, so a time derived from
+    it is at most the server's time at the moment it is asked for."""
+    tick = _Monotonic()
+    reading = ServerReading(monotonic=tick)
+    server_us = 1_000_000_000
+    reading.note(server_us, arrived=100.0 + 0.002)  # read at 100.0, arrived 2 ms later
+    tick.at = 100.2
+    derived = reading.now()
+    assert derived is not None
+    assert derived <= from_micros(server_us + 200_000)
+
+
+def test_a_stale_reading_is_read_again() -> None:
+    tick = _Monotonic()
+    reading = ServerReading(monotonic=tick)
+    reading.note(1_000_000_000, arrived=100.0)
+    tick.at = 100.0 + READING_LASTS
+    assert reading.now() is None
+    tick.at = 99.0  # a reading from the future of this clock is not trusted
+    assert reading.now() is None
+
+
+def test_the_last_reading_noted_is_the_one_used() -> None:
+    tick = _Monotonic()
+    reading = ServerReading(monotonic=tick)
+    reading.note(5_000_000_000, arrived=100.0)
+    reading.note(2_000_000_000, arrived=100.0)
+    assert reading.now() == from_micros(2_000_000_000 - READING_MARGIN_US)
