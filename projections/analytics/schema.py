@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Final
 
-SCHEMA_VERSION: Final = 2
+SCHEMA_VERSION: Final = 3
 
-TABLES: Final = ("events", "claim_intervals", "tasks", "sessions")
+TABLES: Final = ("events", "claim_intervals", "tasks", "sessions", "token_usage")
 """The tables people query and export; ``meta`` and ``checkpoint`` are bookkeeping."""
 
 EVENTS = """
@@ -126,6 +126,24 @@ CREATE TABLE IF NOT EXISTS sessions (
 )
 """
 
+TOKEN_USAGE = """
+CREATE TABLE IF NOT EXISTS token_usage (
+    session_id            VARCHAR NOT NULL,
+    message_id            VARCHAR NOT NULL,
+    position              BIGINT NOT NULL,
+    used_at               TIMESTAMPTZ NOT NULL,
+    source                VARCHAR NOT NULL,
+    model                 VARCHAR,
+    task_id               VARCHAR,
+    fencing_token         BIGINT,
+    input_tokens          BIGINT NOT NULL,
+    output_tokens         BIGINT NOT NULL,
+    cache_creation_tokens BIGINT NOT NULL,
+    cache_read_tokens     BIGINT NOT NULL
+)
+"""
+"""One row per (session, message id): the first ``tokens_used`` record of it."""
+
 BOOKKEEPING = (
     "CREATE TABLE IF NOT EXISTS meta (key VARCHAR NOT NULL, value VARCHAR NOT NULL)",
     """
@@ -137,12 +155,13 @@ BOOKKEEPING = (
     """,
 )
 
-DDL: Final = (EVENTS, CLAIM_INTERVALS, TASKS, SESSIONS, *BOOKKEEPING)
+DDL: Final = (EVENTS, CLAIM_INTERVALS, TASKS, SESSIONS, TOKEN_USAGE, *BOOKKEEPING)
 
 ORDER_BY: Final = {
     "events": "position",
     "claim_intervals": "started_at, task_id, fencing_token",
     "tasks": "task_id",
     "sessions": "session_id",
+    "token_usage": "position",
 }
 """A stable row order for each table, used by exports and comparisons."""
