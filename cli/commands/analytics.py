@@ -35,7 +35,14 @@ if TYPE_CHECKING:
     from projections.cost import CostTotals
 
 F = TypeVar("F", bound=Callable[..., Any])
-TABLE_NAMES = ("events", "claim_intervals", "tasks", "sessions", "token_usage")
+TABLE_NAMES = (
+    "events",
+    "claim_intervals",
+    "tasks",
+    "sessions",
+    "token_usage",
+    "payout_work",
+)
 """The analytics tables (``projections.analytics.schema.TABLES``, kept here so that the
 CLI imports no DuckDB to list them)."""
 
@@ -359,7 +366,7 @@ def _stream_payout(
 @click.pass_context
 def sql(ctx: click.Context, /, query: str, analytics_path: str | None, as_csv: bool) -> None:
     """Run one read-only SELECT over the analytics tables: events, claim_intervals,
-    tasks, sessions and token_usage.
+    tasks, sessions, token_usage and payout_work.
 
     Anything that would write (INSERT, COPY, ATTACH, SET, ...) is refused with
     VALIDATION_ERROR (exit 13); the query runs on a read-only connection.

@@ -25,6 +25,7 @@ import msgspec
 from ledger.records import GENESIS_HASH, Record
 from ledger.store.protocol import EventStore
 from ledger.witness import Witness, refuse_unwitnessed
+from projections.analytics import payout_work
 from projections.analytics.fold import Fold, IntervalState
 from projections.analytics.rows import EventRow, IntervalRow, SessionRow, TaskRow, UsageRow
 from projections.analytics.transfer import RowT, TableShape, fetch, write_rows
@@ -173,6 +174,8 @@ class _Feed:
             self._merge(self.tasks, changes.tasks, folder, "task_id")
             self._merge(self.sessions, changes.sessions, folder, "session_id")
             self._insert_new(self.usage, changes.usage, folder, "session_id", "message_id")
+            touched = {row.task_id for row in changes.intervals}
+            payout_work.refresh(con, touched.union(row.task_id for row in changes.tasks))
             _save_checkpoint(con, checkpoint)
             con.execute("COMMIT")
         except BaseException:

@@ -417,11 +417,46 @@ class UsageRow(msgspec.Struct, kw_only=True, gc=False, rename=short_names(*_USAG
         )
 
 
+_WORK_COLUMNS = (
+    "task_id",
+    "session_id",
+    "title",
+    "finished_at",
+    "completed_by",
+    "total_ms",
+    "agent_type",
+    "claims",
+    "active_ms",
+    "last_start",
+    "time_share",
+    "completion_share",
+)
+
+
+class WorkRow(msgspec.Struct, kw_only=True, gc=False, rename=short_names(*_WORK_COLUMNS)):
+    """A finished task and a worker who held it: what its payout share is made of
+    (written by DuckDB from the other tables; read back by exports and tests)."""
+
+    task_id: str
+    session_id: str
+    title: str | None = None
+    finished_at: datetime
+    completed_by: str | None = None
+    total_ms: int
+    agent_type: str | None = None
+    claims: int
+    active_ms: int
+    last_start: int
+    time_share: float
+    completion_share: float
+
+
 ROW_TYPES: dict[str, type[msgspec.Struct]] = {
     "events": EventRow,
     "claim_intervals": IntervalRow,
     "tasks": TaskRow,
     "sessions": SessionRow,
     "token_usage": UsageRow,
+    "payout_work": WorkRow,
 }
 """The row type of each table; its fields are the table's columns, in order."""

@@ -9,9 +9,16 @@ from __future__ import annotations
 
 from typing import Final
 
-SCHEMA_VERSION: Final = 3
+SCHEMA_VERSION: Final = 4
 
-TABLES: Final = ("events", "claim_intervals", "tasks", "sessions", "token_usage")
+TABLES: Final = (
+    "events",
+    "claim_intervals",
+    "tasks",
+    "sessions",
+    "token_usage",
+    "payout_work",
+)
 """The tables people query and export; ``meta`` and ``checkpoint`` are bookkeeping."""
 
 EVENTS = """
@@ -144,6 +151,24 @@ CREATE TABLE IF NOT EXISTS token_usage (
 """
 """One row per (session, message id): the first ``tokens_used`` record of it."""
 
+PAYOUT_WORK = """
+CREATE TABLE IF NOT EXISTS payout_work (
+    task_id          VARCHAR NOT NULL,
+    session_id       VARCHAR NOT NULL,
+    title            VARCHAR,
+    finished_at      TIMESTAMPTZ NOT NULL,
+    completed_by     VARCHAR,
+    total_ms         BIGINT NOT NULL,
+    agent_type       VARCHAR,
+    claims           BIGINT NOT NULL,
+    active_ms        BIGINT NOT NULL,
+    last_start       BIGINT NOT NULL,
+    time_share       DOUBLE NOT NULL,
+    completion_share DOUBLE NOT NULL
+)
+"""
+"""One row per finished task and worker: what its payout share is made of."""
+
 BOOKKEEPING = (
     "CREATE TABLE IF NOT EXISTS meta (key VARCHAR NOT NULL, value VARCHAR NOT NULL)",
     """
@@ -155,7 +180,7 @@ BOOKKEEPING = (
     """,
 )
 
-DDL: Final = (EVENTS, CLAIM_INTERVALS, TASKS, SESSIONS, TOKEN_USAGE, *BOOKKEEPING)
+DDL: Final = (EVENTS, CLAIM_INTERVALS, TASKS, SESSIONS, TOKEN_USAGE, PAYOUT_WORK, *BOOKKEEPING)
 
 ORDER_BY: Final = {
     "events": "position",
@@ -163,5 +188,6 @@ ORDER_BY: Final = {
     "tasks": "task_id",
     "sessions": "session_id",
     "token_usage": "position",
+    "payout_work": "finished_at, task_id, session_id",
 }
 """A stable row order for each table, used by exports and comparisons."""
