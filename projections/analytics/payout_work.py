@@ -42,11 +42,15 @@ WITH finished AS (
 SELECT task_id, session_id, title, finished_at, completed_by, total_ms, agent_type, claims,
     active_ms, last_start, time_share,
     CASE WHEN completed_by IS NULL THEN time_share
-        WHEN session_id = completed_by THEN 1.0::DOUBLE ELSE 0.0::DOUBLE END AS completion_share
+        WHEN session_id = completed_by THEN 1.0::DOUBLE ELSE 0.0::DOUBLE END AS completion_share,
+    session_id = min(session_id) OVER task AS first_worker,
+    session_id = max(session_id) OVER task AS last_worker
 FROM shared
+WINDOW task AS (PARTITION BY task_id)
 """
 """The rows of the finished tasks among a list: the per-question payout query of
-schema version 2, up to its weights."""
+schema version 2, up to its weights, with each task's first and last worker marked (the
+streamed JSON's window, ``projections.analytics.payout_text``, done once here)."""
 
 
 def refresh(con: duckdb.DuckDBPyConnection, task_ids: Iterable[str]) -> None:

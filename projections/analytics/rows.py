@@ -430,6 +430,8 @@ _WORK_COLUMNS = (
     "last_start",
     "time_share",
     "completion_share",
+    "first_worker",
+    "last_worker",
 )
 
 
@@ -449,6 +451,8 @@ class WorkRow(msgspec.Struct, kw_only=True, gc=False, rename=short_names(*_WORK_
     last_start: int
     time_share: float
     completion_share: float
+    first_worker: bool
+    last_worker: bool
 
 
 ROW_TYPES: dict[str, type[msgspec.Struct]] = {

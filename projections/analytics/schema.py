@@ -164,10 +164,14 @@ CREATE TABLE IF NOT EXISTS payout_work (
     active_ms        BIGINT NOT NULL,
     last_start       BIGINT NOT NULL,
     time_share       DOUBLE NOT NULL,
-    completion_share DOUBLE NOT NULL
+    completion_share DOUBLE NOT NULL,
+    first_worker     BOOLEAN NOT NULL,
+    last_worker      BOOLEAN NOT NULL
 )
 """
-"""One row per finished task and worker: what its payout share is made of."""
+"""One row per finished task and worker: what its payout share is made of, and whether
+it is the task's first or last worker in session order (where the streamed JSON opens
+and closes the task's object)."""
 
 BOOKKEEPING = (
     "CREATE TABLE IF NOT EXISTS meta (key VARCHAR NOT NULL, value VARCHAR NOT NULL)",
