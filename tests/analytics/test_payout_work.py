@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -133,3 +134,25 @@ def test_a_task_that_is_no_longer_done_leaves_the_table() -> None:
         update(analytics.con, store, batch=1)
         assert dump(analytics.con)["payout_work"] == []
         assert analytics.payout().tasks == []
+
+
+def test_a_file_of_schema_version_2_is_fed_again_with_the_new_tables(tmp_path: Path) -> None:
+    """A file written before ``token_usage`` and ``payout_work`` existed is emptied on
+    open and fed from position 0, so that both tables hold the whole history."""
+    steps = [
+        Step("claim", task="t0", session="s0", ms=30 * 60_000),
+        Step("release", task="t0", session="s0", choice=0),
+        Step("status", task="t0", choice=1),
+    ]
+    store, _ = play(steps)
+    path = str(tmp_path / "v2.analytics.duckdb")
+    with Analytics(path) as analytics:
+        analytics.update(store)
+        analytics.con.execute("DROP TABLE payout_work")
+        analytics.con.execute("DROP TABLE token_usage")
+        analytics.con.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+    with Analytics(path) as analytics:
+        assert analytics.checkpoint().position == 0
+        analytics.update(store)
+        assert [task.task_id for task in analytics.payout().tasks] == ["t0"]
+        assert analytics.cost().tasks == []
