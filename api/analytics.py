@@ -61,13 +61,11 @@ class AnalyticsRunner:
             analytics.update(self.store)
             result = question(analytics)
             checkpoint = analytics.checkpoint()
+            totals = analytics.cost(task_id=task_id) if cost else None
         answer = msgspec.to_builtins(result)
         assert isinstance(answer, dict)
-        if cost:
-            from projections.cost import cost_totals
-
-            records = self.store.read_all(until=checkpoint.position)
-            answer["cost"] = msgspec.to_builtins(cost_totals(records, task_id=task_id))
+        if totals is not None:
+            answer["cost"] = msgspec.to_builtins(totals)
         return {
             "success": True,
             "position": checkpoint.position,

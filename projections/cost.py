@@ -6,8 +6,10 @@ session held at the message's time (``projections.timeline.claim_intervals``; no
 held: unattributed); ``application.cost.import_transcript`` stores the result.
 
 ``cost_totals(records)`` sums the ``tokens_used`` records of a log prefix per task,
-per worker and per (task, worker); ``claims payout`` and ``claims stats`` show it
-beside their time shares, computed at the same position (the policy: docs/analytics.md).
+per worker and per (task, worker). ``claims payout`` and ``claims stats`` show the same
+totals beside their time shares, computed at the same position from the analytics
+store's ``token_usage`` table (``projections.analytics.cost``; the policy:
+docs/analytics.md); this fold over records is their reference.
 """
 
 from __future__ import annotations
@@ -110,6 +112,14 @@ def cost_totals(records: Iterable[Record], *, task_id: str | None = None) -> Cos
                 unattributed.setdefault(usage.session_id, Tokens()).add(usage)
         elif task_id is None or usage.task_id == task_id:
             by_pair.setdefault((usage.task_id, usage.session_id), Tokens()).add(usage)
+    return totals_of(by_pair, unattributed)
+
+
+def totals_of(
+    by_pair: dict[tuple[str, str], Tokens], unattributed: dict[str, Tokens]
+) -> CostTotals:
+    """The totals of tokens summed per (task, session) and, unattributed, per session
+    (``projections.analytics.cost`` sums them in DuckDB and finishes here)."""
     return CostTotals(
         policy=POLICY,
         tasks=_tasks(by_pair),

@@ -35,7 +35,16 @@ if TYPE_CHECKING:
     from projections.cost import CostTotals
 
 F = TypeVar("F", bound=Callable[..., Any])
-TABLE_NAMES = ("events", "claim_intervals", "tasks", "sessions")
+TABLE_NAMES = (
+    "events",
+    "claim_intervals",
+    "tasks",
+    "sessions",
+    "token_usage",
+    "payout_work",
+)
+"""The analytics tables (``projections.analytics.schema.TABLES``, kept here so that the
+CLI imports no DuckDB to list them)."""
 
 
 class Instant(click.ParamType):  # type: ignore[type-arg]  # generic only in newer click
@@ -220,10 +229,10 @@ def stats(
         found = analytics.stats(by=grouping, where=where, stale_after_ms=threshold)
         current = analytics.current(service.clock.now(), service.config)
         checkpoint = analytics.checkpoint()
+        cost = analytics.cost(task_id=task_id)
     result = msgspec.structs.replace(found, current=current)
     groups = [*found.groups, found.total]
     rows = [_stats_row(group) for group in groups]
-    cost = measured_cost(service.store, checkpoint.position, task_id=task_id)
     notes = [_overlaps_note(found.overlaps), _current_note(current), *_cost_notes(cost)]
     _answer(
         app,
@@ -298,8 +307,9 @@ def payout(
             window=window, weights=weights, task_id=task_id, detail=not (totals or streamed)
         )
         checkpoint = analytics.checkpoint()
+        cost = analytics.cost(task_id=task_id)
         if streamed:
-            _stream_payout(app, analytics, checkpoint, found, task_id)
+            _stream_payout(app, analytics, checkpoint, found, task_id, cost)
             return
     if totals:
         headers = ["WORKER", "AGENT", "TASKS", "ACTIVE", "CREDIT"]
@@ -316,14 +326,18 @@ def payout(
     ]
     if found.unattributed:
         notes.append("finished without any claim: " + ", ".join(found.unattributed))
-    cost = measured_cost(app.service().store, checkpoint.position, task_id=task_id)
     notes.extend(_cost_notes(cost))
     extra = {"cost": msgspec.to_builtins(cost)}
     _answer(app, as_csv, checkpoint, found, csv_rows, headers, rows, notes, extra=extra)
 
 
 def _stream_payout(
-    app: App, analytics: Analytics, checkpoint: Checkpoint, found: Payout, task_id: str | None
+    app: App,
+    analytics: Analytics,
+    checkpoint: Checkpoint,
+    found: Payout,
+    task_id: str | None,
+    cost: CostTotals,
 ) -> None:
     """The per-task list as JSON or CSV, written by DuckDB and streamed page by page."""
     from cli import streamed
@@ -339,7 +353,6 @@ def _stream_payout(
     )
     if app.json:
         body = {**_header(checkpoint), **msgspec.to_builtins(found)}
-        cost = measured_cost(app.service().store, checkpoint.position, task_id=task_id)
         rest = {"unattributed": body["unattributed"], "cost": msgspec.to_builtins(cost)}
         streamed.write_json(body, "tasks", pages, lambda: rest)
     else:
@@ -352,7 +365,8 @@ def _stream_payout(
 @common
 @click.pass_context
 def sql(ctx: click.Context, /, query: str, analytics_path: str | None, as_csv: bool) -> None:
-    """Run one read-only SELECT over events, claim_intervals, tasks and sessions.
+    """Run one read-only SELECT over the analytics tables: events, claim_intervals,
+    tasks, sessions, token_usage and payout_work.
 
     Anything that would write (INSERT, COPY, ATTACH, SET, ...) is refused with
     VALIDATION_ERROR (exit 13); the query runs on a read-only connection.
@@ -475,14 +489,6 @@ def _answer(
         click.echo(f"as of position {checkpoint.position}, head hash {checkpoint.hash[:16]}…")
 
     app.emit({**_header(checkpoint), **msgspec.to_builtins(result), **(extra or {})}, human)
-
-
-def measured_cost(store: EventStore, position: int, *, task_id: str | None) -> CostTotals:
-    """Measured tokens per task and worker, from the log up to ``position`` (the
-    checkpoint the analytics answer is as of), so both are computed at one point."""
-    from projections.cost import cost_totals
-
-    return cost_totals(store.read_all(until=position), task_id=task_id)
 
 
 def _cost_notes(cost: CostTotals) -> list[str]:

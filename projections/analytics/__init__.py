@@ -4,11 +4,13 @@ A DuckDB file of its own (``<ledger>.analytics.duckdb`` by default) is fed
 incrementally from the ledger, by position, with its checkpoint stored in it. Its
 tables: ``events`` (every record, typed columns), ``claim_intervals`` (one row per
 claim, from start to end, with claimed and heartbeat-backed active durations),
-``tasks`` and ``sessions``. See docs/analytics.md for every definition.
+``tasks``, ``sessions``, ``token_usage`` (measured tokens, one row per message) and
+``payout_work`` (per finished task and worker). See docs/analytics.md for every definition.
 
 Modules: ``schema`` (DDL), ``rows`` (row types), ``fold`` (the claim-interval fold),
-``transfer`` (bulk loading), ``feeder`` (incremental updates), ``audit``, ``stats``,
-``payout``, ``readonly`` (``claims sql``), ``export``, ``window`` (periods),
+``transfer`` (bulk loading), ``feeder`` (incremental updates), ``payout_work`` (its
+refresh), ``audit``, ``stats``, ``payout``, ``cost`` (measured tokens),
+``readonly`` (``claims sql``), ``export``, ``window`` (periods),
 ``reference`` (the same figures in plain Python), ``service`` (``Analytics``).
 Result Structs encode with camelCase keys, as every JSON body of the project.
 Importing this package imports DuckDB; the CLI's hook commands never do.

@@ -25,8 +25,9 @@ import msgspec
 from ledger.records import GENESIS_HASH, Record
 from ledger.store.protocol import EventStore
 from ledger.witness import Witness, refuse_unwitnessed
+from projections.analytics import payout_work
 from projections.analytics.fold import Fold, IntervalState
-from projections.analytics.rows import EventRow, IntervalRow, SessionRow, TaskRow
+from projections.analytics.rows import EventRow, IntervalRow, SessionRow, TaskRow, UsageRow
 from projections.analytics.transfer import RowT, TableShape, fetch, write_rows
 
 BATCH: Final = 200_000
@@ -128,6 +129,7 @@ class _Feed:
         self.intervals = TableShape(con, "claim_intervals", IntervalRow)
         self.tasks = TableShape(con, "tasks", TaskRow)
         self.sessions = TableShape(con, "sessions", SessionRow)
+        self.usage = TableShape(con, "token_usage", UsageRow)
 
     def apply(self, chunk: list[Record], folder: Path) -> Checkpoint:
         self._load(chunk)
@@ -171,11 +173,27 @@ class _Feed:
             self._merge(self.intervals, changes.intervals, folder, "task_id", "fencing_token")
             self._merge(self.tasks, changes.tasks, folder, "task_id")
             self._merge(self.sessions, changes.sessions, folder, "session_id")
+            self._insert_new(self.usage, changes.usage, folder, "session_id", "message_id")
+            touched = {row.task_id for row in changes.intervals}
+            payout_work.refresh(con, touched.union(row.task_id for row in changes.tasks))
             _save_checkpoint(con, checkpoint)
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
             raise
+
+    def _insert_new(
+        self, shape: TableShape, rows: Sequence[msgspec.Struct], folder: Path, *keys: str
+    ) -> None:
+        """Insert the rows whose keys the table does not hold yet (the first one counts)."""
+        path = folder / f"{shape.table}.jsonl"
+        if not write_rows(rows, path):
+            return
+        on = " AND ".join(f"held.{key} = new.{key}" for key in keys)
+        self.con.execute(
+            f"INSERT INTO {shape.table} SELECT * FROM ({shape.source(path)}) AS new"
+            f" WHERE NOT EXISTS (SELECT 1 FROM {shape.table} AS held WHERE {on})"
+        )
 
     def _insert(self, shape: TableShape, rows: list[EventRow], folder: Path) -> None:
         path = folder / f"{shape.table}.jsonl"

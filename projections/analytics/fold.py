@@ -1,6 +1,6 @@
-"""The claim-interval fold: records in, rows of ``claim_intervals``, ``tasks`` and
-``sessions`` out. Pure bookkeeping; ``feeder`` loads what it needs and stores what
-it returns.
+"""The claim-interval fold: records in, rows of ``claim_intervals``, ``tasks``,
+``sessions`` and ``token_usage`` out. Pure bookkeeping; ``feeder`` loads what it needs
+and stores what it returns.
 
 A claim interval opens with ``claimed`` (or ``taken_over``, for the new holder) and
 ends with the first of: ``released`` (its reason kept), ``expired`` (at the lease's
@@ -39,9 +39,10 @@ from ledger.events import (
     TakenOver,
     TaskRegistered,
     TaskStatusChanged,
+    TokensUsed,
 )
 from ledger.records import Record
-from projections.analytics.rows import EventRow, IntervalRow, SessionRow, TaskRow
+from projections.analytics.rows import EventRow, IntervalRow, SessionRow, TaskRow, UsageRow
 
 CLAIM_EVENTS = (Claimed, TakenOver, Heartbeat, Released, Expired, Orphaned)
 """Events that touch a task's claim interval."""
@@ -89,6 +90,8 @@ class Changes(msgspec.Struct, kw_only=True, gc=False):
     intervals: list[IntervalRow]
     tasks: list[TaskRow]
     sessions: list[SessionRow]
+    usage: list[UsageRow]
+    """The batch's ``tokens_used`` records, the first of each (session, message id)."""
 
 
 class Needs(msgspec.Struct, kw_only=True, gc=False):
@@ -111,6 +114,7 @@ class Fold:
         self._intervals: dict[tuple[str, int], IntervalState] = {}
         self._tasks: set[str] = set()
         self._sessions: set[str] = set()
+        self._usage: dict[tuple[str, str], UsageRow] = {}
         self._last_release: tuple[int, str, str] | None = None
 
     # --- what to load before a batch --------------------------------------------
@@ -149,6 +153,8 @@ class Fold:
             self._task_event(record, event)
         elif isinstance(event, SESSION_EVENTS):
             self._session_event(record, event)
+        elif type(event) is TokensUsed:
+            self._usage.setdefault((event.session_id, event.message_id), UsageRow.of(record, event))
 
     def drain(self) -> Changes:
         """The rows changed since the last drain; closed intervals leave the cache."""
@@ -157,11 +163,13 @@ class Fold:
             intervals=[state.finished() for state in self._intervals.values()],
             tasks=[task for key in self._tasks if (task := self.tasks.get(key))],
             sessions=[session for key in self._sessions if (session := self.sessions.get(key))],
+            usage=list(self._usage.values()),
         )
         self._events = []
         self._intervals = {}
         self._tasks = set()
         self._sessions = set()
+        self._usage = {}
         return changes
 
     def forget(self) -> None:

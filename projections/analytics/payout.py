@@ -13,6 +13,11 @@ finished task and each worker who held a claim on it:
   completion credit follows the time shares.
 - ``share = w_time * time_share + w_completion * completion_share``, with the two
   weights scaled to sum to 1 (defaults 0.8 and 0.2). Shares sum to 1 per task.
+- a worker's ``credit``: the sum of its shares, added with compensation (DuckDB's
+  ``fsum``), so that it does not depend on the order the rows are added in.
+
+Everything but the weighing is kept per finished task and worker in ``payout_work``
+by the feeder (``projections.analytics.payout_work``); a question filters and sorts it.
 
 A finished task that nobody ever claimed has no workers; it is listed as
 unattributed.
@@ -99,38 +104,21 @@ ORDER BY shares.finished_at, task_id, session_id
 """
 _TOTALS = """
 SELECT session_id, arg_max(agent_type, last_start) AS agent_type, count(*) AS tasks,
-    sum(active_ms)::BIGINT AS active_ms, sum(share) AS credit
+    sum(active_ms)::BIGINT AS active_ms, fsum(share) AS credit
 FROM shares
 GROUP BY session_id
 ORDER BY session_id
 """
 _QUERY = """
-WITH finished AS (
-    SELECT task_id, title, finished_at, completed_by FROM tasks
-    WHERE status = 'done' AND finished_at IS NOT NULL AND {condition}
-), work AS (
-    SELECT task_id, session_id, count(*) AS claims, sum(active_ms)::BIGINT AS active_ms,
-        arg_max(agent_type, start_position) AS agent_type, max(start_position) AS last_start
-    FROM claim_intervals WHERE task_id IN (SELECT task_id FROM finished)
-    GROUP BY ALL
-), totals AS (
-    SELECT task_id, sum(active_ms)::BIGINT AS total_ms, count(*) AS workers
-    FROM work GROUP BY task_id
-), shared AS (
-    SELECT w.*, f.title, f.finished_at, f.completed_by, t.total_ms,
-        CASE WHEN t.total_ms > 0 THEN w.active_ms / t.total_ms ELSE 1.0::DOUBLE / t.workers END
-            AS time_share
-    FROM work w JOIN totals t USING (task_id) JOIN finished f USING (task_id)
-), credited AS (
-    SELECT *,
-        CASE WHEN completed_by IS NULL THEN time_share
-            WHEN session_id = completed_by THEN 1.0::DOUBLE ELSE 0.0::DOUBLE END AS completion_share
-    FROM shared
+WITH period AS (
+    SELECT * FROM payout_work WHERE {condition}
 ), shares AS (
-    SELECT *, ? * time_share + ? * completion_share AS share FROM credited
+    SELECT *, ? * time_share + ? * completion_share AS share FROM period
 )
 {select}
 """
+"""The shares of the tasks finished in the period: ``payout_work`` (kept by the feeder,
+``projections.analytics.payout_work``) filtered and weighed."""
 
 
 def payout(

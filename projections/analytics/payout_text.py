@@ -58,20 +58,17 @@ _TASK_HEAD = render.json_object(
     ]
 )
 _JSON = f"""
-SELECT CASE WHEN session_id = first_session
-        THEN left({_TASK_HEAD}, -1) || ',"workers":[' ELSE '' END
+SELECT CASE WHEN first_worker THEN left({_TASK_HEAD}, -1) || ',"workers":[' ELSE '' END
     || {_WORKER}
-    || CASE WHEN session_id = last_session THEN ']}}' ELSE '' END
-FROM (
-    SELECT *, min(session_id) OVER task AS first_session, max(session_id) OVER task AS last_session
-    FROM shares WINDOW task AS (PARTITION BY task_id)
-)
+    || CASE WHEN last_worker THEN ']}}' ELSE '' END
+FROM shares
 ORDER BY finished_at, task_id, session_id
 """
 """One row per task and worker, in the payout's order: the task's members and
-``"workers":[`` before its first worker, ``]}`` after its last, so that the rows
-joined by commas are the tasks' JSON objects joined by commas (no grouping, which
-costs more than the rendering at 10M events)."""
+``"workers":[`` before its first worker, ``]}`` after its last (marked in ``payout_work``
+by the feeder), so that the rows joined by commas are the tasks' JSON objects joined by
+commas (no grouping or window per question, which cost more than the rendering at 10M
+events)."""
 _CSV_FIELDS = [
     render.csv_str("task_id"),
     render.csv_time("finished_at"),

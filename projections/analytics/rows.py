@@ -24,6 +24,7 @@ from ledger.events import (
     TakenOver,
     TaskRegistered,
     TaskStatusChanged,
+    TokensUsed,
 )
 from ledger.records import Record
 
@@ -365,10 +366,101 @@ class SessionRow(msgspec.Struct, kw_only=True, gc=False, rename=short_names(*_SE
     last_position: int = 0
 
 
+_USAGE_COLUMNS = (
+    "session_id",
+    "message_id",
+    "position",
+    "used_at",
+    "source",
+    "model",
+    "task_id",
+    "fencing_token",
+    "input_tokens",
+    "output_tokens",
+    "cache_creation_tokens",
+    "cache_read_tokens",
+)
+
+
+class UsageRow(msgspec.Struct, kw_only=True, gc=False, rename=short_names(*_USAGE_COLUMNS)):
+    """One model message's measured tokens (a ``tokens_used`` record), once per
+    session and message id, on the claim it was attributed to when imported."""
+
+    session_id: str
+    message_id: str
+    position: int
+    used_at: datetime
+    source: str
+    model: str | None = None
+    task_id: str | None = None
+    fencing_token: int | None = None
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_creation_tokens: int = 0
+    cache_read_tokens: int = 0
+
+    @classmethod
+    def of(cls, record: Record, usage: TokensUsed) -> UsageRow:
+        return cls(
+            session_id=usage.session_id,
+            message_id=usage.message_id,
+            position=record.position,
+            used_at=usage.at,
+            source=usage.source,
+            model=usage.model,
+            task_id=usage.task_id,
+            fencing_token=usage.fencing_token,
+            input_tokens=usage.input_tokens,
+            output_tokens=usage.output_tokens,
+            cache_creation_tokens=usage.cache_creation_tokens,
+            cache_read_tokens=usage.cache_read_tokens,
+        )
+
+
+_WORK_COLUMNS = (
+    "task_id",
+    "session_id",
+    "title",
+    "finished_at",
+    "completed_by",
+    "total_ms",
+    "agent_type",
+    "claims",
+    "active_ms",
+    "last_start",
+    "time_share",
+    "completion_share",
+    "first_worker",
+    "last_worker",
+)
+
+
+class WorkRow(msgspec.Struct, kw_only=True, gc=False, rename=short_names(*_WORK_COLUMNS)):
+    """A finished task and a worker who held it: what its payout share is made of
+    (written by DuckDB from the other tables; read back by exports and tests)."""
+
+    task_id: str
+    session_id: str
+    title: str | None = None
+    finished_at: datetime
+    completed_by: str | None = None
+    total_ms: int
+    agent_type: str | None = None
+    claims: int
+    active_ms: int
+    last_start: int
+    time_share: float
+    completion_share: float
+    first_worker: bool
+    last_worker: bool
+
+
 ROW_TYPES: dict[str, type[msgspec.Struct]] = {
     "events": EventRow,
     "claim_intervals": IntervalRow,
     "tasks": TaskRow,
     "sessions": SessionRow,
+    "token_usage": UsageRow,
+    "payout_work": WorkRow,
 }
 """The row type of each table; its fields are the table's columns, in order."""

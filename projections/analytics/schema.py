@@ -9,9 +9,16 @@ from __future__ import annotations
 
 from typing import Final
 
-SCHEMA_VERSION: Final = 2
+SCHEMA_VERSION: Final = 4
 
-TABLES: Final = ("events", "claim_intervals", "tasks", "sessions")
+TABLES: Final = (
+    "events",
+    "claim_intervals",
+    "tasks",
+    "sessions",
+    "token_usage",
+    "payout_work",
+)
 """The tables people query and export; ``meta`` and ``checkpoint`` are bookkeeping."""
 
 EVENTS = """
@@ -126,6 +133,46 @@ CREATE TABLE IF NOT EXISTS sessions (
 )
 """
 
+TOKEN_USAGE = """
+CREATE TABLE IF NOT EXISTS token_usage (
+    session_id            VARCHAR NOT NULL,
+    message_id            VARCHAR NOT NULL,
+    position              BIGINT NOT NULL,
+    used_at               TIMESTAMPTZ NOT NULL,
+    source                VARCHAR NOT NULL,
+    model                 VARCHAR,
+    task_id               VARCHAR,
+    fencing_token         BIGINT,
+    input_tokens          BIGINT NOT NULL,
+    output_tokens         BIGINT NOT NULL,
+    cache_creation_tokens BIGINT NOT NULL,
+    cache_read_tokens     BIGINT NOT NULL
+)
+"""
+"""One row per (session, message id): the first ``tokens_used`` record of it."""
+
+PAYOUT_WORK = """
+CREATE TABLE IF NOT EXISTS payout_work (
+    task_id          VARCHAR NOT NULL,
+    session_id       VARCHAR NOT NULL,
+    title            VARCHAR,
+    finished_at      TIMESTAMPTZ NOT NULL,
+    completed_by     VARCHAR,
+    total_ms         BIGINT NOT NULL,
+    agent_type       VARCHAR,
+    claims           BIGINT NOT NULL,
+    active_ms        BIGINT NOT NULL,
+    last_start       BIGINT NOT NULL,
+    time_share       DOUBLE NOT NULL,
+    completion_share DOUBLE NOT NULL,
+    first_worker     BOOLEAN NOT NULL,
+    last_worker      BOOLEAN NOT NULL
+)
+"""
+"""One row per finished task and worker: what its payout share is made of, and whether
+it is the task's first or last worker in session order (where the streamed JSON opens
+and closes the task's object)."""
+
 BOOKKEEPING = (
     "CREATE TABLE IF NOT EXISTS meta (key VARCHAR NOT NULL, value VARCHAR NOT NULL)",
     """
@@ -137,12 +184,14 @@ BOOKKEEPING = (
     """,
 )
 
-DDL: Final = (EVENTS, CLAIM_INTERVALS, TASKS, SESSIONS, *BOOKKEEPING)
+DDL: Final = (EVENTS, CLAIM_INTERVALS, TASKS, SESSIONS, TOKEN_USAGE, PAYOUT_WORK, *BOOKKEEPING)
 
 ORDER_BY: Final = {
     "events": "position",
     "claim_intervals": "started_at, task_id, fencing_token",
     "tasks": "task_id",
     "sessions": "session_id",
+    "token_usage": "position",
+    "payout_work": "finished_at, task_id, session_id",
 }
 """A stable row order for each table, used by exports and comparisons."""

@@ -25,6 +25,7 @@ from ledger.errors import InvalidInput, SessionNotFound, TaskNotFound
 from ledger.store.protocol import EventStore
 from projections.analytics import audit as _audit
 from projections.analytics import audit_text as _audit_text
+from projections.analytics import cost as _cost
 from projections.analytics import payout as _payout
 from projections.analytics import payout_text as _payout_text
 from projections.analytics import stats as _stats
@@ -35,6 +36,7 @@ from projections.analytics.feeder import Checkpoint, Progress, UpdateResult, rea
 from projections.analytics.feeder import update as _update
 from projections.analytics.readonly import QueryResult, check_read_only, run_query
 from projections.analytics.window import Window
+from projections.cost import CostTotals
 
 
 class Analytics:
@@ -150,6 +152,11 @@ class Analytics:
         self.require(task_id)
         query = _payout.SharesQuery.of(window or Window(), weights or _payout.Weights(), task_id)
         return _payout_text.pages(self.con, form, query, suffix, page=page)
+
+    def cost(self, *, task_id: str | None = None) -> CostTotals:
+        """Measured tokens per task and worker, and unattributed, at the checkpoint
+        (``task_id``: that task only)."""
+        return _cost.cost_totals(self.con, task_id=task_id)
 
     def query(self, sql: str) -> QueryResult:
         """One read-only SQL statement. A file store is reopened read-only for it

@@ -56,3 +56,12 @@ def test_a_file_the_system_will_not_create_is_refused() -> None:
     target = Path("/proc/claims-export.csv")
     with _analytics() as analytics, pytest.raises(InvalidInput, match="cannot write /proc"):
         analytics.export("events", target, "csv")
+
+
+def test_the_cli_offers_every_analytics_table_for_export() -> None:
+    """``claims export TABLE`` lists the tables without importing DuckDB; the list is
+    the schema's."""
+    from cli.commands.analytics import TABLE_NAMES
+    from projections.analytics.schema import TABLES
+
+    assert TABLE_NAMES == TABLES
