@@ -35,8 +35,6 @@ from api.runtime import Runtime
 from ledger.errors import LedgerError
 
 Answer = Callable[[Runtime, str, Any], Awaitable[Response]]
-ENDINGS = ("/claim", "/heartbeat", "/release", "/takeover")
-"""How every path of the four routes ends: a cheap test before their patterns."""
 
 
 @dataclass(frozen=True)
@@ -48,26 +46,40 @@ class Lane:
     decoder: msgspec.json.Decoder[Any]
     answer: Answer
     earlier: Sequence[BaseRoute]
+    ending: str
+    """How every path of the route ends (``/claim``): which lane a path can be for."""
 
 
-LANES: dict[Callable[..., Any], tuple[type[msgspec.Struct], Answer]] = {
-    claims.claim: (ClaimStruct, claims.answer_claim),
-    claims.heartbeat: (HeartbeatStruct, claims.answer_heartbeat),
-    claims.release: (ReleaseStruct, claims.answer_release),
-    claims.takeover: (TakeoverStruct, claims.answer_takeover),
+LANES: dict[Callable[..., Any], tuple[type[msgspec.Struct], Answer, str]] = {
+    claims.claim: (ClaimStruct, claims.answer_claim, "/claim"),
+    claims.heartbeat: (HeartbeatStruct, claims.answer_heartbeat, "/heartbeat"),
+    claims.release: (ReleaseStruct, claims.answer_release, "/release"),
+    claims.takeover: (TakeoverStruct, claims.answer_takeover, "/takeover"),
 }
 
 
 def lanes(routes: Sequence[BaseRoute]) -> list[Lane]:
-    """The four routes in the router's order, each with the earlier routes that take POST."""
+    """The four routes in the router's order, each with the earlier routes that could
+    take a POST to one of its paths."""
     found: list[Lane] = []
     for index, route in enumerate(routes):
-        lane = LANES.get(route.endpoint) if isinstance(route, Route) else None
+        lane = _lane_of(route)
         if lane is not None:
-            struct, answer = lane
-            earlier = [r for r in routes[:index] if _takes_post(r)]
-            found.append(Lane(route, msgspec.json.Decoder(struct), answer, earlier))
+            struct, answer, ending = lane
+            earlier = [r for r in routes[:index] if _takes_post(r) and _may_end(r, ending)]
+            found.append(Lane(route, msgspec.json.Decoder(struct), answer, earlier, ending))
     return found
+
+
+def _lane_of(route: BaseRoute) -> tuple[type[msgspec.Struct], Answer, str] | None:
+    return LANES.get(route.endpoint) if isinstance(route, Route) else None
+
+
+def _may_end(route: BaseRoute, ending: str) -> bool:
+    """False for another lane's route: its pattern ends in its own ending, so it
+    matches no path that ends in this one."""
+    other = _lane_of(route)
+    return other is None or other[2] == ending
 
 
 def _takes_post(route: BaseRoute) -> bool:
@@ -87,14 +99,13 @@ class HotPath:
     def __init__(self, app: ASGIApp, api: FastAPI, routes: Sequence[BaseRoute]) -> None:
         self.app = app
         self.api = api
-        self._lanes = lanes(routes)
+        self._by_ending = {lane.ending: lane for lane in lanes(routes)}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "POST":
             await self.app(scope, receive, send)
             return
-        path: str = scope["path"]
-        found = self._match(scope) if path.endswith(ENDINGS) else None
+        found = self._match(scope)
         if found is None or not _json(scope):
             await self.app(scope, receive, send)
             return
@@ -117,13 +128,17 @@ class HotPath:
         await response(scope, receive, send)
 
     def _match(self, scope: Scope) -> tuple[Lane, str] | None:
-        for lane in self._lanes:
-            match, child = lane.route.matches(scope)
-            if match is Match.FULL:
-                if any(r.matches(scope)[0] is Match.FULL for r in lane.earlier):
-                    return None
-                return lane, child["path_params"]["taskId"]
-        return None
+        """The lane whose route the router would choose for this POST, and its task id."""
+        path: str = scope["path"]
+        lane = self._by_ending.get(path[path.rfind("/") :])
+        if lane is None:
+            return None
+        match, child = lane.route.matches(scope)
+        if match is not Match.FULL:
+            return None
+        if any(route.matches(scope)[0] is Match.FULL for route in lane.earlier):
+            return None
+        return lane, child["path_params"]["taskId"]
 
 
 def _json(scope: Scope) -> bool:
