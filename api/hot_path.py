@@ -76,10 +76,14 @@ def _lane_of(route: BaseRoute) -> tuple[type[msgspec.Struct], Answer, str] | Non
 
 
 def _may_end(route: BaseRoute, ending: str) -> bool:
-    """False for another lane's route: its pattern ends in its own ending, so it
-    matches no path that ends in this one."""
+    """False for a route that matches no path ending in ``ending``: another lane's
+    (its pattern ends in its own ending), or a fixed path that ends otherwise."""
     other = _lane_of(route)
-    return other is None or other[2] == ending
+    if other is not None:
+        return other[2] == ending
+    if isinstance(route, Route) and not route.param_convertors:
+        return route.path.endswith(ending)
+    return True
 
 
 def _takes_post(route: BaseRoute) -> bool:

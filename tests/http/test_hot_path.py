@@ -17,11 +17,13 @@ import msgspec
 import pytest
 from fastapi import FastAPI
 from starlette.middleware import Middleware
+from starlette.routing import Route
 from starlette.types import ASGIApp, Message
 
 from api.app import create_app
-from api.hot_path import HotPath
+from api.hot_path import HotPath, lanes
 from api.limits import BodyLimit
+from api.routes import claims
 from api.runtime import Runtime, ServerOptions
 from application.bootstrap import wire
 from ledger.clock import FrozenClock
@@ -263,3 +265,27 @@ def test_a_body_over_the_limit_without_a_length_is_413(apps: tuple[FastAPI, Fast
     status, _, body = _both(apps, "/api/tasks/t8/claim", chunks)
     assert status == 413
     assert msgspec.json.decode(body)["error"] == "PAYLOAD_TOO_LARGE"
+
+
+def test_routes_declared_earlier_that_could_take_the_path_are_kept() -> None:
+    """A POST route before a lane's that could match one of its paths is checked on
+    every request (the router would choose it); routes that cannot are not."""
+
+    async def other() -> None:
+        return None
+
+    def route(path: str, methods: list[str]) -> Route:
+        return Route(path, other, methods=methods)
+
+    earlier = [
+        route("/api/tasks/fixed/claim", ["POST"]),
+        route("/api/tasks/claim-next", ["POST"]),
+        route("/api/{rest:path}", ["GET"]),
+        route("/api/{rest:path}", ["POST"]),
+    ]
+    claim_route = next(
+        r for r in claims.router.routes if getattr(r, "endpoint", None) is claims.claim
+    )
+    (lane,) = lanes([*earlier, claim_route])
+    assert lane.ending == "/claim"
+    assert lane.earlier == [earlier[0], earlier[3]]
