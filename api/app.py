@@ -2,7 +2,9 @@
 
 ``create_app(options)`` opens the store, builds the service, its worker thread
 and the event hub, installs the problem handlers and the bearer-token check, and
-includes the routes in order (fixed paths before ``{taskId}``). Its lifespan
+includes the routes in order (fixed paths before ``{taskId}``). Claim, heartbeat,
+release and takeover are answered by ``api.hot_path`` before the router, inside the
+token check and the body limit. Its lifespan
 starts the event tail and the sweeper and stops them again.
 """
 
@@ -14,9 +16,11 @@ from collections.abc import AsyncIterator
 from importlib.metadata import version
 
 from fastapi import FastAPI
+from starlette.routing import Route
 
 from api import dashboard, problems
 from api.auth import BearerAuth
+from api.hot_path import HotPath
 from api.limits import BodyLimit
 from api.openapi import build_openapi
 from api.routes import (
@@ -74,6 +78,9 @@ def create_app(options: ServerOptions, runtime: Runtime | None = None) -> FastAP
     for module in routers:
         app.include_router(module.router)
     app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
+    flat = [route for route in app.router.routes if isinstance(route, Route)]
+    flat += [route for module in routers for route in module.router.routes]
+    app.add_middleware(HotPath, api=app, routes=flat)
     app.add_middleware(BodyLimit)
     if options.token:
         app.add_middleware(BearerAuth, token=options.token)

@@ -4,7 +4,9 @@ A single background task reads ``store.read_all(after=position)`` whenever an
 append in this process wakes it, or a watcher thread blocked in the store's
 ``wait_for_head`` sees the log grow (appends by other processes and hosts:
 PostgreSQL wakes it by NOTIFY, the embedded stores by a cheap poll of the head),
-and at least every ``poll_interval`` seconds. Records
+and at least every ``poll_interval`` seconds. While no stream is open the tail
+reads nothing, not even the head: the watcher stops polling and an append's wake-up
+is dropped; the first stream to open stands the tail at the head again. Records
 come from the store, so only committed events are ever sent. Recent frames are
 kept in memory; a client resuming from an older position is served from the
 store first, in chunks, and then from memory, so it gets every position after
@@ -75,7 +77,9 @@ class EventHub:
         self.failure: CorruptLog | None = None
         """Why the tail stopped, if the log turned out corrupt."""
         self.listeners = 0
-        """Open streams; with none, the tail reads no records and builds no frames."""
+        """Open streams; with none, the tail reads nothing and builds no frames."""
+        self._listening = threading.Event()
+        """Set while a stream is open: the watcher polls the head only then."""
 
     # --- the tail --------------------------------------------------------------
 
@@ -109,6 +113,9 @@ class EventHub:
         ``wait_for_head`` (PostgreSQL: LISTEN/NOTIFY; embedded stores: a cheap poll)."""
         seen = self.position
         while not self._closed:
+            if not self.listeners:
+                self._listening.wait(self._poll_interval)
+                continue
             try:
                 head = self.store.wait_for_head(max(seen, self.position), self._poll_interval)
             except LedgerError:
@@ -120,9 +127,9 @@ class EventHub:
                     loop.call_soon_threadsafe(self._wake.set)
 
     async def fetch(self) -> int:
-        """Read what is new in the store and hand it to the subscribers."""
+        """Read what is new in the store and hand it to the subscribers (nothing while
+        nobody listens)."""
         if not self.listeners:
-            await self._skip_to_head()
             return 0
         new = await self._in_thread(self._read_after, self.position, None, FETCH_LIMIT)
         if not new:
@@ -143,6 +150,7 @@ class EventHub:
         self._closed = True
         self._wake.set()
         self._advanced.set()
+        self._listening.set()
 
     def shutdown(self) -> None:
         self.close()
@@ -159,12 +167,17 @@ class EventHub:
     async def stream(self, after: int) -> AsyncIterator[bytes]:
         """SSE frames of every record with a position above ``after``, then live ones;
         an error frame last if the log turns out corrupt."""
+        if not self.listeners and not self._closed:
+            await self._skip_to_head()
         self.listeners += 1
+        self._listening.set()
         try:
             async for frame in self._stream(after):
                 yield frame
         finally:
             self.listeners -= 1
+            if not self.listeners and not self._closed:
+                self._listening.clear()
 
     async def _stream(self, after: int) -> AsyncIterator[bytes]:
         cursor = after

@@ -61,6 +61,7 @@ _HEAD_COLUMNS = (
 )
 """The head row as ``checked_head`` takes it: with its predecessor's hash."""
 _HEAD = f"SELECT {_HEAD_COLUMNS} FROM events ORDER BY position DESC LIMIT 1"
+_HEAD_ONLY = "SELECT position, hash, recorded_us FROM events ORDER BY position DESC LIMIT 1"
 
 
 class SqliteStore:
@@ -78,6 +79,9 @@ class SqliteStore:
         self._clock = clock or SystemClock()
         self._synchronous = synchronous
         self._lock = threading.Lock()
+        self._busy_timeout_ms = busy_timeout_ms
+        self._head_db: sqlite3.Connection | None = None
+        self._head_lock = threading.Lock()
         self.group = GroupCommit(self._commit_group)
         """Appends of this process's threads that arrive together share one commit."""
         self._path.parent.mkdir(parents=True, exist_ok=True)
@@ -221,8 +225,17 @@ class SqliteStore:
             return self._version(stream)
 
     def head(self) -> Head:
-        with self._lock, self._translated("read"):
-            return self._head()
+        """The last committed head, read on a connection of its own: the ledger's clock
+        reads it before every decision (``LogClock``), and on this handle's connection
+        it would wait for the group commit in flight, so no decision could be made while
+        a commit waits on the disk. Another connection sees what is committed; the
+        records of a commit still in flight are stamped no later than this process's
+        clock before it or the head committed before it, which this read sees."""
+        with self._head_lock, self._translated("read"):
+            if self._head_db is None:
+                self._head_db = self._reader()
+            row = self._head_db.execute(_HEAD_ONLY).fetchone()
+        return EMPTY_HEAD if row is None else head_of(*row)
 
     def head_position(self) -> int:
         return self.head().position
@@ -245,6 +258,9 @@ class SqliteStore:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+        with self._head_lock:
+            if self._head_db is not None:
+                self._head_db.close()
 
     # --- internals -------------------------------------------------------------
 
@@ -255,11 +271,17 @@ class SqliteStore:
         ).fetchone()
         return 0 if row is None else int(row[0])
 
-    def _head(self) -> Head:
-        row = self._db.execute(
-            "SELECT position, hash, recorded_us FROM events ORDER BY position DESC LIMIT 1"
-        ).fetchone()
-        return EMPTY_HEAD if row is None else head_of(*row)
+    def _reader(self) -> sqlite3.Connection:
+        """A connection that only reads, outside any transaction of ``self._db``."""
+        db = sqlite3.connect(
+            self._path,
+            isolation_level=None,
+            timeout=self._busy_timeout_ms / 1000,
+            check_same_thread=False,
+        )
+        db.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
+        db.execute("PRAGMA query_only = ON")
+        return db
 
     def _checked_head(self) -> Head:
         row = self._db.execute(_HEAD).fetchone()
