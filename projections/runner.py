@@ -10,6 +10,7 @@ time from the best snapshot at or before it.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import time
 from collections.abc import Callable
@@ -164,12 +165,15 @@ class ProjectionRunner:
         place of every snapshot saved before (those of a replaced log included)."""
         started = time.perf_counter()
         board = Board()
-        count = 0
-        for record in self.store.read_all():
-            board.apply(record)
-            count += 1
-            if progress is not None and count % 65536 == 0:
-                progress(count)
+        records = self.store.read_all()
+        if progress is None:
+            count = board.apply_all(records)
+        else:
+            count = 0
+            for chunk in iter(lambda: list(itertools.islice(records, 65536)), []):
+                count += board.apply_all(chunk)
+                if len(chunk) == 65536:
+                    progress(count)
         seconds = time.perf_counter() - started
         self._board = board
         self._drop_saved()
