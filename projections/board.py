@@ -40,31 +40,28 @@ class Board:
 
     def __init__(self, states: dict[str, Any] | None = None, position: int = 0) -> None:
         self.states: dict[str, Any] = states or {p.name: p.initial() for p in PROJECTIONS}
-        self.position = position
-        self._fold = BoardFold(self.states, PROJECTIONS).apply
+        self._fold = BoardFold(self.states, PROJECTIONS, position)
+
+    @property
+    def position(self) -> int:
+        """The position of the last record folded (0: none)."""
+        return self._fold.position
+
+    @position.setter
+    def position(self, position: int) -> None:
+        self._fold.position = position
 
     # --- folding -----------------------------------------------------------------
 
     def catch_up(self, store: EventStore, *, until: int | None = None) -> int:
         """Apply every record past ``self.position``; returns how many were applied."""
-        return self.apply_all(store.read_all(after=self.position, until=until))
+        return self._fold.apply_all(store.read_all(after=self.position, until=until))
 
     def apply_all(self, records: Iterable[Record]) -> int:
-        fold = self._fold
-        count = 0
-        position = self.position
-        try:
-            for record in records:
-                fold(record)
-                position = record.position
-                count += 1
-        finally:
-            self.position = position
-        return count
+        return self._fold.apply_all(records)
 
     def apply(self, record: Record) -> None:
-        self._fold(record)
-        self.position = record.position
+        self._fold.apply(record)
 
     # --- the states ----------------------------------------------------------------
 
