@@ -674,7 +674,7 @@ def _rates_table(rates: Sequence[Rate]) -> str:
 
 def _vs_floor(rate: Rate, floor: Rate | None) -> str:
     """A rebuild's rate as a share of the bare decode loop's over the same store."""
-    if floor is None or floor is rate or floor.per_cpu_s == 0:
+    if floor is None or not rate.label.startswith("ledger rebuild") or floor.per_cpu_s == 0:
         return ""
     return f"{rate.per_cpu_s / floor.per_cpu_s:.2f}x"
 
