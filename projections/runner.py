@@ -38,6 +38,8 @@ from projections.snapshots import (
 
 log = logging.getLogger(__name__)
 SAVE_EVERY = 1000
+PROGRESS_EVERY = 65536
+"""A rebuild reports its progress after each this many records."""
 KEEP = 4
 
 
@@ -170,9 +172,10 @@ class ProjectionRunner:
             count = board.apply_all(records)
         else:
             count = 0
-            for chunk in iter(lambda: list(itertools.islice(records, 65536)), []):
+            every = PROGRESS_EVERY
+            for chunk in iter(lambda: list(itertools.islice(records, every)), []):
                 count += board.apply_all(chunk)
-                if len(chunk) == 65536:
+                if len(chunk) == every:
                     progress(count)
         seconds = time.perf_counter() - started
         self._board = board
