@@ -11,7 +11,10 @@ machine):
 - the hash check alone (``stored_hash`` of the bytes, compared with the decoded hash);
 - the checked walk (``checked_chain``: decode, position, hash, chain) over bodies in memory;
 - the fold alone (``Board.apply_all`` over records already decoded);
-- the whole rebuild through each store's ``read_all`` (read, check, fold).
+- the whole rebuild through each store's ``read_all`` (read, check, fold);
+- paired, taking turns in one process (best of five): the checked walk as it was
+  (``checked_record`` per record) and as it is, the fold as it was (each projection's
+  own ``apply``) and as it is (``Board.apply_all``).
 
 The parts add up to about the whole, which explains a rebuild rate: ``1e6 / us``
 records a second.
@@ -26,6 +29,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import msgspec
 
@@ -33,12 +37,13 @@ from bench.projections import CHUNK, Plan, build_logs
 from bench.report import table
 from bench.workdir import workdir
 from ledger.codec import stored_hash
-from ledger.records import Record
-from ledger.store.checked import checked_chain
+from ledger.records import GENESIS_HASH, Record
+from ledger.store.checked import checked_chain, checked_record
 from ledger.store.factory import open_store
-from projections.board import Board
+from projections.board import PROJECTIONS, Board
 
 REPEATS = 3
+PAIRED_REPEATS = 5
 _decoder = msgspec.json.Decoder(Record)
 
 
@@ -102,6 +107,41 @@ def fold_all(records: Sequence[Record]) -> int:
     return Board().apply_all(records)
 
 
+def walk_by_record(bodies: Sequence[bytes]) -> int:
+    """The walk as it was before ``sound_record``: ``checked_record`` for every record."""
+    prev = GENESIS_HASH
+    for position, body in enumerate(bodies, start=1):
+        prev = checked_record(body, position=position, where=str, prev_hash=prev).hash
+    return len(bodies)
+
+
+def fold_by_projection(records: Sequence[Record]) -> int:
+    """The board as it was before ``BoardFold``: each projection's own ``apply`` for
+    every record of a type it reads."""
+    states = {projection.name: projection.initial() for projection in PROJECTIONS}
+    by_type: dict[str, list[tuple[Callable[[Any, Record], None], Any]]] = {}
+    for projection in PROJECTIONS:
+        for record_type in projection.handles:
+            by_type.setdefault(record_type, []).append((projection.apply, states[projection.name]))
+    for record in records:
+        for apply, state in by_type.get(record.type, ()):
+            apply(state, record)
+    return len(records)
+
+
+def paired_us(works: Sequence[Callable[[], int]]) -> list[float]:
+    """CPU microseconds per record of each of ``works``, run in turn ``PAIRED_REPEATS``
+    times (best of them): the same load falls on each, unlike runs minutes apart."""
+    best = [math.inf] * len(works)
+    counts = [1] * len(works)
+    for _ in range(PAIRED_REPEATS):
+        for index, work in enumerate(works):
+            started = time.process_time()
+            counts[index] = work()
+            best[index] = min(best[index], time.process_time() - started)
+    return [seconds / max(count, 1) * 1e6 for seconds, count in zip(best, counts, strict=True)]
+
+
 def rebuild(url: str) -> int:
     store = open_store(url)
     try:
@@ -127,6 +167,21 @@ def measure(folder: Path, plan: Plan) -> tuple[int, list[Part]]:
         Part("rebuild through SQLite read_all", best_us(lambda: rebuild(f"sqlite://{db_path}"))),
         Part("rebuild through JSONL read_all", best_us(lambda: rebuild(f"jsonl://{jsonl_path}"))),
     ]
+    paired = paired_us(
+        [
+            lambda: walk_by_record(bodies),
+            lambda: walk_all(bodies),
+            lambda: fold_by_projection(records),
+            lambda: fold_all(records),
+        ]
+    )
+    labels = (
+        "paired: checked walk, checked_record per record",
+        "paired: checked walk, checked_chain (sound_record)",
+        "paired: fold, each projection's apply",
+        "paired: fold, Board.apply_all (BoardFold)",
+    )
+    parts += [Part(label, us) for label, us in zip(labels, paired, strict=True)]
     return events, parts
 
 

@@ -24,5 +24,9 @@ def test_rebuild_parts_prints_every_part(
         "fold (Board.apply_all, four projections)",
         "rebuild through SQLite read_all",
         "rebuild through JSONL read_all",
+        "paired: checked walk, checked_record per record",
+        "paired: checked walk, checked_chain (sound_record)",
+        "paired: fold, each projection's apply",
+        "paired: fold, Board.apply_all (BoardFold)",
     ):
         assert label in out
