@@ -16,6 +16,7 @@ from application.testing import memory_service
 from ledger.events import EVENT_TYPES, EventBase, event_type
 from ledger.records import GENESIS_HASH, Record
 from projections.board import PROJECTIONS, Board
+from projections.board_fold import FOLDS
 from tests.conftest import START
 from tests.projections.histories import Step, histories, play
 from tests.property.strategies import EVENT_STRATEGIES
@@ -123,3 +124,9 @@ def test_the_board_folds_a_played_log_as_the_four_projections_do(history: list[S
     play(service, clock, history)
     records = list(service.store.read_all())
     assert _by_the_board(records, one_by_one=False) == _by_each_projection(records)
+
+
+def test_the_board_folds_every_type_a_projection_reads_and_no_other() -> None:
+    read = {record_type for projection in PROJECTIONS for record_type in projection.handles}
+    assert set(FOLDS) == read
+    assert all(_tag(event_class) == record_type for record_type, (event_class, _) in FOLDS.items())
