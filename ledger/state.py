@@ -1,7 +1,8 @@
 """Folded state of one task stream and one session stream: the pure ``evolve`` functions.
 
-The same ``evolve_task`` folds a task stream before every decision and drives the
-projections, so the rules and the read side cannot disagree.
+The same per-type task folds (``TASK_FOLDS``, which ``evolve_task`` dispatches to) fold a
+task stream before every decision and drive the projections' board, so the rules and the
+read side cannot disagree.
 """
 
 from __future__ import annotations
