@@ -643,6 +643,7 @@ def render(figures: Figures) -> str:
 
 def _rates_table(rates: Sequence[Rate]) -> str:
     es = next(rate for rate in rates if rate.label.startswith("eventsourcing"))
+    floors = {rate.backend: rate for rate in rates if rate.label.startswith("bare decode")}
     rows = [
         [
             rate.label,
@@ -652,6 +653,7 @@ def _rates_table(rates: Sequence[Rate]) -> str:
             f"{rate.per_s:,.0f}",
             f"{rate.per_cpu_s:,.0f}",
             f"{rate.per_cpu_s / es.per_cpu_s:.1f}x",
+            _vs_floor(rate, floors.get(rate.backend)),
             _target(rate),
         ]
         for rate in rates
@@ -664,9 +666,17 @@ def _rates_table(rates: Sequence[Rate]) -> str:
         "events/s",
         "events/CPU-s",
         "vs eventsourcing (CPU)",
+        "vs floor (CPU)",
         "target (wall)",
     ]
-    return table(headers, rows, [False, False, True, True, True, True, True, False])
+    return table(headers, rows, [False, False, True, True, True, True, True, True, False])
+
+
+def _vs_floor(rate: Rate, floor: Rate | None) -> str:
+    """A rebuild's rate as a share of the bare decode loop's over the same store."""
+    if floor is None or not rate.label.startswith("ledger rebuild") or floor.per_cpu_s == 0:
+        return ""
+    return f"{rate.per_cpu_s / floor.per_cpu_s:.2f}x"
 
 
 def _restart_table(restarts: Sequence[Restart]) -> str:

@@ -21,8 +21,8 @@ from ledger.records import NewEvent, Record, UnhashedRecord
 
 _canonical = msgspec.json.Encoder(order="deterministic")
 _record_decoder = msgspec.json.Decoder(Record)
-_HASH_MEMBER = b',"hash":"'
-_HASH_SUFFIX_LEN = len(_HASH_MEMBER) + 64 + len(b'"}')
+HASH_MEMBER = b',"hash":"'
+HASH_SUFFIX_LEN = len(HASH_MEMBER) + 64 + len(b'"}')
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -131,7 +131,7 @@ def record_hash(record: Record) -> str:
     bytes; to check a stored record, use ``stored_hash`` on the bytes themselves.
     """
     encoded = _canonical.encode(record)
-    body = encoded[:-_HASH_SUFFIX_LEN] + b"}"
+    body = encoded[:-HASH_SUFFIX_LEN] + b"}"
     return hashlib.sha256(body).hexdigest()
 
 
@@ -143,8 +143,8 @@ def stored_hash(raw: bytes) -> str | None:
     (a renamed member with a default, another spelling of a time) is caught, and a
     record stored before a field was added still checks out after it was.
     """
-    start = len(raw) - _HASH_SUFFIX_LEN
-    if start < 0 or not (raw.startswith(_HASH_MEMBER, start) and raw.endswith(b'"}')):
+    start = len(raw) - HASH_SUFFIX_LEN
+    if start < 0 or not (raw.startswith(HASH_MEMBER, start) and raw.endswith(b'"}')):
         return None
     digest = hashlib.sha256(raw[:start])
     digest.update(b"}")

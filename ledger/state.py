@@ -1,11 +1,13 @@
 """Folded state of one task stream and one session stream: the pure ``evolve`` functions.
 
-The same ``evolve_task`` folds a task stream before every decision and drives the
-projections, so the rules and the read side cannot disagree.
+The same per-type task folds (``TASK_FOLDS``, which ``evolve_task`` dispatches to) fold a
+task stream before every decision and drive the projections' board, so the rules and the
+read side cannot disagree.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -13,6 +15,7 @@ import msgspec
 
 from ledger.events import (
     Claimed,
+    EventBase,
     Expired,
     Heartbeat,
     Orphaned,
@@ -89,66 +92,126 @@ class SessionState(msgspec.Struct, frozen=True, kw_only=True, gc=False):
 def evolve_task(state: TaskState, record: Record) -> TaskState:
     """The task's state after one more record of its stream.
 
-    One ``replace`` per record, cases in order of frequency (heartbeats dominate):
-    this fold runs before every decision and for every record of a rebuild.
+    One small fold per event type (``TASK_FOLDS``), found by the event's class, and
+    one ``replace`` per record: this fold runs before every decision and for every
+    record of a rebuild. A record of another type moves only the version.
     """
+    fold = TASK_FOLDS.get(type(record.data))
+    if fold is None:
+        return _replace(state, version=record.version)
+    return fold(state, record)
+
+
+def task_after_heartbeat(state: TaskState, record: Record) -> TaskState:
+    """The lease (if any) runs on to the heartbeat's expiry; a renewal sets its TTL."""
+    event: Heartbeat = record.data  # type: ignore[assignment]
+    lease = state.lease
+    if lease is not None:
+        lease = _replace(
+            lease,
+            expires_at=event.expires_at,
+            last_heartbeat=record.occurred_at,
+            heartbeat_count=lease.heartbeat_count + 1,
+            ttl_ms=event.extend_ms if event.renewal else lease.ttl_ms,
+        )
+    return _replace(state, version=record.version, lease=lease)
+
+
+def task_after_claim(state: TaskState, record: Record) -> TaskState:
+    event: Claimed = record.data  # type: ignore[assignment]
+    return _replace(
+        state,
+        version=record.version,
+        lease=lease_of_claim(event, record.occurred_at, event.session_id, event.request_id),
+        status="in_progress",
+    )
+
+
+def task_after_end(state: TaskState, record: Record) -> TaskState:
+    """A release, an expiry or an orphaning: the lease ends, an ``in_progress`` task is
+    ``todo`` again, and the ended lease is kept with how and when it ended."""
     event = record.data
-    version = record.version
-    replace = _replace
-    if type(event) is Heartbeat:  # the most frequent record, without a call to lease_after
-        lease = state.lease
-        if lease is not None:
-            lease = replace(
-                lease,
-                expires_at=event.expires_at,
-                last_heartbeat=record.occurred_at,
-                heartbeat_count=lease.heartbeat_count + 1,
-                ttl_ms=event.extend_ms if event.renewal else lease.ttl_ms,
-            )
-        return replace(state, version=version, lease=lease)
-    match event:
-        case Claimed():
-            lease = lease_after(state.lease, record)
-            return replace(state, version=version, lease=lease, status="in_progress")
-        case Released() | Expired() | Orphaned():
-            status: TaskStatus = "todo" if state.status == "in_progress" else state.status
-            return replace(
-                state,
-                version=version,
-                lease=None,
-                status=status,
-                ended_lease=state.lease,
-                ended_by=record.type,
-                ended_at=event.expired_at if isinstance(event, Expired) else record.occurred_at,
-            )
-        case TaskRegistered():
-            return replace(
-                state,
-                version=version,
-                registered=True,
-                title=event.title,
-                priority=event.priority,
-                roi=event.roi,
-                fingerprint=event.fingerprint,
-                phase=event.phase,
-                status=event.status,
-                registered_position=record.position,
-            )
-        case TaskStatusChanged():
-            return replace(state, version=version, status=event.status)
-        case TakenOver():
-            taken = state.lease is not None  # after expiry, the Expired just before says so
-            return replace(
-                state,
-                version=version,
-                lease=lease_after(state.lease, record),
-                status="in_progress",
-                ended_lease=state.lease if taken else state.ended_lease,
-                ended_by="taken_over" if taken else state.ended_by,
-                ended_at=record.occurred_at if taken else state.ended_at,
-            )
-        case _:
-            return replace(state, version=version)
+    status: TaskStatus = "todo" if state.status == "in_progress" else state.status
+    return _replace(
+        state,
+        version=record.version,
+        lease=None,
+        status=status,
+        ended_lease=state.lease,
+        ended_by=record.type,
+        ended_at=event.expired_at if type(event) is Expired else record.occurred_at,
+    )
+
+
+def task_after_registration(state: TaskState, record: Record) -> TaskState:
+    event: TaskRegistered = record.data  # type: ignore[assignment]
+    return _replace(
+        state,
+        version=record.version,
+        registered=True,
+        title=event.title,
+        priority=event.priority,
+        roi=event.roi,
+        fingerprint=event.fingerprint,
+        phase=event.phase,
+        status=event.status,
+        registered_position=record.position,
+    )
+
+
+def task_after_status_change(state: TaskState, record: Record) -> TaskState:
+    event: TaskStatusChanged = record.data  # type: ignore[assignment]
+    return _replace(state, version=record.version, status=event.status)
+
+
+def task_after_takeover(state: TaskState, record: Record) -> TaskState:
+    """The new holder's lease; a lease still running is the ended one (after an expiry,
+    the ``Expired`` just before already says how the last one ended)."""
+    event: TakenOver = record.data  # type: ignore[assignment]
+    taken = state.lease is not None
+    return _replace(
+        state,
+        version=record.version,
+        lease=lease_of_claim(event, record.occurred_at, event.to_session, None),
+        status="in_progress",
+        ended_lease=state.lease if taken else state.ended_lease,
+        ended_by="taken_over" if taken else state.ended_by,
+        ended_at=record.occurred_at if taken else state.ended_at,
+    )
+
+
+def lease_of_claim(
+    event: Claimed | TakenOver, at: datetime, session_id: str, request_id: str | None
+) -> Lease:
+    """The lease a claim or a takeover starts, ``at`` the time it was decided."""
+    return Lease(
+        session_id=session_id,
+        fencing_token=event.fencing_token,
+        claimed_at=at,
+        expires_at=event.expires_at,
+        last_heartbeat=at,
+        heartbeat_count=0,
+        ttl_ms=event.ttl_ms,
+        agent_type=event.agent_type,
+        tier=event.tier,
+        scope=event.scope,
+        constraints=event.constraints,
+        metadata=event.metadata,
+        request_id=request_id,
+    )
+
+
+TASK_FOLDS: dict[type[EventBase], Callable[[TaskState, Record], TaskState]] = {
+    Heartbeat: task_after_heartbeat,
+    Claimed: task_after_claim,
+    Released: task_after_end,
+    Expired: task_after_end,
+    Orphaned: task_after_end,
+    TaskRegistered: task_after_registration,
+    TaskStatusChanged: task_after_status_change,
+    TakenOver: task_after_takeover,
+}
+"""The fold of each event type a task stream's state reads, by the event's class."""
 
 
 def lease_after(lease: Lease | None, record: Record) -> Lease | None:

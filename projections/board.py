@@ -1,14 +1,15 @@
 """The board: the four projections together, and the questions asked of them.
 
-``Board.apply`` feeds one record to each projection that reads its type, so a
-board caught up from position 0 is exactly the four folds. Questions that depend
+``Board.apply`` folds one record into each projection that reads its type, in one
+call per record (``projections.board_fold``), so a board caught up from position 0
+is exactly the four folds. Questions that depend
 on time take ``now`` explicitly: a lease past its expiry is expired for every
 reader, whether or not an expiry was recorded.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +17,7 @@ from ledger.records import Record
 from ledger.state import Lease, TaskState
 from ledger.store.protocol import EventStore
 from projections.base import Projection
+from projections.board_fold import BoardFold
 from projections.claims import ClaimsState, CurrentClaims
 from projections.fingerprints import Fingerprints, FingerprintsState
 from projections.sessions import HistoryEntry, SessionHistory, SessionsState, SessionView
@@ -38,26 +40,28 @@ class Board:
 
     def __init__(self, states: dict[str, Any] | None = None, position: int = 0) -> None:
         self.states: dict[str, Any] = states or {p.name: p.initial() for p in PROJECTIONS}
-        self.position = position
-        self._appliers = _appliers(self.states)
+        self._fold = BoardFold(self.states, PROJECTIONS, position)
+
+    @property
+    def position(self) -> int:
+        """The position of the last record folded (0: none)."""
+        return self._fold.position
+
+    @position.setter
+    def position(self, position: int) -> None:
+        self._fold.position = position
 
     # --- folding -----------------------------------------------------------------
 
     def catch_up(self, store: EventStore, *, until: int | None = None) -> int:
         """Apply every record past ``self.position``; returns how many were applied."""
-        return self.apply_all(store.read_all(after=self.position, until=until))
+        return self._fold.apply_all(store.read_all(after=self.position, until=until))
 
     def apply_all(self, records: Iterable[Record]) -> int:
-        count = 0
-        for record in records:
-            self.apply(record)
-            count += 1
-        return count
+        return self._fold.apply_all(records)
 
     def apply(self, record: Record) -> None:
-        for apply, state in self._appliers.get(record.type, ()):
-            apply(state, record)
-        self.position = record.position
+        self._fold.apply(record)
 
     # --- the states ----------------------------------------------------------------
 
@@ -120,18 +124,3 @@ class Board:
     def holdings(self, session_id: str) -> list[TaskState]:
         """Tasks whose current claim the session holds (live or past expiry)."""
         return [state for state, lease in self.leases() if lease.session_id == session_id]
-
-
-Applier = tuple[Callable[[Any, Record], None], Any]
-"""A projection's ``apply`` and the state it folds into."""
-
-
-def _appliers(states: dict[str, Any]) -> dict[str, tuple[Applier, ...]]:
-    """For each record type, the folds of the projections that read it, with their states
-    (plain pairs: no wrapper call per record on the hot path)."""
-    by_type: dict[str, list[Applier]] = {}
-    for projection in PROJECTIONS:
-        state = states[projection.name]
-        for record_type in projection.handles:
-            by_type.setdefault(record_type, []).append((projection.apply, state))
-    return {record_type: tuple(found) for record_type, found in by_type.items()}

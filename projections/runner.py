@@ -10,6 +10,7 @@ time from the best snapshot at or before it.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import time
 from collections.abc import Callable
@@ -37,6 +38,8 @@ from projections.snapshots import (
 
 log = logging.getLogger(__name__)
 SAVE_EVERY = 1000
+PROGRESS_EVERY = 65536
+"""A rebuild reports its progress after each this many records."""
 KEEP = 4
 
 
@@ -164,12 +167,16 @@ class ProjectionRunner:
         place of every snapshot saved before (those of a replaced log included)."""
         started = time.perf_counter()
         board = Board()
-        count = 0
-        for record in self.store.read_all():
-            board.apply(record)
-            count += 1
-            if progress is not None and count % 65536 == 0:
-                progress(count)
+        records = self.store.read_all()
+        if progress is None:
+            count = board.apply_all(records)
+        else:
+            count = 0
+            every = PROGRESS_EVERY
+            for chunk in iter(lambda: list(itertools.islice(records, every)), []):
+                count += board.apply_all(chunk)
+                if len(chunk) == every:
+                    progress(count)
         seconds = time.perf_counter() - started
         self._board = board
         self._drop_saved()

@@ -66,24 +66,24 @@ class SessionHistory(Projection[SessionsState]):
         event = record.data
         match event:
             case SessionStarted() | SessionEnded():
-                view = _session(state, event.session_id)
+                view = session_view(state, event.session_id)
                 view.state = evolve_session(view.state, record)
             case Claimed():
-                _open(state, event.session_id, event.task_id, event.fencing_token, record)
+                open_claim(state, event.session_id, event.task_id, event.fencing_token, record)
             case TakenOver():
-                _close(state, event.task_id, record.occurred_at, "taken_over")
-                _open(state, event.to_session, event.task_id, event.fencing_token, record)
+                close_claim(state, event.task_id, record.occurred_at, "taken_over")
+                open_claim(state, event.to_session, event.task_id, event.fencing_token, record)
             case Released():
-                _close(state, event.task_id, record.occurred_at, event.reason)
+                close_claim(state, event.task_id, record.occurred_at, event.reason)
             case Expired():
-                _close(state, event.task_id, event.expired_at, "expired")
+                close_claim(state, event.task_id, event.expired_at, "expired")
             case Orphaned():
-                _close(state, event.task_id, record.occurred_at, f"orphaned:{event.reason}")
+                close_claim(state, event.task_id, record.occurred_at, f"orphaned:{event.reason}")
             case _:
                 return
 
 
-def _session(state: SessionsState, session_id: str) -> SessionView:
+def session_view(state: SessionsState, session_id: str) -> SessionView:
     view = state.sessions.get(session_id)
     if view is None:
         view = SessionView(state=SessionState(session_id=session_id))
@@ -91,15 +91,17 @@ def _session(state: SessionsState, session_id: str) -> SessionView:
     return view
 
 
-def _open(state: SessionsState, session_id: str, task_id: str, token: int, record: Record) -> None:
-    history = _session(state, session_id).history
+def open_claim(
+    state: SessionsState, session_id: str, task_id: str, token: int, record: Record
+) -> None:
+    history = session_view(state, session_id).history
     history.append(
         HistoryEntry(task_id=task_id, fencing_token=token, claimed_at=record.occurred_at)
     )
     state.open[task_id] = (session_id, len(history) - 1)
 
 
-def _close(state: SessionsState, task_id: str, ended: datetime, reason: str) -> None:
+def close_claim(state: SessionsState, task_id: str, ended: datetime, reason: str) -> None:
     where = state.open.pop(task_id, None)
     if where is None:
         return

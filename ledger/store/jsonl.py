@@ -23,6 +23,7 @@ and rebuilt from the log when it does not.
 from __future__ import annotations
 
 import fcntl
+import itertools
 import logging
 import os
 import threading
@@ -224,13 +225,19 @@ class JsonlStore:
                 return
             start = self._offsets[after - 1] if after else 0
             stop = self._offsets[last] if last < count else self._end
-        lines = self._read_lines(start, stop)
-        rows = (
-            (position, _line_hash(raw) if position == after else None, raw)
-            for position, (raw, _, _) in enumerate(lines, max(after, 1))
+        lines = itertools.chain.from_iterable(self._line_chunks(start, stop))
+        rows: Iterator[tuple[int, str | None, bytes]] = zip(
+            itertools.count(after + 1), itertools.repeat(None), lines
         )
-        for record in checked_chain(rows, after=after, where=self._where):
-            if until_time is not None and record.recorded_at > until_time:
+        if after:
+            anchor = next(lines, b"")
+            rows = itertools.chain([(after, _line_hash(anchor), anchor)], rows)
+        records = checked_chain(rows, after=after, where=self._where)
+        if until_time is None:
+            yield from records
+            return
+        for record in records:
+            if record.recorded_at > until_time:
                 return
             yield record
 
@@ -371,6 +378,22 @@ class JsonlStore:
         head = self._head
         stamp = LogStamp.of(self._fd)
         return Tail(len(self._offsets), self._end, head.hash, head.recorded_at, stamp)
+
+    def _line_chunks(self, start: int, stop: int) -> Iterator[list[bytes]]:
+        """The lines between two byte offsets, a chunk's worth at a time (the last
+        one as it is, if it has no newline)."""
+        read = 0
+        pending = b""
+        while start + read < stop:
+            chunk = os.pread(self._fd, min(CHUNK, stop - start - read), start + read)
+            if not chunk:
+                break
+            read += len(chunk)
+            lines = (pending + chunk).split(b"\n")
+            pending = lines.pop()
+            yield lines
+        if pending:
+            yield [pending]
 
     def _read_lines(self, start: int, stop: int) -> Iterator[tuple[bytes, int, bool]]:
         """``(line, offset, complete)`` for each line between two byte offsets."""

@@ -3,6 +3,7 @@ and what the SQL backends read back from such rows."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -115,8 +116,9 @@ def checked_head(
 
 
 def checked_rows(rows: Iterator[Sequence[Any]], after: int) -> Iterator[Record]:
-    """The records of a walk of ``CHAIN_COLUMNS`` rows from the anchor at ``after``."""
-    return checked_chain(((row[0], row[1], row[2]) for row in rows), after=after, where=row_where)
+    """The records of a walk of ``CHAIN_COLUMNS`` rows from the anchor at ``after``
+    (each row exactly those three columns, taken as they come)."""
+    return checked_chain(rows, after=after, where=row_where)
 
 
 def checked_stream_rows(
@@ -149,16 +151,24 @@ PAGE = 5000
 """Rows a SQL backend reads per query when it walks the log by position."""
 
 
-def paged(fetch: Callable[[int], Sequence[Sequence[Any]]], after: int) -> Iterator[Sequence[Any]]:
-    """Every row of a walk by position: ``fetch(cursor)`` answers up to ``PAGE`` rows
+def pages(
+    fetch: Callable[[int], Sequence[Sequence[Any]]], after: int
+) -> Iterator[Sequence[Sequence[Any]]]:
+    """The pages of a walk by position: ``fetch(cursor)`` answers up to ``PAGE`` rows
     with a position (first column) above ``cursor``, in position order."""
     cursor = after
     while True:
         rows = fetch(cursor)
-        yield from rows
+        yield rows
         if len(rows) < PAGE:
             return
         cursor = rows[-1][0]
+
+
+def paged(fetch: Callable[[int], Sequence[Sequence[Any]]], after: int) -> Iterator[Sequence[Any]]:
+    """Every row of a walk by position (``pages``), one by one, with no Python frame
+    resumed per row."""
+    return itertools.chain.from_iterable(pages(fetch, after))
 
 
 def anchored(fetch: Callable[[int], Sequence[Sequence[Any]]], after: int) -> Iterator[Record]:
