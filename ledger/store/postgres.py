@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -110,6 +111,9 @@ class PostgresStore:
             name=f"claims-{options.schema}",
             open=True,
         )
+        self._closer = weakref.finalize(self, self._pool.close)
+        """Closes the pool at interpreter exit when nobody called ``close``: a pool left to
+        the collector during shutdown can deadlock on its own worker queue's lock."""
         self._listener: _Listener | None = None
         self._reading = ServerReading()
         """The last time the server answered, which decisions take their ``now`` from
@@ -278,7 +282,7 @@ class PostgresStore:
             if self._listener is not None:
                 self._listener.close()
                 self._listener = None
-        self._pool.close()
+        self._closer()
 
     # --- connections -------------------------------------------------------------
 

@@ -8,6 +8,7 @@ skip, when it is not there.
 from __future__ import annotations
 
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -222,3 +223,33 @@ def test_a_server_error_that_keeps_the_session_is_reported_at_once(
     assert "No space left on device" in caught.value.detail
     assert attempts == [1]
     assert pg_store.head_position() == 1
+
+
+LEFT_OPEN = """
+import sys, threading
+from ledger.store.factory import open_store
+from ledger.store.protocol import ANY
+from tests.conformance.helpers import notes
+store = open_store(sys.argv[1])
+for n in range(20):
+    store.append("task-a", notes(1, first=n), expected_version=ANY)
+waiter = threading.Thread(target=store.wait_for_head, args=(10**9, 30), daemon=True)
+waiter.start()
+# exits without store.close(): the pool is closed at exit, not collected during shutdown
+"""
+
+
+def test_a_process_that_never_closes_its_store_still_exits() -> None:
+    """A library caller that forgets ``close`` (pool workers and a LISTEN thread still
+    running) exits promptly and cleanly: the pool is closed at exit, not left to the
+    collector, which could deadlock on its own queue's lock during shutdown."""
+    url = pg_server.fresh_url()
+    for _ in range(3):
+        done = subprocess.run(
+            [sys.executable, "-W", "error", "-c", LEFT_OPEN, url],
+            cwd=Path(__file__).resolve().parents[2],
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
+        assert (done.returncode, done.stderr.decode()) == (0, "")
