@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import msgspec
 
@@ -27,8 +27,10 @@ from ledger.clock import iso
 from ledger.events import TaskStatus
 from ledger.health import Health
 from ledger.state import Lease, SessionState, TaskState
-from projections.in_flight import InFlight, InFlightEntry
-from projections.sessions import HistoryEntry, SessionView
+
+if TYPE_CHECKING:  # the lease bodies are on the hook's path; the read models are not
+    from projections.in_flight import InFlight, InFlightEntry
+    from projections.sessions import HistoryEntry, SessionView
 
 Time = Annotated[str, msgspec.Meta(extra_json_schema={"format": "date-time"})]
 """A time as every body shows it: RFC 3339, UTC, milliseconds."""

@@ -15,19 +15,17 @@ that cannot be written is logged and skipped; it never fails the command.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
 import msgspec
 
 from ledger.errors import LedgerError
+from ledger.notices import logger
 from ledger.records import Record
 from ledger.state import SessionState, TaskState, fold_session, fold_task
 from ledger.store.protocol import EventStore
 from ledger.store.stream_snapshots import StreamSnapshot, StreamSnapshots
-
-log = logging.getLogger(__name__)
 
 SNAPSHOT_EVERY = 64
 """Versions a stream moves past its newest snapshot before the next is written."""
@@ -101,7 +99,9 @@ class SnapshotLoader:
         try:
             self.snapshots.save(snapshot)
         except (OSError, LedgerError) as error:
-            log.warning("snapshot of %s at version %d not saved: %s", stream, state.version, error)
+            logger(__name__).warning(
+                "snapshot of %s at version %d not saved: %s", stream, state.version, error
+            )
 
     def _from_snapshot(
         self, stream: str, ident: str, kind: Kind[StateT]
@@ -114,7 +114,9 @@ class SnapshotLoader:
                 self._at[stream] = snapshot.version
                 tail = records[1:]
                 return kind.fold(ident, tail, restored), tail
-            log.info("snapshot of %s does not match the log; folding it from the start", stream)
+            logger(__name__).info(
+                "snapshot of %s does not match the log; folding it from the start", stream
+            )
         records = self.store.read_stream(stream)
         return kind.fold(ident, records, None), records
 

@@ -14,7 +14,6 @@ reading the stream, so no caller is ever answered from a state that was not curr
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -198,4 +197,6 @@ def _decided(
 
 def backoff(attempt: int) -> None:
     """A short random pause after a lost race, growing with the attempts."""
+    import random  # only after a lost race: a fresh process's command seldom needs it
+
     time.sleep(random.uniform(0, 0.0005 * min(attempt + 1, 20)))

@@ -1,4 +1,8 @@
-"""The CLI's per-invocation state: which store, which session, how to answer."""
+"""The CLI's per-invocation state: which store, which session, how to answer.
+
+No click at import: the click commands and ``cli.fast_heartbeat`` (the hot path,
+answered before click loads) share it.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +12,14 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, NoReturn
 
-import click
 import msgspec
 
 from cli.location import resolve_db
 from ledger.errors import LedgerError
 
 if TYPE_CHECKING:
+    import click
+
     from application.bootstrap import Ledger
     from application.service import ClaimService
     from projections.board import Board
@@ -59,6 +64,8 @@ class App:
 
     def require_session(self) -> str:
         if not self.session:
+            import click
+
             raise click.UsageError("no session: pass --session ID or set CLAIMS_SESSION")
         return self.session
 
@@ -76,7 +83,8 @@ class App:
             sys.stdout.buffer.write(msgspec.json.encode(error.body()) + b"\n")
             sys.stdout.flush()
         else:
-            click.echo(f"error: {error.code}: {error.detail}", err=True)
+            sys.stderr.write(f"error: {error.code}: {error.detail}\n")
+            sys.stderr.flush()
         raise SystemExit(error.exit_code)
 
     def close(self) -> None:
@@ -86,4 +94,24 @@ class App:
 
 
 def app_of(ctx: click.Context) -> App:
+    """The ``App`` of this command line, created on the outermost click context."""
     return ctx.ensure_object(App)
+
+
+def error_document(code: str, message: str) -> bytes:
+    """The ``--json`` answer to an error outside the ledger's own (usage, abort, the
+    unexpected): the shape of ``LedgerError.body()``."""
+    return msgspec.json.encode({"success": False, "error": code, "message": message}) + b"\n"
+
+
+def internal_error(error: Exception, wants_json: bool) -> NoReturn:
+    """The unexpected: one line (``INTERNAL_ERROR``, exit 1), in the chosen form.
+    Callers re-raise instead when ``CLAIMS_DEBUG`` asks for the traceback."""
+    message = f"unexpected error: {type(error).__name__}: {error}"
+    if wants_json:
+        sys.stdout.buffer.write(error_document("INTERNAL_ERROR", message))
+        sys.stdout.flush()
+    else:
+        sys.stderr.write(message + "\n")
+        sys.stderr.flush()
+    raise SystemExit(1)

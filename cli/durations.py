@@ -1,10 +1,12 @@
-"""Durations on the command line: ``90s``, ``30m``, ``2h``, ``1h30m``, ``500ms`` or milliseconds."""
+"""Durations on the command line: ``90s``, ``30m``, ``2h``, ``1h30m``, ``500ms`` or milliseconds.
+
+No click here (the fast ``claims heartbeat`` parses ``--extend`` before click loads);
+the click parameter type over it is ``cli.options.DURATION``.
+"""
 
 from __future__ import annotations
 
 import re
-
-import click
 
 _PART = re.compile(r"(\d+)(ms|s|m|h)")
 _UNIT_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000}
@@ -19,20 +21,3 @@ def parse_duration_ms(text: str) -> int:
     if not parts or "".join(number + unit for number, unit in parts) != cleaned:
         raise ValueError(f"{text!r} is not a duration; use e.g. 90s, 30m, 2h, 1h30m or 1500")
     return sum(int(number) * _UNIT_MS[unit] for number, unit in parts)
-
-
-class Duration(click.ParamType):  # type: ignore[type-arg]  # generic only in newer click
-    name = "duration"
-
-    def convert(
-        self, value: object, param: click.Parameter | None, ctx: click.Context | None
-    ) -> int:
-        if isinstance(value, int):
-            return value
-        try:
-            return parse_duration_ms(str(value))
-        except ValueError as exc:
-            self.fail(str(exc), param, ctx)
-
-
-DURATION = Duration()

@@ -8,9 +8,8 @@ task in the ledger (``claims current-task``). Commands that claim record the cla
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
-
-import click
 
 from cli import work_record
 from cli.app import App
@@ -42,6 +41,14 @@ def held_task(app: App, task_id: str | None, session_id: str) -> Held:
     return Held(entry.task.task_id, entry.lease.fencing_token)
 
 
+def fencing_token(given: int | None) -> int | None:
+    """``--token`` if given, else ``CLAIMS_FENCING_TOKEN`` when it is a number."""
+    if given is not None:
+        return given
+    raw = os.environ.get("CLAIMS_FENCING_TOKEN")
+    return int(raw) if raw and raw.isdigit() else None
+
+
 def records() -> Path | None:
     """This working tree's records folder (``None`` outside a git working tree)."""
     return work_record.records_dir(Path.cwd())
@@ -60,7 +67,7 @@ def remember(app: App, task_id: str, lease: Lease) -> None:
             ),
         )
     except OSError as problem:
-        click.echo(f"notice: could not record the claim here: {problem}", err=True)
+        _notice(f"could not record the claim here: {problem}")
 
 
 def forget(session_id: str, task_id: str) -> None:
@@ -68,4 +75,9 @@ def forget(session_id: str, task_id: str) -> None:
     try:
         work_record.forget(records(), session_id, task_id)
     except OSError as problem:
-        click.echo(f"notice: could not remove the claim's record: {problem}", err=True)
+        _notice(f"could not remove the claim's record: {problem}")
+
+
+def _notice(message: str) -> None:
+    sys.stderr.write(f"notice: {message}\n")
+    sys.stderr.flush()

@@ -8,7 +8,6 @@ child's code once the child has started.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from importlib import import_module
@@ -16,7 +15,8 @@ from typing import Any, NoReturn
 
 import click
 
-from cli.app import App, app_of
+from cli.app import App, app_of, error_document, internal_error
+from cli.notices import notices_to_stderr
 from cli.options import common
 from ledger.errors import LedgerError
 
@@ -100,7 +100,7 @@ def cli() -> None:
 def main(argv: list[str] | None = None) -> None:
     """The console script: ``claims``."""
     args = sys.argv[1:] if argv is None else argv
-    _notices_to_stderr()
+    notices_to_stderr()
     wants_json = "--json" in args[: args.index("--")] if "--" in args else "--json" in args
     try:
         cli.main(args=args, prog_name="claims", standalone_mode=False)
@@ -115,25 +115,8 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as error:  # the unexpected: one line, or the traceback on request
         if os.environ.get("CLAIMS_DEBUG"):
             raise
-        message = f"{type(error).__name__}: {error}"
-        _fail("INTERNAL_ERROR", f"unexpected error: {message}", 1, wants_json, None)
+        internal_error(error, wants_json)
     sys.exit(0)
-
-
-def _notices_to_stderr() -> None:
-    """Warnings the library logs (a snapshot set aside, a save that failed) reach the
-    user once, as ``notice: ...`` lines on stderr."""
-    import logging
-
-    root = logging.getLogger()
-    if not root.handlers:
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("notice: %(message)s"))
-        root.addHandler(handler)
-        root.setLevel(logging.WARNING)
-        # The PostgreSQL pool reports each connection it replaces after a server
-        # restart; the store retries on its own, so one command need not say so.
-        logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
 
 
 def _fail(
@@ -143,10 +126,10 @@ def _fail(
     wants_json: bool,
     problem: click.ClickException | None,
 ) -> NoReturn:
-    """Errors outside the ledger's own: a JSON body with ``--json``, else click's text."""
+    """Usage errors and aborts: a JSON body with ``--json``, else click's text."""
     if wants_json:
-        body = {"success": False, "error": code, "message": message}
-        sys.stdout.write(json.dumps(body) + "\n")
+        sys.stdout.buffer.write(error_document(code, message))
+        sys.stdout.flush()
     if problem is not None:
         problem.show()
     elif not wants_json:

@@ -6,18 +6,47 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
+from click.core import ParameterSource
 
 from cli.app import app_of
-from cli.durations import DURATION
+from cli.durations import parse_duration_ms
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+class Duration(click.ParamType):  # type: ignore[type-arg]  # generic only in newer click
+    name = "duration"
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> int:
+        if isinstance(value, int):
+            return value
+        try:
+            return parse_duration_ms(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+DURATION = Duration()
+
+
 def _set(attribute: str) -> Callable[[click.Context, click.Parameter, Any], None]:
+    """Set the shared ``App``'s attribute; a value from the environment never replaces
+    one already set by a flag (``claims --db X heartbeat`` with ``CLAIMS_DB`` set uses X:
+    the group's flag is seen before the command's own option falls back to the variable)."""
+
     def callback(ctx: click.Context, param: click.Parameter, value: Any) -> None:
         app = app_of(ctx)  # created on the outermost context, shared by subcommands
-        if value is not None and value is not False:
-            setattr(app, attribute, value)
+        if value is None or value is False:
+            return
+        from_environment = (
+            param.name is not None
+            and ctx.get_parameter_source(param.name) is ParameterSource.ENVIRONMENT
+        )
+        if from_environment and getattr(app, attribute) is not None:
+            return
+        setattr(app, attribute, value)
 
     return callback
 

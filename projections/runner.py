@@ -11,7 +11,6 @@ time from the best snapshot at or before it.
 from __future__ import annotations
 
 import itertools
-import logging
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -21,6 +20,7 @@ import msgspec
 
 from ledger.clock import Clock, SystemClock
 from ledger.errors import StoreError
+from ledger.notices import logger
 from ledger.store.local import local_base
 from ledger.store.protocol import EventStore
 from ledger.witness import Witness, refuse_unwitnessed
@@ -36,7 +36,6 @@ from projections.snapshots import (
     payload_intact,
 )
 
-log = logging.getLogger(__name__)
 SAVE_EVERY = 1000
 PROGRESS_EVERY = 65536
 """A rebuild reports its progress after each this many records."""
@@ -315,7 +314,7 @@ class ProjectionRunner:
 
     def _notice(self, message: str) -> None:
         self.notices.append(message)
-        log.warning("%s", message)
+        logger(__name__).warning("%s", message)
 
 
 def _newer_than(candidate: Snapshot | str, limit: int | None) -> bool:

@@ -20,8 +20,7 @@ import click
 import msgspec
 
 from cli.app import App, app_of
-from cli.durations import DURATION
-from cli.options import common
+from cli.options import DURATION, common
 from cli.table import render_table
 from ledger.errors import InvalidInput
 

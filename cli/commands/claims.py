@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import click
 import msgspec
 
-from application.bodies import ClaimBody, claim_body, heartbeat_body, release_body, takeover_body
+from application.bodies import ClaimBody, claim_body, release_body, takeover_body
 from cli.app import app_of
-from cli.durations import DURATION
-from cli.held import forget, held_task, remember
-from cli.options import claim_options, common, request_id_option, session_option
+from cli.fast_heartbeat import beat
+from cli.held import fencing_token, forget, held_task, remember
+from cli.options import DURATION, claim_options, common, request_id_option, session_option
 from ledger.clock import iso
-from ledger.commands import Beat, Claim, Release, Takeover
+from ledger.commands import Claim, Release, Takeover
 from ledger.errors import InvalidInput
 from ledger.terms import LeaseTerms
 
@@ -55,13 +54,6 @@ def parse_metadata(text: str | None) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise InvalidInput("--metadata must be a JSON object")
     return value
-
-
-def _token(token: int | None) -> int | None:
-    if token is not None:
-        return token
-    raw = os.environ.get("CLAIMS_FENCING_TOKEN")
-    return int(raw) if raw and raw.isdigit() else None
 
 
 @click.command()
@@ -128,21 +120,7 @@ def heartbeat(
     CLAIMS_SESSION=agent-1 claims heartbeat
     Exit 9 (CLAIM_EXPIRED) once the lease has lapsed; claim again.
     """
-    app = app_of(ctx)
-    session_id = app.require_session()
-    held = held_task(app, task_id, session_id)
-    command = Beat(
-        session_id=session_id, extend_ms=extend, fencing_token=_token(token) or held.token
-    )
-    result = app.service().heartbeat(held.task_id, command)
-    body = heartbeat_body(result)
-    app.emit(
-        body,
-        lambda: click.echo(
-            f"{body.claim.task_id}: lease extended to {body.claim.expires_at}"
-            f" (heartbeat {body.claim.heartbeat_count})"
-        ),
-    )
+    beat(app_of(ctx), task_id, extend, token)
 
 
 @click.command()
@@ -170,7 +148,7 @@ def release(ctx: click.Context, /, task_id: str | None, reason: str, token: int 
     session_id = app.require_session()
     held = held_task(app, task_id, session_id)
     command = Release(
-        session_id=session_id, reason=reason, fencing_token=_token(token) or held.token
+        session_id=session_id, reason=reason, fencing_token=fencing_token(token) or held.token
     )
     result = app.service().release(held.task_id, command)
     forget(session_id, held.task_id)

@@ -17,9 +17,8 @@ from application.results import ClaimResult
 from application.service import ClaimService
 from cli.app import app_of
 from cli.commands.claims import claim_command
-from cli.durations import DURATION
 from cli.held import forget, remember
-from cli.options import claim_options, common, session_option
+from cli.options import DURATION, claim_options, common, session_option
 from ledger.commands import Beat, Release, Trace
 from ledger.errors import ClaimError, LedgerError, SessionNotFound
 from ledger.liveness import process_alive

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import fcntl
 import itertools
-import logging
 import os
 import threading
 from array import array
@@ -37,6 +36,7 @@ import msgspec
 from ledger.clock import Clock, SystemClock
 from ledger.codec import decode_stored
 from ledger.errors import CorruptLog, InvalidInput, StoreError
+from ledger.notices import logger
 from ledger.records import NewEvent, Record
 from ledger.store.batch import (
     EMPTY_HEAD,
@@ -61,7 +61,6 @@ from ledger.store.jsonl_lookup import IdTable, StreamTable
 from ledger.store.protocol import Head, RawEntry
 from ledger.store.waiting import poll_head
 
-log = logging.getLogger(__name__)
 CHUNK = 1 << 20
 
 
@@ -199,7 +198,9 @@ class JsonlStore:
             os.ftruncate(self._fd, start)
             os.fsync(self._fd)
         except OSError:
-            log.exception("could not cut a failed write back to byte %d of %s", start, self._path)
+            logger(__name__).exception(
+                "could not cut a failed write back to byte %d of %s", start, self._path
+            )
 
     # --- reading ---------------------------------------------------------------
 
@@ -336,7 +337,9 @@ class JsonlStore:
         stamp = LogStamp.of(self._fd)
         if loaded is None or not self._matches(loaded.tail, stamp, loaded.offsets):
             if loaded is not None:
-                log.warning("the JSONL index %s does not match its log: rebuilt", self._index_path)
+                logger(__name__).warning(
+                    "the JSONL index %s does not match its log: rebuilt", self._index_path
+                )
             self._base_due = (True, 0)
             return
         tail = loaded.tail
@@ -458,7 +461,7 @@ class JsonlStore:
         os.ftruncate(self._fd, offset)
         os.fsync(self._fd)
         self.repairs.append(TornTail(offset=offset, length=size - offset))
-        log.warning(
+        logger(__name__).warning(
             "cut %d bytes of an unacknowledged, unfinished append at byte %d of %s",
             size - offset,
             offset,

@@ -17,7 +17,6 @@ is loaded: the store reads the rest from the log and writes a fresh base.
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 import threading
@@ -30,9 +29,8 @@ from typing import Final
 
 import msgspec
 
+from ledger.notices import logger
 from ledger.store.jsonl_lookup import MAX_POSITION, IdTable, StreamTable
-
-log = logging.getLogger(__name__)
 
 MAGIC: Final = f"claims-jsonl-index 1 {sys.byteorder}\n".encode()
 JOURNAL_LIMIT: Final = 4096
@@ -110,11 +108,13 @@ def load(path: Path) -> Loaded | None:
     except FileNotFoundError:
         return None
     except OSError as exc:
-        log.info("cannot read the JSONL index %s: %s", path, exc)
+        logger(__name__).info("cannot read the JSONL index %s: %s", path, exc)
         return None
     loaded = _base(data)
     if loaded is None:
-        log.warning("the JSONL index %s is not usable; rebuilding it from the log", path)
+        logger(__name__).warning(
+            "the JSONL index %s is not usable; rebuilding it from the log", path
+        )
         return None
     return loaded
 
@@ -202,7 +202,7 @@ def write_base(
     """Write a fresh base with an empty journal, atomically; a failure is logged, not
     raised (the index is a cache)."""
     if tail.count > MAX_POSITION:
-        log.info("the JSONL log has more records than its index can hold; not indexed")
+        logger(__name__).info("the JSONL log has more records than its index can hold; not indexed")
         return
     names, starts, grouped = streams.export()
     names_raw = _encoder.encode(names)
@@ -217,7 +217,7 @@ def write_base(
                 handle.write(part)
         temporary.replace(path)
     except OSError as exc:
-        log.info("cannot write the JSONL index %s: %s", path, exc)
+        logger(__name__).info("cannot write the JSONL index %s: %s", path, exc)
         temporary.unlink(missing_ok=True)
 
 
@@ -230,11 +230,11 @@ def append_entry(path: Path, entry: JournalEntry) -> None:
     except FileNotFoundError:
         return
     except OSError as exc:
-        log.info("cannot open the JSONL index %s: %s", path, exc)
+        logger(__name__).info("cannot open the JSONL index %s: %s", path, exc)
         return
     try:
         os.write(fd, line)
     except OSError as exc:
-        log.info("cannot add to the JSONL index %s: %s", path, exc)
+        logger(__name__).info("cannot add to the JSONL index %s: %s", path, exc)
     finally:
         os.close(fd)

@@ -38,6 +38,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from ledger.clock import Clock, SystemClock
 from ledger.codec import micros
 from ledger.errors import StoreError, StoreTimeout, StoreUnavailable
+from ledger.notices import ready
 from ledger.records import NewEvent, Record
 from ledger.store.batch import EMPTY_HEAD, check_continues, validate_batch
 from ledger.store.group import AppendRequest, GroupCommit, Outcome
@@ -86,6 +87,7 @@ class PostgresStore:
     """An event store in one PostgreSQL schema, shared by any number of hosts."""
 
     def __init__(self, options: PostgresOptions, *, clock: Clock | None = None) -> None:
+        ready()  # the pool logs on its own: the face's notice set-up comes first
         self._options = options
         self._given_clock = clock
         """A clock given on purpose (a test's) stamps ``recorded_at``; by default the

@@ -35,6 +35,17 @@ def test_db_option_overrides_environment(tmp_path: Path) -> None:
     assert not (tmp_path / "env.db").exists()
 
 
+def test_db_before_the_command_overrides_environment(tmp_path: Path) -> None:
+    """``claims --db X cmd`` with CLAIMS_DB set uses X: the command's own --db, not
+    given, does not fall back to the variable over the group's flag."""
+    cli = Claims(tmp_path, f"sqlite://{tmp_path / 'env.db'}")
+    opt = f"jsonl://{tmp_path / 'opt.jsonl'}"
+    assert cli("--db", opt, "task", "add", "t1", "--title", "x").code == 0
+    assert (tmp_path / "opt.jsonl").exists()
+    assert not (tmp_path / "env.db").exists()
+    assert cli("--db", opt, "--json", "task", "show", "t1").body["taskId"] == "t1"
+
+
 def test_tables_have_no_colour_off_a_terminal(claims: Claims) -> None:
     """Piped output carries no ANSI escapes."""
     claims.json("task", "add", "t1", "--title", "x")
