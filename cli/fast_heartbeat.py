@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, NamedTuple, NoReturn
 
 from cli.durations import parse_duration_ms
 
@@ -32,24 +32,15 @@ if TYPE_CHECKING:
 _VALUED = ("--session", "--db", "--extend", "--token")
 
 
-class Invocation:
+class Invocation(NamedTuple):
     """One ``claims heartbeat`` as read from its arguments and environment."""
 
-    def __init__(
-        self,
-        db: str | None,
-        json: bool,
-        session: str,
-        task_id: str | None,
-        extend_ms: int | None,
-        token: int | None,
-    ) -> None:
-        self.db = db
-        self.json = json
-        self.session = session
-        self.task_id = task_id
-        self.extend_ms = extend_ms
-        self.token = token
+    db: str | None
+    json: bool
+    session: str
+    task_id: str | None
+    extend_ms: int | None
+    token: int | None
 
 
 def read(args: Sequence[str], environ: Mapping[str, str]) -> Invocation | None:

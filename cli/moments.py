@@ -6,26 +6,13 @@ from datetime import datetime
 
 import click
 
+from cli.options import Parsed
 from ledger.moments import Moment, parse_moment
 
-__all__ = ["MOMENT", "Moment", "MomentType", "as_of_option", "parse_moment"]
+__all__ = ["MOMENT", "Moment", "as_of_option", "parse_moment"]
 
 
-class MomentType(click.ParamType):  # type: ignore[type-arg]  # generic only in newer click
-    name = "position|time"
-
-    def convert(
-        self, value: object, param: click.Parameter | None, ctx: click.Context | None
-    ) -> Moment:
-        if isinstance(value, int | datetime):
-            return value
-        try:
-            return parse_moment(str(value))
-        except ValueError as exc:
-            self.fail(str(exc), param, ctx)
-
-
-MOMENT = MomentType()
+MOMENT = Parsed("position|time", parse_moment, int | datetime)
 
 
 def as_of_option(func: click.decorators.FC) -> click.decorators.FC:

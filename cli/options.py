@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from types import UnionType
+from typing import Any, Generic, TypeVar, cast
 
 import click
 from click.core import ParameterSource
@@ -12,23 +13,28 @@ from cli.app import app_of
 from cli.durations import parse_duration_ms
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 
 
-class Duration(click.ParamType):  # type: ignore[type-arg]  # generic only in newer click
-    name = "duration"
+class Parsed(click.ParamType, Generic[T]):  # type: ignore[type-arg]  # generic only in newer click
+    """A parameter read by ``parse``, which raises ``ValueError`` with a message for the
+    user; a value already of ``kinds`` (a default) passes as it is."""
 
-    def convert(
-        self, value: object, param: click.Parameter | None, ctx: click.Context | None
-    ) -> int:
-        if isinstance(value, int):
-            return value
+    def __init__(self, name: str, parse: Callable[[str], T], kinds: type | UnionType) -> None:
+        self.name = name
+        self._parse = parse
+        self._kinds = kinds
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> T:
+        if isinstance(value, self._kinds):
+            return cast(T, value)
         try:
-            return parse_duration_ms(str(value))
+            return self._parse(str(value))
         except ValueError as exc:
             self.fail(str(exc), param, ctx)
 
 
-DURATION = Duration()
+DURATION = Parsed("duration", parse_duration_ms, int)
 
 
 def _set(attribute: str) -> Callable[[click.Context, click.Parameter, Any], None]:

@@ -6,7 +6,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -32,9 +32,11 @@ class Result:
 class Claims:
     """Runs ``claims ARGS`` as a user would, with a store of its own."""
 
-    def __init__(self, cwd: Path, db: str) -> None:
+    def __init__(self, cwd: Path, db: str, program: Sequence[str] = (CLAIMS,)) -> None:
         self.cwd = cwd
         self.db = db
+        self.program = list(program)
+        """The command that runs ``claims``: the console script unless given."""
         self.env = {
             key: value
             for key, value in os.environ.items()
@@ -46,7 +48,7 @@ class Claims:
         self, *args: str, env: Mapping[str, str] | None = None, timeout: float = 60
     ) -> Result:
         done = subprocess.run(
-            [CLAIMS, *args],
+            [*self.program, *args],
             cwd=self.cwd,
             env={**self.env, **(env or {})},
             capture_output=True,
