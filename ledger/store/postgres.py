@@ -43,7 +43,7 @@ from ledger.records import NewEvent, Record
 from ledger.store.batch import EMPTY_HEAD, check_continues, validate_batch
 from ledger.store.group import AppendRequest, GroupCommit, Outcome
 from ledger.store.local import cache_base
-from ledger.store.postgres_append import APPEND_SQL, call_arguments, linked_head, outcomes
+from ledger.store.postgres_append import APPEND_SQL, call_arguments, outcomes
 from ledger.store.postgres_schema import PostgresSchema, first_line
 from ledger.store.postgres_url import PostgresOptions, parse_postgres_url
 from ledger.store.protocol import Head, RawEntry
@@ -64,7 +64,7 @@ from ledger.store.rows import (
     read_limits,
     stream_sql,
 )
-from ledger.store.server_clock import ServerReading, check_decided, ledger_now_us
+from ledger.store.server_clock import ServerReading, ledger_now_us
 
 if TYPE_CHECKING:
     from psycopg import Connection
@@ -150,36 +150,49 @@ class PostgresStore:
         return self.group.append(AppendRequest(stream, events, expected_version))
 
     def _commit_group(self, requests: Sequence[AppendRequest]) -> list[Outcome]:
-        """One call of ``append_events`` for a group of appends: one round trip, one
-        transaction, one commit (``ledger.store.postgres_append``)."""
+        """One call of ``append_events`` for a group of appends: one statement, run on
+        its own, so one round trip, one transaction and one commit; the ledger's lock is
+        held inside the server only (``ledger.store.postgres_append``)."""
         now_us = None if self._server_clock else micros(self._clock.now())
-        arguments = call_arguments(requests, (_APPEND_LOCK, self._lock_key), self.channel, now_us)
+        arguments = call_arguments(
+            requests,
+            (_APPEND_LOCK, self._lock_key),
+            self.channel,
+            now_us,
+            decisions=self._given_clock is None,
+        )
 
         def call(conn: Connection) -> list[Outcome]:
-            with conn.transaction():
-                rows = conn.execute(APPEND_SQL, arguments, binary=True).fetchall()
-                arrived = time.monotonic()
-                self._check_linked_head(conn, rows)
-                if self._given_clock is None:
-                    _check_decisions(requests, rows)
-                answers = outcomes(conn, requests, rows)
+            try:
+                rows = self._execute_append(conn, arguments)
+            except psycopg.errors.DataCorrupted as exc:
+                raise self._broken_link(conn, exc) from exc
+            arrived = time.monotonic()
             if self._server_clock:
                 stamps = [int(row[4]) for row in rows if row[4] is not None]
                 if stamps:
                     self._reading.note(max(stamps), arrived)
-            return answers
+            return outcomes(conn, requests, rows)
 
         return self._run("append", call)
 
     @staticmethod
-    def _check_linked_head(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
-        """The record the group was linked to (the function answers it, read under the
-        lock) matches its hash and chains to the one before it; else ``LOG_CORRUPT`` and
-        the group's transaction rolls back, so nothing is appended after a broken link
-        (the lock is held until this transaction ends)."""
-        link = linked_head(rows)
-        if link is not None:
-            checked_head(*link)
+    def _execute_append(conn: Connection, arguments: Sequence[Any]) -> list[tuple[Any, ...]]:
+        """The append's one statement (a seam: fault tests fail it on the server's side)."""
+        return conn.execute(APPEND_SQL, arguments, binary=True).fetchall()
+
+    @staticmethod
+    def _broken_link(conn: Connection, refused: psycopg.Error) -> Exception:
+        """What is wrong with the record an append would have linked to, which the
+        server found not to check out (its hash, position or link) and so appended
+        nothing: ``LOG_CORRUPT`` naming the position, as the client's own check names it."""
+        row = conn.execute(_CHECKED_HEAD, binary=True).fetchone()
+        if row is not None:
+            checked_head(*row)
+        return StoreError(
+            f"the server refused to link onto the head ({first_line(refused)}),"
+            " which checks out here: the server's check and the client's disagree"
+        )
 
     def copy_in(self, records: Sequence[tuple[Record, bytes]]) -> None:
         """Store records sealed elsewhere, byte for byte, after the head (``claims import``)."""
@@ -423,15 +436,3 @@ def _insert(conn: Connection, rows: list[EventRow]) -> None:
         return
     with conn.cursor() as cursor:
         cursor.executemany(_INSERT, rows)
-
-
-def _check_decisions(requests: Sequence[AppendRequest], rows: Sequence[tuple[Any, ...]]) -> None:
-    """Each appended member's events were decided at a time the server's stamp still
-    bears out (ADR 0017): else the group's transaction rolls back and the writers
-    decide again (``CONCURRENCY_CONFLICT``) or hear ``CLOCK_AHEAD``."""
-    for request, row in zip(requests, rows, strict=False):
-        if row[4] is None:
-            continue
-        recorded_at = from_micros(int(row[4]))
-        for event in request.events:
-            check_decided(event, recorded_at)

@@ -4,11 +4,12 @@ A record's hash covers its position, version, recorded-at time and the hash befo
 it, and those are only known under the ledger's lock, on the server. So the client
 encodes each event canonically with placeholders for those four values and cuts
 the bytes into three constant parts around them (``Template``); the server function
-(``sql/postgres/0003_append_links_head.sql``) joins the parts with the real values
-under the lock, hashes, links, inserts and notifies, all in one statement, and answers
-the record it linked to (``linked_head``), which the client checks before it commits. The client
-then seals the same records itself from the values the server returns and checks
-that every hash agrees, so a stored body can never differ from ``codec.seal``'s.
+(``sql/postgres/0004_append_in_one_statement.sql``) checks the record it links to
+and each member's decision times, joins the parts with the real values under the
+lock, hashes, links, inserts and notifies, all in one statement run on its own: the
+transaction is the statement. The client then seals the same records itself from the
+values the server returns and checks that every hash agrees, so a body that differs
+from ``codec.seal``'s is reported, never taken silently.
 """
 
 from __future__ import annotations
@@ -20,22 +21,23 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from ledger.codec import unhashed_body
-from ledger.errors import StoreError
+from ledger.errors import ClockAhead, StoreError
 from ledger.events import event_type
 from ledger.records import GENESIS_HASH, NewEvent, Record
 from ledger.store.batch import check_expected, replayed_batch, seal_batch
 from ledger.store.group import MEMBER_ERRORS, AppendRequest, Outcome
 from ledger.store.protocol import Head
 from ledger.store.rows import decode_row, from_micros
+from ledger.store.server_clock import check_decided, decision_bounds
 
 if TYPE_CHECKING:
     from psycopg import Connection
 
 APPEND_SQL = (
-    "SELECT o_status, o_version, o_first_position, o_prev_hash, o_recorded_us, o_hashes,"
-    " o_link_position, o_link_hash, o_link_recorded_us, o_link_body, o_link_before"
+    "SELECT o_status, o_version, o_first_position, o_prev_hash, o_recorded_us, o_hashes"
     " FROM append_events(%s::text[], %s::bigint[], %s::int[], %s::text[], %s::text[],"
-    " %s::bytea[], %s::bytea[], %s::bytea[], %s, %s, %s, %s::bigint)"
+    " %s::bytea[], %s::bytea[], %s::bytea[], %s, %s, %s, %s::bigint, %s::bigint[],"
+    " %s::bigint[])"
 )
 _PLACEHOLDER_TIME = datetime(2000, 1, 1, tzinfo=UTC)
 _PREFIX = b'{"position":0'
@@ -88,16 +90,25 @@ def call_arguments(
     lock: tuple[int, int],
     channel: str,
     now_us: int | None,
+    *,
+    decisions: bool,
 ) -> tuple[Any, ...]:
     """The parameters of ``APPEND_SQL`` for a group of appends, in order; ``now_us``
-    ``None`` stamps the records with the server's clock."""
+    ``None`` stamps the records with the server's clock; ``decisions`` has the server
+    refuse a member whose lease decisions its stamp no longer bears out (ADR 0017)."""
     streams: list[str] = []
     expected: list[int] = []
     counts: list[int] = []
     ids: list[str] = []
     types: list[str] = []
     parts: tuple[list[bytes], list[bytes], list[bytes]] = ([], [], [])
+    ahead: list[int | None] = []
+    deadline: list[int | None] = []
     for request in requests:
+        if decisions:
+            bounds = decision_bounds(request.events)
+            ahead.append(bounds[0])
+            deadline.append(bounds[1])
         streams.append(request.stream)
         expected.append(request.expected_version)
         counts.append(len(request.events))
@@ -108,7 +119,12 @@ def call_arguments(
             parts[0].append(cut.part_a)
             parts[1].append(cut.part_b)
             parts[2].append(cut.part_c)
-    return (streams, expected, counts, ids, types, *parts, *lock, channel, now_us)
+    timed = decisions and any(bound is not None for bound in ahead)
+    return (
+        *(streams, expected, counts, ids, types, *parts, *lock, channel, now_us),
+        ahead if timed else None,
+        deadline if timed else None,
+    )
 
 
 def outcomes(
@@ -125,9 +141,11 @@ def _outcome(conn: Connection, request: AppendRequest, row: Sequence[Any]) -> Ou
     try:
         if status == "stored":
             return _replay(conn, request)
+        if status in ("ahead", "late"):
+            return _undecided(request, recorded_us)
         current = int(version)
         check_expected(request.stream, request.expected_version, current)
-    except MEMBER_ERRORS as refused:
+    except (*MEMBER_ERRORS, ClockAhead) as refused:
         return refused
     head = Head(position=first_position - 1, hash=prev_hash, recorded_at=None)
     sealed = seal_batch(
@@ -160,11 +178,14 @@ def _replay(conn: Connection, request: AppendRequest) -> list[Record]:
     return replay
 
 
-def linked_head(rows: Sequence[Sequence[Any]]) -> tuple[Any, ...] | None:
-    """The record the group was linked to, as the function read it under the lock
-    (position, hash, recorded_us, body, the hash before it): on its first row, when a
-    member wrote and the log was not empty; else ``None``, and nothing to check."""
-    if not rows or not any(row[2] is not None for row in rows):
-        return None
-    link = tuple(rows[0][6:11])
-    return None if link[0] is None else link
+def _undecided(request: AppendRequest, recorded_us: int) -> Outcome:
+    """The refusal of a member the server found ``ahead`` or ``late`` at its stamp:
+    the error ``check_decided`` names at that time (``CLOCK_AHEAD``, or a conflict the
+    writer decides again)."""
+    now = from_micros(int(recorded_us))
+    for event in request.events:
+        check_decided(event, now)
+    return StoreError(
+        f"the server refused stream {request.stream!r} for its decision times at"
+        f" {recorded_us} us, which the client's check bears out"
+    )

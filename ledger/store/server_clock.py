@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
 from ledger.clock import iso, to_ms
+from ledger.codec import micros
 from ledger.errors import ClockAhead, ConcurrencyConflict
 from ledger.events import Claimed, Expired, Heartbeat, Orphaned, Released, TakenOver
 from ledger.records import NewEvent
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
 DECISION_WINDOW = timedelta(seconds=1)
 """How long a decision stays good: an append recorded later than this after the time
 it was decided at is refused, and the writer loads and decides again."""
+_WINDOW_US = DECISION_WINDOW // timedelta(microseconds=1)
 
 SERVER_NOW_US = "SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint"
 LEDGER_NOW_US = (
@@ -144,6 +146,27 @@ def check_decided(event: NewEvent, now: datetime) -> None:
     data = event.data
     if isinstance(data, Claimed | TakenOver | Heartbeat) and data.expires_at <= now:
         raise _outdated(event, now, f"grants a lease that ended at {iso(data.expires_at)}")
+
+
+def decision_bounds(events: Sequence[NewEvent]) -> tuple[int | None, int | None]:
+    """The server times, in microseconds, between which ``check_decided`` passes every
+    one of ``events``: not before the latest decision (else ``ClockAhead``), not after
+    the earliest decision plus ``DECISION_WINDOW`` nor at or past a granted lease's end
+    (else outdated). ``(None, None)`` when no event's decision rests on the time. The
+    PostgreSQL append checks them at its stamp, under the lock (ADR 0017)."""
+    ahead: int | None = None
+    deadline: int | None = None
+    for event in events:
+        data = event.data
+        if not isinstance(data, TIMED):
+            continue
+        decided = micros(event.occurred_at)
+        holds = decided + _WINDOW_US
+        if isinstance(data, Claimed | TakenOver | Heartbeat):
+            holds = min(holds, micros(data.expires_at) - 1)
+        ahead = decided if ahead is None else max(ahead, decided)
+        deadline = holds if deadline is None else min(deadline, holds)
+    return ahead, deadline
 
 
 def _outdated(event: NewEvent, now: datetime, why: str) -> ConcurrencyConflict:

@@ -142,23 +142,25 @@ def install_sqlite_faults(store: Any, injector: Injector) -> None:
 
 
 def install_postgres_faults(store: Any, injector: Injector) -> None:
-    """Fail a PostgreSQL append's transaction after its rows are inserted (by the append
-    function), before ``COMMIT``, as the server does when its disk is full or a write
+    """Fail a PostgreSQL append's statement after its rows are inserted (by the append
+    function), before it commits, as the server does when its disk is full or a write
     fails: the store reports ``STORE_ERROR`` and the group's transaction stores nothing."""
     import psycopg.errors
 
     from ledger.store.postgres import PostgresStore
 
-    real_check = PostgresStore._check_linked_head
+    real_execute = PostgresStore._execute_append
 
-    def check(conn: Any, rows: Any) -> None:
-        real_check(conn, rows)
-        if injector.take("disk-full-append"):
-            raise psycopg.errors.DiskFull("could not extend file: No space left on device")
-        if injector.take("io-error-append"):
-            raise psycopg.errors.IoError("could not write to file: Input/output error")
+    def execute(conn: Any, arguments: Any) -> list[tuple[Any, ...]]:
+        with conn.transaction():  # the statement's own transaction, rolled back by a failure
+            rows = real_execute(conn, arguments)
+            if injector.take("disk-full-append"):
+                raise psycopg.errors.DiskFull("could not extend file: No space left on device")
+            if injector.take("io-error-append"):
+                raise psycopg.errors.IoError("could not write to file: Input/output error")
+            return rows
 
-    PostgresStore._check_linked_head = staticmethod(check)  # type: ignore[method-assign]
+    PostgresStore._execute_append = staticmethod(execute)  # type: ignore[method-assign]
 
 
 # --- snapshot faults, the same on every backend -----------------------------------------

@@ -73,8 +73,8 @@ def test_a_time_with_microseconds_is_sealed_as_the_codec_writes_it() -> None:
 
 def test_a_schema_written_by_the_migration_2_append_upgrades_and_links_on() -> None:
     """A ledger appended through migration 2's ``append_events`` (which answered no
-    linked head) opens under migration 3, and the next append links to its head and
-    checks it: the chain verifies across the upgrade."""
+    linked head) opens under migrations 3 and 4, and the next append links to its head
+    and checks it on the server: the chain verifies across the upgrade."""
     url = pg_server.fresh_url(options="migrate=false")
     schema = url.rsplit("schema=", 1)[1].split("&", 1)[0]
     older = [m for m in load_migrations("postgres") if m.version <= 2]
@@ -90,12 +90,10 @@ def test_a_schema_written_by_the_migration_2_append_upgrades_and_links_on() -> N
                 "INSERT INTO schema_migrations VALUES (%s, %s, 'by hand')",
                 (migration.version, migration.name),
             )
-        old_call = APPEND_SQL.replace(
-            ", o_link_position, o_link_hash, o_link_recorded_us, o_link_body, o_link_before", ""
-        )
+        old_call = APPEND_SQL.replace(", %s::bigint[], %s::bigint[])", ")")
         requests = [AppendRequest("task-a", notes(2), NO_STREAM)]
-        arguments = call_arguments(requests, (1, 1), "claims_test", None)
-        rows = conn.execute(old_call, arguments).fetchall()
+        arguments = call_arguments(requests, (1, 1), "claims_test", None, decisions=False)
+        rows = conn.execute(old_call, arguments[:-2]).fetchall()
     assert [row[0] for row in rows] == ["ok"]
 
     store = open_store(url.replace("migrate=false", "migrate=true"))
@@ -107,5 +105,49 @@ def test_a_schema_written_by_the_migration_2_append_upgrades_and_links_on() -> N
         assert records[2].prev_hash == records[1].hash
         report = verify_store(store)
         assert report.ok, report.problem
+    finally:
+        store.close()
+
+
+def test_a_member_whose_decision_the_server_no_longer_bears_out_is_refused_alone() -> None:
+    """In one group, a heartbeat decided two seconds before the server's time (past the
+    decision window) is a conflict to decide again and stores nothing; a heartbeat
+    decided in the future is CLOCK_AHEAD; the fresh member between them is stored."""
+    from datetime import timedelta
+
+    from ledger.errors import ClockAhead, ConcurrencyConflict
+    from ledger.events import Heartbeat
+    from ledger.records import NewEvent
+
+    store = open_store(pg_server.fresh_url())
+    assert isinstance(store, PostgresStore)
+    try:
+        now = _server_now(store)
+
+        def beat(task: str, decided: datetime) -> AppendRequest:
+            data = Heartbeat(
+                task_id=task,
+                session_id="s1",
+                fencing_token=1,
+                extend_ms=60_000,
+                expires_at=decided + timedelta(minutes=1),
+            )
+            return AppendRequest(
+                f"task-{task}", [NewEvent(data=data, occurred_at=decided, actor="a")], NO_STREAM
+            )
+
+        late, fresh, ahead = store._commit_group(
+            [
+                beat("late", now - timedelta(seconds=2)),
+                beat("fresh", now),
+                beat("ahead", now + timedelta(minutes=5)),
+            ]
+        )
+        assert isinstance(late, ConcurrencyConflict)
+        assert late.context["reason"] == "decision_outdated"
+        assert isinstance(ahead, ClockAhead)
+        assert isinstance(fresh, list)
+        assert [record.stream for record in everything(store)] == ["task-fresh"]
+        assert verify_store(store).ok
     finally:
         store.close()

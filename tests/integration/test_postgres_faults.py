@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -200,21 +201,24 @@ def test_a_password_never_shows_in_an_error() -> None:
 def test_a_server_error_that_keeps_the_session_is_reported_at_once(
     pg_store: PostgresStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A full disk on the server (after the insert, before COMMIT) is STORE_ERROR at
-    once, not retried as a lost connection, and the transaction stores nothing."""
+    """A full disk on the server (after the insert, before the statement commits) is
+    STORE_ERROR at once, not retried as a lost connection, and stores nothing."""
     import psycopg.errors
 
     from ledger.errors import StoreError
     from ledger.store import postgres
 
     attempts: list[int] = []
+    real_execute = postgres.PostgresStore._execute_append
 
-    def full_disk(conn: object, rows: object) -> None:
-        attempts.append(len(attempts) + 1)  # after the append's function, in its transaction
-        raise psycopg.errors.DiskFull("could not extend file: No space left on device")
+    def full_disk(conn: Any, arguments: Any) -> list[tuple[Any, ...]]:
+        attempts.append(len(attempts) + 1)
+        with conn.transaction():  # the statement's own transaction
+            real_execute(conn, arguments)  # the rows are inserted, then the write fails
+            raise psycopg.errors.DiskFull("could not extend file: No space left on device")
 
     pg_store.append("task-a", notes(1), expected_version=NO_STREAM)
-    monkeypatch.setattr(postgres.PostgresStore, "_check_linked_head", staticmethod(full_disk))
+    monkeypatch.setattr(postgres.PostgresStore, "_execute_append", staticmethod(full_disk))
     with pytest.raises(StoreError) as caught:
         pg_store.append("task-a", notes(1, first=1), expected_version=1)
     monkeypatch.undo()
