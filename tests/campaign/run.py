@@ -142,6 +142,8 @@ class _Run:
         self.stop_file = folder / "stop"
         self.stderr = (folder / "agents-stderr.log").open("ab")
         self.writers: dict[str, subprocess.Popen[bytes]] = {}
+        self.journalled_at_start: dict[str, int] = {}
+        """Each writer's journal length when its current incarnation started."""
         skew = MAX_SKEW_MS if "clock-skew" in backend.faults else 0
         self.skews = {f"w{n}": rng.randint(-skew, skew) for n in range(config.writers)}
         self.jumper = f"w{rng.randrange(config.writers)}"
@@ -267,13 +269,14 @@ class _Run:
 
     def _start_writer(self, name: str) -> None:
         self.incarnations[name] += 1
+        self.journalled_at_start[name] = count_lines(self._journal(name))
         remaining = max(MIN_INCARNATION_OPS, self.config.ops - self.ops())
         args = [
             "writer",
             self.url,
             self.backend.name,
             name,
-            str(self.folder / f"journal-{name}.jsonl"),
+            str(self._journal(name)),
             str(self.stop_file),
             "--seed",
             str(self.rng.randrange(1 << 30)),
@@ -298,8 +301,24 @@ class _Run:
         jump passes the jump on to the next)."""
         if "clock-jump" not in self.backend.faults:
             return True
-        journal = self.folder / f"journal-{self.jumper}.jsonl"
+        journal = self._journal(self.jumper)
         return journal.exists() and b'"clock-jump"' in journal.read_bytes()
+
+    def _journal(self, writer: str) -> Path:
+        return self.folder / f"journal-{writer}.jsonl"
+
+    def _working_writers(self) -> list[str]:
+        """Writers whose current incarnation has journalled an operation (the jumper: has
+        stepped its clock back): only those are killed, so a loaded machine, where starting
+        a writer takes longer than the time between two kills, still makes progress (a
+        writer is still killed mid-append)."""
+        return [
+            name
+            for name, proc in sorted(self.writers.items())
+            if proc.poll() is None
+            and count_lines(self._journal(name)) > self.journalled_at_start[name]
+            and (name != self.jumper or self._jumped())
+        ]
 
     def _start_sweeper(self) -> None:
         journal = self.folder / "journal-sweeper.jsonl"
@@ -333,11 +352,11 @@ class _Run:
                 self.slot.kill()
                 self.kills[kind] += 1
             return
-        proc = (
-            self.sweeper
-            if kind == "kill-sweeper"
-            else self.writers[self.rng.choice(sorted(self.writers))]
-        )
+        if kind == "kill-sweeper":
+            proc = self.sweeper
+        else:
+            working = self._working_writers()
+            proc = self.writers[self.rng.choice(working)] if working else None
         if proc is not None and proc.poll() is None:
             proc.kill()
             proc.wait()

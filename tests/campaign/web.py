@@ -22,6 +22,10 @@ from tests.http.server import Server, start_server
 from tests.http.sse import open_stream
 
 WAIT_SECONDS = 0.05
+IDLE_SECONDS = 2.0
+"""An SSE client that has heard nothing for this long drops the connection and resumes,
+so that it sees its target set while the log is quiet (the server's keepalive comes only
+every 15 s)."""
 ROUTES = {
     "claim": "/api/tasks/{task}/claim",
     "heartbeat": "/api/tasks/{task}/claim/heartbeat",
@@ -204,7 +208,7 @@ class SseClient(threading.Thread):
         last = self.seen[-1][0] if self.seen else 0
         budget = self.rng.randint(1, 200)
         self.connects += 1
-        with open_stream(base, last_event_id=last) as stream:
+        with open_stream(base, last_event_id=last, read_timeout=IDLE_SECONDS) as stream:
             for _ in range(budget):
                 message = stream.next()
                 self.seen.append((message.id, message.data["eventId"]))

@@ -45,12 +45,17 @@ class Stream:
 
 @contextmanager
 def open_stream(
-    base_url: str, *, after: int | None = None, last_event_id: int | None = None
+    base_url: str,
+    *,
+    after: int | None = None,
+    last_event_id: int | None = None,
+    read_timeout: float = 20.0,
 ) -> Iterator[Stream]:
-    """Connect to ``/api/events``; a read that waits 20 s fails the test instead of hanging."""
+    """Connect to ``/api/events``; a read that waits ``read_timeout`` seconds raises
+    ``httpx.ReadTimeout`` (fails the test) instead of hanging."""
     params = {} if after is None else {"after": str(after)}
     headers = {} if last_event_id is None else {"Last-Event-ID": str(last_event_id)}
-    timeout = httpx.Timeout(20, connect=10)
+    timeout = httpx.Timeout(read_timeout, connect=10)
     with (
         httpx.Client(base_url=base_url, timeout=timeout) as client,
         client.stream("GET", "/api/events", params=params, headers=headers) as response,
