@@ -13,7 +13,7 @@ from ledger.clock import FrozenClock, SystemClock
 from ledger.store.factory import open_store
 from ledger.store.group import AppendRequest
 from ledger.store.migrations import load_migrations
-from ledger.store.postgres import PostgresStore
+from ledger.store.postgres import _APPEND_LOCK, PostgresStore
 from ledger.store.postgres_append import APPEND_SQL, call_arguments
 from ledger.store.protocol import NO_STREAM
 from ledger.verify import verify_store
@@ -151,3 +151,36 @@ def test_a_member_whose_decision_the_server_no_longer_bears_out_is_refused_alone
         assert verify_store(store).ok
     finally:
         store.close()
+
+
+def _sequential_scans_of_events(conn: psycopg.Connection[tuple[object, ...]]) -> int:
+    """Sequential scans of the ledger's ``events`` table so far, this connection's included."""
+    conn.execute("SELECT pg_stat_force_next_flush()")
+    conn.execute("SELECT pg_stat_clear_snapshot()")
+    row = conn.execute(
+        "SELECT seq_scan FROM pg_stat_user_tables WHERE relid = 'events'::regclass"
+    ).fetchone()
+    assert row is not None
+    return int(str(row[0]))
+
+
+def test_appends_to_a_new_ledger_never_scan_the_whole_log(server_clocked: PostgresStore) -> None:
+    """The function's lookups (event ids, a stream's version, the head) go through their
+    indexes from the first append on, whatever the table's statistics: PL/pgSQL keeps a
+    generic plan made while the table was tiny, and a sequential scan planned then would
+    read the whole log on every member of every group until autovacuum analysed it."""
+    store = server_clocked
+    lock = (_APPEND_LOCK, store._lock_key)
+    with psycopg.connect(store.options.conninfo, autocommit=True) as conn:
+        conn.execute("SELECT set_config('search_path', %s, false)", (store.options.schema,))
+        before = _sequential_scans_of_events(conn)
+        for call in range(40):  # past the plan cache's five custom plans, over many pages
+            group = [
+                AppendRequest(f"task-{call}-{member}", notes(1, first=16 * call + member), 0)
+                for member in range(16)
+            ]
+            arguments = call_arguments(group, lock, store.channel, None, decisions=False)
+            rows = PostgresStore._execute_append(conn, arguments)
+            assert [row[0] for row in rows] == ["ok"] * 16
+        assert _sequential_scans_of_events(conn) == before
+    assert store.head().position == 40 * 16
