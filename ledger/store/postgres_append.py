@@ -26,6 +26,7 @@ from ledger.events import event_type
 from ledger.records import GENESIS_HASH, NewEvent, Record
 from ledger.store.batch import check_expected, replayed_batch, seal_batch
 from ledger.store.group import MEMBER_ERRORS, AppendRequest, Outcome
+from ledger.store.postgres_arrays import ByteaArray, Int4Array, Int8Array, TextArray
 from ledger.store.protocol import Head
 from ledger.store.rows import decode_row, from_micros
 from ledger.store.server_clock import check_decided, decision_bounds
@@ -121,9 +122,17 @@ def call_arguments(
             parts[2].append(cut.part_c)
     timed = decisions and any(bound is not None for bound in ahead)
     return (
-        *(streams, expected, counts, ids, types, *parts, *lock, channel, now_us),
-        ahead if timed else None,
-        deadline if timed else None,
+        TextArray.of(streams),
+        Int8Array.of(expected),
+        Int4Array.of(counts),
+        TextArray.of(ids),
+        TextArray.of(types),
+        *(ByteaArray.of(part) for part in parts),
+        *lock,
+        channel,
+        now_us,
+        Int8Array.of(ahead) if timed else None,
+        Int8Array.of(deadline) if timed else None,
     )
 
 
