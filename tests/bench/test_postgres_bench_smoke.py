@@ -80,3 +80,23 @@ def test_projections_smoke_run_reads_from_postgres(tmp_path: Path) -> None:
     for table in ("rates", "restarts", "memory"):
         assert "postgresql" in {row["backend"] for row in data[table]}, data[table]
     assert _schemas_left(pid) == []
+
+
+def test_append_plans_smoke_run_prints_every_step(capsys: pytest.CaptureFixture[str]) -> None:
+    """``python -m bench.append_plans`` prints a row per step for both variants, the
+    analysed steps last, and leaves no schema behind."""
+    from bench import append_plans
+
+    with admin() as conn:
+        before = {row[0] for row in conn.execute("SELECT nspname FROM pg_namespace").fetchall()}
+    assert append_plans.main(["--steps", "2", "--calls", "2", "--group", "3"]) == 0
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| ")]
+    assert [row.split(" | ")[0] for row in rows[1:]] == [
+        "| 6",
+        "| 12",
+        "| 18 (analysed)",
+        "| 24 (analysed)",
+    ]
+    with admin() as conn:
+        after = {row[0] for row in conn.execute("SELECT nspname FROM pg_namespace").fetchall()}
+    assert after == before
