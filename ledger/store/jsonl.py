@@ -47,6 +47,7 @@ from ledger.store.batch import (
     validate_batch,
 )
 from ledger.store.checked import checked_chain, checked_record, link_before
+from ledger.store.file_lock import Flock
 from ledger.store.jsonl_index import (
     JOURNAL_LIMIT,
     JournalEntry,
@@ -132,7 +133,7 @@ class JsonlStore:
         self, stream: str, events: Sequence[NewEvent], *, expected_version: int
     ) -> list[Record]:
         validate_batch(stream, events, expected_version)
-        with self._lock, _Flock(self._fd, fcntl.LOCK_EX):
+        with self._lock, Flock(self._fd, fcntl.LOCK_EX):
             self._catch_up(writer=True)
             self._check_head()
             replay = replayed_batch(stream, events, [self._by_id(e.event_id) for e in events])
@@ -153,7 +154,7 @@ class JsonlStore:
             return
         if records[-1][0].more:
             raise InvalidInput("a copied chunk must end at the end of an append")
-        with self._lock, _Flock(self._fd, fcntl.LOCK_EX):
+        with self._lock, Flock(self._fd, fcntl.LOCK_EX):
             self._catch_up(writer=True)
             self._check_head()
             check_continues(self._head, records)
@@ -275,7 +276,7 @@ class JsonlStore:
 
     def raw_entries(self) -> Iterator[RawEntry]:
         """Every line as stored, numbered from 1 with its byte offset; a torn tail last."""
-        with self._lock, _Flock(self._fd, fcntl.LOCK_SH):
+        with self._lock, Flock(self._fd, fcntl.LOCK_SH):
             size = os.fstat(self._fd).st_size
         for number, (line, offset, complete) in enumerate(self._read_lines(0, size), start=1):
             where = f"line {number} (byte {offset})"
@@ -291,7 +292,7 @@ class JsonlStore:
     # --- the index ---------------------------------------------------------------
 
     def _refresh(self) -> None:
-        with _Flock(self._fd, fcntl.LOCK_SH):
+        with Flock(self._fd, fcntl.LOCK_SH):
             self._catch_up(writer=False)
 
     def _catch_up(self, *, writer: bool) -> None:
@@ -516,18 +517,6 @@ def _line_hash(line: bytes) -> str | None:
         return _hash_decoder.decode(line).hash or None
     except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
         return None
-
-
-class _Flock:
-    def __init__(self, fd: int, mode: int) -> None:
-        self._fd = fd
-        self._mode = mode
-
-    def __enter__(self) -> None:
-        fcntl.flock(self._fd, self._mode)
-
-    def __exit__(self, *_: object) -> None:
-        fcntl.flock(self._fd, fcntl.LOCK_UN)
 
 
 def _fsync_dir(folder: Path) -> None:
