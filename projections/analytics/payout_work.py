@@ -19,6 +19,8 @@ from collections.abc import Iterable
 
 import duckdb
 
+from projections.analytics.payout_text import JSON_OPEN, JSON_WORKER
+
 _TASKS = "task_id IN (SELECT unnest(?::VARCHAR[]))"
 
 _ROWS = f"""
@@ -38,19 +40,23 @@ WITH finished AS (
         CASE WHEN t.total_ms > 0 THEN w.active_ms / t.total_ms ELSE 1.0::DOUBLE / t.workers END
             AS time_share
     FROM work w JOIN totals t USING (task_id) JOIN finished f USING (task_id)
+), marked AS (
+    SELECT task_id, session_id, title, finished_at, completed_by, total_ms, agent_type,
+        claims, active_ms, last_start, time_share,
+        CASE WHEN completed_by IS NULL THEN time_share
+            WHEN session_id = completed_by THEN 1.0::DOUBLE ELSE 0.0::DOUBLE END
+            AS completion_share,
+        session_id = min(session_id) OVER task AS first_worker,
+        session_id = max(session_id) OVER task AS last_worker
+    FROM shared
+    WINDOW task AS (PARTITION BY task_id)
 )
-SELECT task_id, session_id, title, finished_at, completed_by, total_ms, agent_type, claims,
-    active_ms, last_start, time_share,
-    CASE WHEN completed_by IS NULL THEN time_share
-        WHEN session_id = completed_by THEN 1.0::DOUBLE ELSE 0.0::DOUBLE END AS completion_share,
-    session_id = min(session_id) OVER task AS first_worker,
-    session_id = max(session_id) OVER task AS last_worker
-FROM shared
-WINDOW task AS (PARTITION BY task_id)
+SELECT *, {JSON_OPEN} AS json_open, {JSON_WORKER} AS json_worker FROM marked
 """
 """The rows of the finished tasks among a list: the per-question payout query of
-schema version 2, up to its weights, with each task's first and last worker marked (the
-streamed JSON's window, ``projections.analytics.payout_text``, done once here)."""
+schema version 2, up to its weights, with each task's first and last worker marked and
+the row's JSON rendered up to its share (the streamed JSON's window and most of its
+text, ``projections.analytics.payout_text``, done once here)."""
 
 
 def refresh(con: duckdb.DuckDBPyConnection, task_ids: Iterable[str]) -> None:

@@ -432,6 +432,8 @@ _WORK_COLUMNS = (
     "completion_share",
     "first_worker",
     "last_worker",
+    "json_open",
+    "json_worker",
 )
 
 
@@ -453,6 +455,8 @@ class WorkRow(msgspec.Struct, kw_only=True, gc=False, rename=short_names(*_WORK_
     completion_share: float
     first_worker: bool
     last_worker: bool
+    json_open: str
+    json_worker: str
 
 
 ROW_TYPES: dict[str, type[msgspec.Struct]] = {

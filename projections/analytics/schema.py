@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
-SCHEMA_VERSION: Final = 4
+SCHEMA_VERSION: Final = 5
 
 TABLES: Final = (
     "events",
@@ -166,12 +166,16 @@ CREATE TABLE IF NOT EXISTS payout_work (
     time_share       DOUBLE NOT NULL,
     completion_share DOUBLE NOT NULL,
     first_worker     BOOLEAN NOT NULL,
-    last_worker      BOOLEAN NOT NULL
+    last_worker      BOOLEAN NOT NULL,
+    json_open        VARCHAR NOT NULL,
+    json_worker      VARCHAR NOT NULL
 )
 """
-"""One row per finished task and worker: what its payout share is made of, and whether
-it is the task's first or last worker in session order (where the streamed JSON opens
-and closes the task's object)."""
+"""One row per finished task and worker: what its payout share is made of, whether it
+is the task's first or last worker in session order (where the streamed JSON opens and
+closes the task's object), and the JSON text of the row up to its weighed share: the
+task's members and ``"workers":[`` on its first worker (else empty), and the worker's
+object up to ``"share":`` (``projections.analytics.payout_text``)."""
 
 BOOKKEEPING = (
     "CREATE TABLE IF NOT EXISTS meta (key VARCHAR NOT NULL, value VARCHAR NOT NULL)",
