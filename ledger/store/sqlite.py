@@ -87,6 +87,8 @@ class SqliteStore:
         self._head_db: sqlite3.Connection | None = None
         self._head_lock = threading.Lock()
         self._writer_fd: int | None = None
+        self._writer_lockable = True
+        """False once the lock file could not be opened: not tried again on every commit."""
         self.group = GroupCommit(self._commit_group)
         """Appends of this process's threads that arrive together share one commit."""
         self._path.parent.mkdir(parents=True, exist_ok=True)
@@ -281,6 +283,8 @@ class SqliteStore:
         at once (API workers) lost whole milliseconds at every handover. Without a
         lock file (a read-only folder) the busy handler alone decides."""
         if self._writer_fd is None:
+            if not self._writer_lockable:
+                return contextlib.nullcontext()
             try:
                 self._writer_fd = os.open(
                     self._path.with_name(f"{self._path.name}-writer.lock"),
@@ -288,6 +292,7 @@ class SqliteStore:
                     0o644,
                 )
             except OSError:
+                self._writer_lockable = False
                 return contextlib.nullcontext()
         return Flock(self._writer_fd, fcntl.LOCK_EX, timeout=self._busy_timeout_ms / 1000)
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -31,12 +30,18 @@ def test_an_append_waits_for_the_writer_lock_and_goes_on_when_it_is_free(
     store = SqliteStore(path)
     try:
         fd = _hold(path)
-        timer = threading.Timer(0.2, os.close, (fd,))
-        started = time.monotonic()
+        released = threading.Event()
+
+        def release() -> None:
+            released.set()
+            os.close(fd)
+
+        timer = threading.Timer(0.2, release)
         timer.start()
         records = store.append("task-a", notes(1), expected_version=NO_STREAM)
-        assert time.monotonic() - started >= 0.15
+        assert released.is_set()  # it went on only once the other writer let go
         assert [record.position for record in records] == [1]
+        timer.join()
     finally:
         store.close()
 
