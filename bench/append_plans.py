@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from psycopg import Connection
 
 from bench.postgres import create_schema, drop_schema, url_for
@@ -27,7 +28,7 @@ from ledger.events import TaskRegistered
 from ledger.records import NewEvent
 from ledger.store.factory import open_store
 from ledger.store.group import AppendRequest
-from ledger.store.postgres import _APPEND_LOCK, PostgresStore
+from ledger.store.postgres import PostgresStore
 from ledger.store.postgres_append import call_arguments
 
 VARIANTS = ("no sequential scans (as migrated)", "generic plans (setting reset)")
@@ -62,7 +63,8 @@ def _table(paths: Sequence[Path], steps: int, calls: int, group: int) -> str:
         for index, store in enumerate(stores):
             assert isinstance(store, PostgresStore)
             store.head()  # migrates
-            conn = store._ddl.connect()
+            conn = psycopg.connect(store.options.conninfo, autocommit=True)
+            conn.execute("SELECT set_config('search_path', %s, false)", (store.options.schema,))
             conn.execute("SET synchronous_commit = off")
             if index == 1:
                 conn.execute("ALTER FUNCTION append_events RESET enable_seqscan")
@@ -106,9 +108,7 @@ def _call(store: PostgresStore, conn: Connection[Any], first: int, group: int) -
         )
         for n in range(group)
     ]
-    arguments = call_arguments(
-        requests, (_APPEND_LOCK, store._lock_key), store.channel, None, decisions=False
-    )
+    arguments = call_arguments(requests, store.append_lock, store.channel, None, decisions=False)
     started = time.perf_counter()
     PostgresStore._execute_append(conn, arguments)
     return time.perf_counter() - started

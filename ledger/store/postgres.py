@@ -141,6 +141,11 @@ class PostgresStore:
     def options(self) -> PostgresOptions:
         return self._options
 
+    @property
+    def append_lock(self) -> tuple[int, int]:
+        """The advisory lock (class, key) that orders this ledger's appends."""
+        return (_APPEND_LOCK, self._lock_key)
+
     # --- writing ---------------------------------------------------------------
 
     def append(
@@ -156,7 +161,7 @@ class PostgresStore:
         now_us = None if self._server_clock else micros(self._clock.now())
         arguments = call_arguments(
             requests,
-            (_APPEND_LOCK, self._lock_key),
+            self.append_lock,
             self.channel,
             now_us,
             decisions=self._given_clock is None,
@@ -201,7 +206,7 @@ class PostgresStore:
 
         def load(conn: Connection) -> None:
             with conn.transaction():
-                conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", (_APPEND_LOCK, self._lock_key))
+                conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", self.append_lock)
                 row = conn.execute(_CHECKED_HEAD, binary=True).fetchone()
                 check_continues(EMPTY_HEAD if row is None else checked_head(*row), records)
                 _insert(conn, [event_row(record, raw) for record, raw in records])

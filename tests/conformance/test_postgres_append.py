@@ -13,7 +13,7 @@ from ledger.clock import FrozenClock, SystemClock
 from ledger.store.factory import open_store
 from ledger.store.group import AppendRequest
 from ledger.store.migrations import load_migrations
-from ledger.store.postgres import _APPEND_LOCK, PostgresStore
+from ledger.store.postgres import PostgresStore
 from ledger.store.postgres_append import APPEND_SQL, call_arguments
 from ledger.store.protocol import NO_STREAM
 from ledger.verify import verify_store
@@ -170,7 +170,7 @@ def test_appends_to_a_new_ledger_never_scan_the_whole_log(server_clocked: Postgr
     generic plan made while the table was tiny, and a sequential scan planned then would
     read the whole log on every member of every group until autovacuum analysed it."""
     store = server_clocked
-    lock = (_APPEND_LOCK, store._lock_key)
+    lock = store.append_lock
     with psycopg.connect(store.options.conninfo, autocommit=True) as conn:
         conn.execute("SELECT set_config('search_path', %s, false)", (store.options.schema,))
         before = _sequential_scans_of_events(conn)

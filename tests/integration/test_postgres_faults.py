@@ -19,7 +19,7 @@ import pytest
 
 from ledger.errors import StoreTimeout, StoreUnavailable
 from ledger.store.factory import open_store
-from ledger.store.postgres import _APPEND_LOCK, PostgresStore
+from ledger.store.postgres import PostgresStore
 from ledger.store.protocol import ANY, NO_STREAM
 from ledger.verify import verify_store
 from tests import pg_server
@@ -50,16 +50,16 @@ class AppendLock:
     """Hold the ledger's append lock from another session, so an append waits on it."""
 
     def __init__(self, store: PostgresStore) -> None:
-        self._key = store._ddl.lock_key
+        self._lock = store.append_lock
         self._conn_cm = pg_server.admin()
 
     def __enter__(self) -> AppendLock:
         self.conn = self._conn_cm.__enter__()
-        self.conn.execute("SELECT pg_advisory_lock(%s, %s)", (_APPEND_LOCK, self._key))
+        self.conn.execute("SELECT pg_advisory_lock(%s, %s)", self._lock)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.conn.execute("SELECT pg_advisory_unlock(%s, %s)", (_APPEND_LOCK, self._key))
+        self.conn.execute("SELECT pg_advisory_unlock(%s, %s)", self._lock)
         self._conn_cm.__exit__(None, None, None)
 
     def waiting_backends(self) -> list[int]:
