@@ -8,7 +8,6 @@ Every answer carries the ledger position and head hash it was computed at.
 
 from __future__ import annotations
 
-import csv
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -19,6 +18,19 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 import click
 import msgspec
 
+from cli.analytics_text import (
+    PAYOUT_HEADERS,
+    STATS_HEADERS,
+    audit_row,
+    cost_notes,
+    current_note,
+    overlaps_note,
+    payout_row,
+    stats_csv,
+    stats_row,
+    total_row,
+    write_csv,
+)
 from cli.app import App, app_of
 from cli.options import DURATION, common
 from cli.table import render_table
@@ -27,10 +39,8 @@ from ledger.errors import InvalidInput
 if TYPE_CHECKING:
     from ledger.store.protocol import EventStore
     from projections.analytics import Analytics, Checkpoint, Payout, Subject, Window
-    from projections.analytics.audit import Entry
     from projections.analytics.export import Format
-    from projections.analytics.payout import Share, TaskPayout, WorkerTotal
-    from projections.analytics.stats import Current, Durations, GroupBy, GroupStats, Overlap
+    from projections.analytics.stats import GroupBy
     from projections.cost import CostTotals
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -146,7 +156,7 @@ def audit(
         checkpoint = analytics.checkpoint()
     entries = [msgspec.to_builtins(entry) for entry in trail.entries]
     headers = ["POSITION", "TIME", "TASK", "SESSION", "TOKEN", "ACTOR", "WHAT"]
-    rows = [_audit_row(entry) for entry in trail.entries]
+    rows = [audit_row(entry) for entry in trail.entries]
     note = f"{len(rows)} record(s)" + (" (more past --limit)" if trail.truncated else "")
     _answer(app, as_csv, checkpoint, trail, entries, headers, rows, [note])
 
@@ -231,15 +241,15 @@ def stats(
         cost = analytics.cost(task_id=task_id)
     result = msgspec.structs.replace(found, current=current)
     groups = [*found.groups, found.total]
-    rows = [_stats_row(group) for group in groups]
-    notes = [_overlaps_note(found.overlaps), _current_note(current), *_cost_notes(cost)]
+    rows = [stats_row(group) for group in groups]
+    notes = [overlaps_note(found.overlaps), current_note(current), *cost_notes(cost)]
     _answer(
         app,
         as_csv,
         checkpoint,
         result,
-        [_stats_csv(g) for g in groups],
-        _STATS_HEADERS,
+        [stats_csv(g) for g in groups],
+        STATS_HEADERS,
         rows,
         notes,
         extra={"cost": msgspec.to_builtins(cost)},
@@ -312,11 +322,11 @@ def payout(
             return
     if totals:
         headers = ["WORKER", "AGENT", "TASKS", "ACTIVE", "CREDIT"]
-        rows = [_total_row(worker) for worker in found.workers]
+        rows = [total_row(worker) for worker in found.workers]
         csv_rows = [msgspec.to_builtins(worker) for worker in found.workers]
     else:
-        headers = _PAYOUT_HEADERS
-        rows = [_payout_row(task, worker) for task in found.tasks for worker in task.workers]
+        headers = PAYOUT_HEADERS
+        rows = [payout_row(task, worker) for task in found.tasks for worker in task.workers]
         csv_rows = []
     credit = sum(worker.credit for worker in found.workers)
     notes = [
@@ -325,7 +335,7 @@ def payout(
     ]
     if found.unattributed:
         notes.append("finished without any claim: " + ", ".join(found.unattributed))
-    notes.extend(_cost_notes(cost))
+    notes.extend(cost_notes(cost))
     extra = {"cost": msgspec.to_builtins(cost)}
     _answer(app, as_csv, checkpoint, found, csv_rows, headers, rows, notes, extra=extra)
 
@@ -478,7 +488,7 @@ def _answer(
     """One JSON document, CSV rows (each with the position and head hash), or a table;
     ``extra`` members join the JSON document."""
     if as_csv:
-        _write_csv(records, checkpoint)
+        write_csv(records, checkpoint)
         return
 
     def human() -> None:
@@ -488,174 +498,3 @@ def _answer(
         click.echo(f"as of position {checkpoint.position}, head hash {checkpoint.hash[:16]}…")
 
     app.emit({**_header(checkpoint), **msgspec.to_builtins(result), **(extra or {})}, human)
-
-
-def _cost_notes(cost: CostTotals) -> list[str]:
-    """One line of measured tokens per worker, when any were measured."""
-    if not cost.workers and not cost.unattributed:
-        return []
-    workers = ", ".join(
-        f"{worker.session_id} {worker.tokens.total:,} ({worker.share:.0%})"
-        for worker in cost.workers
-    )
-    notes = [
-        f"measured tokens by worker (beside the shares, policy {cost.policy}): {workers or '-'}"
-    ]
-    for task in cost.tasks:
-        each = ", ".join(f"{w.session_id} {w.tokens.total:,}" for w in task.workers)
-        notes.append(f"  {task.task_id}: {task.tokens.total:,} tokens ({each})")
-    if cost.unattributed:
-        idle = ", ".join(f"{w.session_id} {w.tokens.total:,}" for w in cost.unattributed)
-        notes.append(f"unattributed tokens (no claim held): {idle}")
-    return notes
-
-
-def _write_csv(records: Sequence[dict[str, Any]], checkpoint: Checkpoint) -> None:
-    rows = [
-        {**record, "position": checkpoint.position, "headHash": checkpoint.hash}
-        for record in records
-    ]
-    names = list(rows[0]) if rows else ["position", "headHash"]
-    writer = csv.DictWriter(sys.stdout, fieldnames=names, lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({key: _csv_cell(value) for key, value in row.items()})
-
-
-def _csv_cell(value: object) -> object:
-    if isinstance(value, dict | list):
-        return msgspec.json.encode(value).decode()
-    return "" if value is None else value
-
-
-_STATS_HEADERS = [
-    "KEY",
-    "CLAIMS",
-    "DONE",
-    "EXPIRED",
-    "TAKEN",
-    "FORCED",
-    "ORPHANED",
-    "OPEN",
-    "CLAIMED p50/p95/max",
-    "ACTIVE p50/p95/max",
-    "STALE",
-]
-_PAYOUT_HEADERS = [
-    "TASK",
-    "FINISHED",
-    "WORKER",
-    "AGENT",
-    "CLAIMS",
-    "ACTIVE",
-    "TIME",
-    "DONE",
-    "SHARE",
-]
-
-
-def _audit_row(entry: Entry) -> list[object]:
-    return [
-        entry.position,
-        _clock(entry.occurred_at),
-        entry.task_id,
-        entry.session_id,
-        entry.fencing_token,
-        entry.actor,
-        entry.summary(),
-    ]
-
-
-def _payout_row(task: TaskPayout, worker: Share) -> list[object]:
-    return [
-        task.task_id,
-        _clock(task.finished_at),
-        worker.session_id,
-        worker.agent_type,
-        worker.claims,
-        _span(worker.active_ms),
-        _ratio(worker.time_share),
-        _ratio(worker.completion_share),
-        _ratio(worker.share),
-    ]
-
-
-def _total_row(worker: WorkerTotal) -> list[object]:
-    return [
-        worker.session_id,
-        worker.agent_type,
-        worker.tasks,
-        _span(worker.active_ms),
-        f"{worker.credit:.3f}",
-    ]
-
-
-def _stats_row(group: GroupStats) -> list[object]:
-    return [
-        group.key,
-        group.claims,
-        group.completions,
-        group.expiries,
-        group.takeovers,
-        group.forced_takeovers,
-        group.orphans,
-        group.open,
-        _spans(group.claimed),
-        _spans(group.active),
-        "-" if group.stale_rate is None else f"{group.stale_rate:.0%}",
-    ]
-
-
-def _stats_csv(group: GroupStats) -> dict[str, Any]:
-    flat: dict[str, Any] = msgspec.to_builtins(group)
-    for name in ("claimed", "active"):
-        for key, value in flat.pop(name).items():
-            flat[f"{name}{key.capitalize()}Ms" if key != "count" else f"{name}Count"] = value
-    return flat
-
-
-def _overlaps_note(overlaps: Sequence[Overlap]) -> str:
-    if not overlaps:
-        return "overlapping claims: none"
-    return "OVERLAPPING CLAIMS (a race!): " + "; ".join(
-        f"{o.task_id}: {o.session_id} (token {o.fencing_token}) started inside"
-        f" {o.earlier_session} (token {o.earlier_token})"
-        for o in overlaps
-    )
-
-
-def _current_note(current: Current) -> str:
-    return (
-        f"now: {current.in_flight} in flight, {current.expiring_soon} expiring soon,"
-        f" {current.stale} stale, {current.expired_unswept} expired but not swept"
-    )
-
-
-def _spans(durations: Durations) -> str:
-    if durations.count == 0:
-        return "-"
-    return "/".join(_span(value) for value in (durations.p50, durations.p95, durations.max))
-
-
-def _span(ms: int | None) -> str:
-    """A duration for people: 850ms, 42s, 4m05s, 2h03m."""
-    if ms is None:
-        return "-"
-    if ms < 1000:
-        return f"{ms}ms"
-    seconds = ms // 1000
-    if seconds < 60:
-        return f"{seconds}s"
-    minutes, seconds = divmod(seconds, 60)
-    if minutes < 60:
-        return f"{minutes}m{seconds:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h{minutes:02d}m"
-
-
-def _ratio(value: float) -> str:
-    return f"{value:.3f}"
-
-
-def _clock(when: datetime | None) -> str:
-    return "-" if when is None else when.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
