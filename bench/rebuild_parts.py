@@ -33,7 +33,7 @@ from typing import Any
 
 import msgspec
 
-from bench.projections import CHUNK, Plan, build_logs
+from bench.projection_logs import CHUNK, Plan, build_logs
 from bench.report import table
 from bench.workdir import workdir
 from ledger.codec import stored_hash

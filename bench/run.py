@@ -26,6 +26,7 @@ from bench import breakdown, growth, hot_stream, report, startup, throughput
 from bench import postgres as postgres_bench
 from bench import projections as projection_bench
 from bench.growth import GrowthPlan
+from bench.projection_logs import PLANS
 from bench.workdir import workdir
 
 SECTIONS = ("throughput", "breakdown", "growth", "startup", "projections")
@@ -148,7 +149,7 @@ def _startup(folder: Path, size: Size, results: Results) -> None:
 
 
 def _projections(folder: Path, size: Size, results: Results) -> None:
-    plan = projection_bench.PLANS[size.name]
+    plan = PLANS[size.name]
     _section(
         f"Projections (issue 3): rebuild from {plan.tasks:,} tasks and {plan.sessions:,}"
         " sessions beside the floor and eventsourcing; opening the store; restart; peak memory"
