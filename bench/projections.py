@@ -38,13 +38,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -56,14 +55,12 @@ from bench import postgres as pg
 from bench.bare import pg_connect
 from bench.es_app import application
 from bench.projection_logs import CHUNK, PLANS, Plan, build_es, build_logs, build_postgres
+from bench.rebuild_parts import Part, breakdown
 from bench.report import table
 from bench.workdir import workdir
 from ledger.records import Record
 from ledger.store.factory import open_store
 from ledger.store.local import local_base
-from ledger.store.protocol import EventStore
-from projections.base import Projection
-from projections.board import PROJECTIONS, Board
 from projections.runner import ProjectionRunner, snapshots_for
 from projections.snapshots import MemorySnapshots
 
@@ -72,7 +69,6 @@ TARGETS = {"jsonl": 1_000_000.0, "sqlite": 700_000.0}
 """Rebuild targets of issue 3, in events per second."""
 RESTART_TARGET_S = 0.5
 BREAKDOWN_RECORDS = 200_000
-REPEATS = 3
 _decoder = msgspec.json.Decoder(Record)
 
 
@@ -127,14 +123,6 @@ class Memory:
     rss_before_mb: float
     peak_rss_mb: float
     snapshot_mb: float
-
-
-@dataclass(frozen=True)
-class Part:
-    """Microseconds per record of one part of a rebuild."""
-
-    label: str
-    us: float
 
 
 @dataclass(frozen=True)
@@ -231,82 +219,6 @@ def es_read(path: Path) -> Rate:
     seconds = clocks.lap()
     app.close()
     return Rate("eventsourcing read into domain events", "sqlite", count, *seconds)
-
-
-def breakdown(
-    db_path: Path, jsonl_url: str, records: int, postgres_url: str | None = None
-) -> list[Part]:
-    """Where a rebuild's time goes, per record, over the log's first ``records`` records:
-    reading and decoding through each store, decoding alone, and folding records
-    already in memory into each projection alone and into the whole board."""
-    sqlite_url = f"sqlite://{db_path}"
-    parts = [
-        Part("read + decode, SQLite store read_all", _per_record(_drain, sqlite_url, records)),
-        Part("read + decode, JSONL store read_all", _per_record(_drain, jsonl_url, records)),
-    ]
-    if postgres_url is not None:
-        label = "read + decode, PostgreSQL store read_all"
-        parts.append(Part(label, _per_record(_drain, postgres_url, records)))
-    db = sqlite3.connect(db_path)
-    bodies = [body for (body,) in db.execute(_FIRST_BODIES, (records,))]
-    db.close()
-    parts.append(Part("decode alone (msgspec, typed Record)", _best_us(_decode_all, bodies)))
-    decoded = [_decoder.decode(body) for body in bodies]
-    del bodies
-    for projection in PROJECTIONS:
-        label = f"fold: {projection.name} projection alone"
-        parts.append(Part(label, _best_us(_fold_one, decoded, projection)))
-    parts.append(Part("fold: Board.apply, all four (with dispatch)", _best_us(_fold_all, decoded)))
-    return parts
-
-
-_FIRST_BODIES = "SELECT body FROM events WHERE position <= ? ORDER BY position"
-
-
-def _per_record(work: Callable[[EventStore, int], int], url: str, records: int) -> float:
-    """Best of ``REPEATS`` runs over a store opened (and, for JSONL, indexed) beforehand."""
-    store = open_store(url)
-    try:
-        store.head()
-        best = math.inf
-        for _ in range(REPEATS):
-            started = time.perf_counter()
-            count = work(store, records)
-            best = min(best, time.perf_counter() - started)
-    finally:
-        store.close()
-    return best / count * 1e6
-
-
-def _drain(store: EventStore, records: int) -> int:
-    return sum(1 for _ in store.read_all(until=records))
-
-
-def _best_us(work: Callable[..., None], items: Sequence[Any], *args: Any) -> float:
-    best = math.inf
-    for _ in range(REPEATS):
-        started = time.perf_counter()
-        work(items, *args)
-        best = min(best, time.perf_counter() - started)
-    return best / len(items) * 1e6
-
-
-def _decode_all(bodies: Sequence[bytes]) -> None:
-    for body in bodies:
-        _decoder.decode(body)
-
-
-def _fold_one(records: Sequence[Record], projection: Projection[Any]) -> None:
-    state, handles, apply = projection.initial(), projection.handles, projection.apply
-    for record in records:
-        if record.type in handles:
-            apply(state, record)
-
-
-def _fold_all(records: Sequence[Record]) -> None:
-    board = Board()
-    for record in records:
-        board.apply(record)
 
 
 def restart(url: str, backend: str) -> Restart:

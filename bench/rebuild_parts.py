@@ -17,7 +17,8 @@ machine):
   own ``apply``) and as it is (``Board.apply_all``).
 
 The parts add up to about the whole, which explains a rebuild rate: ``1e6 / us``
-records a second.
+records a second. ``breakdown`` is the projections benchmark's shorter table of the same
+question in wall-clock time (``python -m bench.projections``).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import sqlite3
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +42,7 @@ from ledger.codec import stored_hash
 from ledger.records import GENESIS_HASH, Record
 from ledger.store.checked import checked_chain, checked_record
 from ledger.store.factory import open_store
+from projections.base import Projection
 from projections.board import PROJECTIONS, Board
 
 REPEATS = 3
@@ -51,17 +54,19 @@ _decoder = msgspec.json.Decoder(Record)
 class Part:
     label: str
     us: float
-    """CPU microseconds per record, best of ``REPEATS``."""
+    """Microseconds per record, best of ``REPEATS`` (CPU time here; wall-clock time in
+    the projections benchmark's ``breakdown``)."""
 
 
-def best_us(work: Callable[[], int]) -> float:
-    """CPU microseconds per record of ``work`` (which returns how many it handled)."""
+def best_us(work: Callable[[], int], clock: Callable[[], float] = time.process_time) -> float:
+    """Microseconds per record of ``work`` (which returns how many it handled) by
+    ``clock``: CPU time of this process unless told otherwise."""
     best = math.inf
     count = 1
     for _ in range(REPEATS):
-        started = time.process_time()
+        started = clock()
         count = work()
-        best = min(best, time.process_time() - started)
+        best = min(best, clock() - started)
     return best / max(count, 1) * 1e6
 
 
@@ -126,6 +131,71 @@ def fold_by_projection(records: Sequence[Record]) -> int:
     for record in records:
         for apply, state in by_type.get(record.type, ()):
             apply(state, record)
+    return len(records)
+
+
+def breakdown(
+    db_path: Path, jsonl_url: str, records: int, postgres_url: str | None = None
+) -> list[Part]:
+    """Where a rebuild's time goes, per record of wall-clock time, over the log's first
+    ``records`` records (the projections benchmark's table): reading and decoding through
+    each store, decoding alone, and folding records already in memory into each
+    projection alone and into the whole board."""
+    sqlite_url = f"sqlite://{db_path}"
+    stores = [("SQLite", sqlite_url), ("JSONL", jsonl_url)]
+    if postgres_url is not None:
+        stores.append(("PostgreSQL", postgres_url))
+    parts = [
+        Part(f"read + decode, {name} store read_all", _drained_us(url, records))
+        for name, url in stores
+    ]
+    db = sqlite3.connect(db_path)
+    bodies = [body for (body,) in db.execute(_FIRST_BODIES, (records,))]
+    db.close()
+    parts.append(
+        Part("decode alone (msgspec, typed Record)", _wall_us(partial(decode_all, bodies)))
+    )
+    decoded = [_decoder.decode(body) for body in bodies]
+    del bodies
+    for projection in PROJECTIONS:
+        label = f"fold: {projection.name} projection alone"
+        parts.append(Part(label, _wall_us(partial(_fold_one, decoded, projection))))
+    parts.append(
+        Part("fold: Board.apply, all four (with dispatch)", _wall_us(partial(_fold_each, decoded)))
+    )
+    return parts
+
+
+_FIRST_BODIES = "SELECT body FROM events WHERE position <= ? ORDER BY position"
+
+
+def _wall_us(work: Callable[[], int]) -> float:
+    return best_us(work, clock=time.perf_counter)
+
+
+def _drained_us(url: str, records: int) -> float:
+    """Reading and decoding ``records`` through a store opened (and, for JSONL, indexed)
+    beforehand."""
+    store = open_store(url)
+    try:
+        store.head()
+        return _wall_us(lambda: sum(1 for _ in store.read_all(until=records)))
+    finally:
+        store.close()
+
+
+def _fold_one(records: Sequence[Record], projection: Projection[Any]) -> int:
+    state, handles, apply = projection.initial(), projection.handles, projection.apply
+    for record in records:
+        if record.type in handles:
+            apply(state, record)
+    return len(records)
+
+
+def _fold_each(records: Sequence[Record]) -> int:
+    board = Board()
+    for record in records:
+        board.apply(record)
     return len(records)
 
 
