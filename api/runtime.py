@@ -15,6 +15,7 @@ from api.analytics import AnalyticsRunner
 from api.hub import EventHub
 from api.runner import ServiceRunner
 from application.bootstrap import Ledger, open_ledger
+from application.steps import Steps
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -59,11 +60,11 @@ class Runtime:
         finally:
             self.hub.wake()
 
-    async def write_stream(self, func: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+    async def write_stream(self, steps: Steps[T]) -> T:
         """A claim, heartbeat, release or takeover: a write that touches only its task's
-        and session's streams, run beside others so that their appends share commits."""
+        and session's streams, driven on the loop so that appends share commits."""
         try:
-            return await self.runner.call_concurrent(func, *args, **kwargs)
+            return await self.runner.drive(steps)
         finally:
             self.hub.wake()
 

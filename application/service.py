@@ -25,7 +25,8 @@ from application.results import (
     SweepResult,
     TakeoverResult,
 )
-from application.streams import MAX_ATTEMPTS, Streams, backoff
+from application.steps import Steps, run
+from application.streams import MAX_ATTEMPTS, Decided, Prepare, Streams, backoff
 from ledger.clock import Clock, to_ms
 from ledger.commands import (
     Beat,
@@ -198,7 +199,11 @@ class ClaimService:
         command = StartSession(
             session_id=session_id, agent_type=agent_type, tier=tier, host=host or self.host, pid=pid
         )
-        _, after, _ = self.streams.on_session(
+        return run(self._start_steps(command), self.store)
+
+    def _start_steps(self, command: StartSession) -> Steps[SessionState]:
+        session_id = command.session_id
+        _, after, _ = yield from self.streams.session_steps(
             session_id, lambda state, _now: decide_session(state, command)
         )
         return after
@@ -230,14 +235,26 @@ class ClaimService:
 
     def claim(self, task_id: str, command: Claim, *, trace: Trace | None = None) -> ClaimResult:
         """Claim a task for a session (starting the session if it is new)."""
+        return run(self.claim_steps(task_id, command, trace=trace), self.store)
+
+    def claim_steps(
+        self, task_id: str, command: Claim, *, trace: Trace | None = None
+    ) -> Steps[ClaimResult]:
+        """``claim`` as steps (``application.steps``)."""
         check_id(task_id, kind="task")
-        return self._claim_task(task_id, command, trace)
+        return self._claim_task_steps(task_id, command, trace)
 
     def heartbeat(
         self, task_id: str, command: Beat, *, trace: Trace | None = None
     ) -> HeartbeatResult:
         """Extend the holder's lease; ``CLAIM_EXPIRED`` once it has lapsed."""
-        _, after, records = self._as_holder(task_id, command, trace)
+        return run(self.heartbeat_steps(task_id, command, trace=trace), self.store)
+
+    def heartbeat_steps(
+        self, task_id: str, command: Beat, *, trace: Trace | None = None
+    ) -> Steps[HeartbeatResult]:
+        """``heartbeat`` as steps."""
+        _, after, records = yield from self._as_holder(task_id, command, trace)
         assert after.lease is not None
         return HeartbeatResult(task=after, lease=after.lease, records=records)
 
@@ -246,7 +263,13 @@ class ClaimService:
     ) -> ReleaseResult:
         """End the holder's claim with a reason; only ``completed`` marks the task Done
         (the default, ``released``, returns it to the backlog)."""
-        before, after, records = self._as_holder(task_id, command, trace)
+        return run(self.release_steps(task_id, command, trace=trace), self.store)
+
+    def release_steps(
+        self, task_id: str, command: Release, *, trace: Trace | None = None
+    ) -> Steps[ReleaseResult]:
+        """``release`` as steps."""
+        before, after, records = yield from self._as_holder(task_id, command, trace)
         lease = before.lease
         assert lease is not None
         return ReleaseResult(
@@ -262,10 +285,21 @@ class ClaimService:
         self, task_id: str, command: Takeover, *, trace: Trace | None = None
     ) -> TakeoverResult:
         """Take a task over after its lease expired, or by force with a reason."""
+        return run(self.takeover_steps(task_id, command, trace=trace), self.store)
+
+    def takeover_steps(
+        self, task_id: str, command: Takeover, *, trace: Trace | None = None
+    ) -> Steps[TakeoverResult]:
+        """``takeover`` as steps."""
         check_id(task_id, kind="task")
+        return self._takeover_steps(task_id, command, trace)
+
+    def _takeover_steps(
+        self, task_id: str, command: Takeover, trace: Trace | None
+    ) -> Steps[TakeoverResult]:
         command, start = self._with_session(command)
         actor = (command.forced_by or command.session_id) if command.force else command.session_id
-        before, after, records = self.streams.on_task(
+        before, after, records = yield from self.streams.task_steps(
             task_id, self._decide(command), actor, trace, before_append=start
         )
         assert after.lease is not None
@@ -382,8 +416,13 @@ class ClaimService:
         return lambda state, now: decide(state, command, now, config)
 
     def _claim_task(self, task_id: str, command: Claim, trace: Trace | None) -> ClaimResult:
+        return run(self._claim_task_steps(task_id, command, trace), self.store)
+
+    def _claim_task_steps(
+        self, task_id: str, command: Claim, trace: Trace | None
+    ) -> Steps[ClaimResult]:
         command, start = self._with_session(command)
-        before, after, records = self.streams.on_task(
+        before, after, records = yield from self.streams.task_steps(
             task_id, self._decide(command), command.session_id, trace, before_append=start
         )
         assert after.lease is not None
@@ -406,15 +445,19 @@ class ClaimService:
 
     def _as_holder(
         self, task_id: str, command: Beat | Release, trace: Trace | None
-    ) -> tuple[TaskState, TaskState, list[Record]]:
+    ) -> Steps[Decided[TaskState]]:
         """A holder's command; an unknown session hears ``SESSION_NOT_FOUND`` first."""
         try:
-            return self.streams.on_task(task_id, self._decide(command), command.session_id, trace)
+            return (
+                yield from self.streams.task_steps(
+                    task_id, self._decide(command), command.session_id, trace
+                )
+            )
         except (NotClaimOwner, TaskNotClaimed):
             self.session(command.session_id)
             raise
 
-    def _with_session(self, command: ClaimT) -> tuple[ClaimT, Callable[[], None] | None]:
+    def _with_session(self, command: ClaimT) -> tuple[ClaimT, Prepare | None]:
         """The command with the session's agent type and tier filled in, and the start
         of the session when it is new or ended (run only once the rules accepted)."""
         check_id(command.session_id, kind="session")
@@ -429,12 +472,14 @@ class ClaimService:
             return filled, None
         return filled, lambda: self._start_for(filled)
 
-    def _start_for(self, command: Claim | Takeover) -> None:
-        self.start_session(
-            command.session_id,
+    def _start_for(self, command: Claim | Takeover) -> Steps[SessionState]:
+        start = StartSession(
+            session_id=command.session_id,
             agent_type=command.terms.agent_type or "cli",
             tier=command.terms.tier,
+            host=self.host,
         )
+        return self._start_steps(start)
 
 
 def _refuse_repeats(specs: Sequence[RegisterTask]) -> None:

@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TypeVar
 
+from application.steps import Append, Pause, Steps, appended, run
 from application.stream_cache import SESSIONS, TASKS, Kind, SnapshotLoader
 from ledger.clock import Clock
 from ledger.commands import Trace
@@ -33,6 +34,10 @@ from ledger.store.stream_snapshots import StreamSnapshots, stream_snapshots_for
 MAX_ATTEMPTS = 64
 StateT = TypeVar("StateT", TaskState, SessionState)
 Decision = Callable[[StateT, datetime], list[Event]]
+Decided = tuple[StateT, StateT, list[Record]]
+"""The state a decision was made on, the state after its append, and the records."""
+Prepare = Callable[[], Steps[object]]
+"""Steps run once before a decision's first append (a claim's session start)."""
 
 
 class Streams:
@@ -73,11 +78,22 @@ class Streams:
         decision: Decision[TaskState],
         actor: str,
         trace: Trace | None = None,
+    ) -> Decided[TaskState]:
+        """Decide on the task's state and append, waiting on the store."""
+        return run(self.task_steps(task_id, decision, actor, trace), self.store)
+
+    def task_steps(
+        self,
+        task_id: str,
+        decision: Decision[TaskState],
+        actor: str,
+        trace: Trace | None = None,
         *,
-        before_append: Callable[[], None] | None = None,
-    ) -> tuple[TaskState, TaskState, list[Record]]:
-        """Decide on the task's state and append; ``before_append`` runs once, before
-        the first append of a decision that writes (a claim starts its session there)."""
+        before_append: Prepare | None = None,
+    ) -> Steps[Decided[TaskState]]:
+        """``on_task`` as steps (``application.steps``); ``before_append``'s steps run
+        once, before the first append of a decision that writes (a claim starts its
+        session there)."""
         check_id(task_id, kind="task")
         return self._decide_and_append(
             task_stream(task_id),
@@ -96,8 +112,14 @@ class Streams:
 
     def on_session(
         self, session_id: str, decision: Decision[SessionState]
-    ) -> tuple[SessionState, SessionState, list[Record]]:
+    ) -> Decided[SessionState]:
         """Decide on the session's state and append, retrying lost races."""
+        return run(self.session_steps(session_id, decision), self.store)
+
+    def session_steps(
+        self, session_id: str, decision: Decision[SessionState]
+    ) -> Steps[Decided[SessionState]]:
+        """``on_session`` as steps."""
         check_id(session_id, kind="session")
         return self._decide_and_append(
             session_stream(session_id),
@@ -122,9 +144,9 @@ class Streams:
         decision: Decision[StateT],
         actor: str,
         trace: Trace | None,
-        prepare: Callable[[], None] | None,
+        prepare: Prepare | None,
         gave_up: Callable[[], ConcurrencyConflict],
-    ) -> tuple[StateT, StateT, list[Record]]:
+    ) -> Steps[Decided[StateT]]:
         """The one loop of every command: decide on the cached state (the append's
         version check proves it current) or the stored one, append, and after a lost
         race or a refusal on a stale cache read and decide again."""
@@ -139,13 +161,14 @@ class Streams:
             if not events:
                 return before, before, []
             if prepare is not None:
-                prepare()
+                yield from prepare()
                 prepare = None
+            new = self.envelope(events, actor, trace, now)
             try:
-                records = self.append(stream, events, before.version, actor, trace, now)
+                records = appended((yield Append(stream, new, before.version)))
             except ConcurrencyConflict:
                 if cached is None:
-                    backoff(attempt)
+                    yield Pause(backoff_seconds(attempt))
                 cached = None
                 continue
             after = kind.fold(key, records, before)
@@ -164,10 +187,21 @@ class Streams:
         now: datetime | None = None,
     ) -> list[Record]:
         """Append ``events`` at ``expected`` with one envelope: time, actor, trace ids."""
+        new = self.envelope(events, actor, trace, now)
+        return self.store.append(stream, new, expected_version=expected)
+
+    def envelope(
+        self,
+        events: Sequence[Event],
+        actor: str,
+        trace: Trace | None = None,
+        now: datetime | None = None,
+    ) -> list[NewEvent]:
+        """``events`` as one append's new events: its time, actor and trace ids."""
         at = now or self.clock.now()
         correlation_id = (trace and trace.correlation_id) or new_event_id()
         causation_id = trace.causation_id if trace else None
-        new = [
+        return [
             NewEvent(
                 data=event,
                 occurred_at=at,
@@ -177,7 +211,6 @@ class Streams:
             )
             for event in events
         ]
-        return self.store.append(stream, new, expected_version=expected)
 
 
 def _decided(
@@ -197,6 +230,12 @@ def _decided(
 
 def backoff(attempt: int) -> None:
     """A short random pause after a lost race, growing with the attempts."""
+    time.sleep(backoff_seconds(attempt))
+
+
+def backoff_seconds(attempt: int) -> float:
+    """How long ``backoff`` pauses after the ``attempt``-th lost race: at random,
+    growing with the attempts."""
     import random  # only after a lost race: a fresh process's command seldom needs it
 
-    time.sleep(random.uniform(0, 0.0005 * min(attempt + 1, 20)))
+    return random.uniform(0, 0.0005 * min(attempt + 1, 20))

@@ -107,7 +107,7 @@ async def takeover(taskId: str, body: TakeoverRequest, ledger: Ledger) -> Respon
 
 
 async def answer_claim(ledger: Runtime, task_id: str, body: ClaimBody) -> Response:
-    result = await ledger.write_stream(ledger.service.claim, task_id, claim_command(body))
+    result = await ledger.write_stream(ledger.service.claim_steps(task_id, claim_command(body)))
     return send(claim_body(result))
 
 
@@ -115,7 +115,7 @@ async def answer_heartbeat(ledger: Runtime, task_id: str, body: HeartbeatBody) -
     command = Beat(
         session_id=body.sessionId, extend_ms=body.extendMs, fencing_token=body.fencingToken
     )
-    result = await ledger.write_stream(ledger.service.heartbeat, task_id, command)
+    result = await ledger.write_stream(ledger.service.heartbeat_steps(task_id, command))
     return send(heartbeat_body(result))
 
 
@@ -123,13 +123,13 @@ async def answer_release(ledger: Runtime, task_id: str, body: ReleaseBody) -> Re
     command = Release(
         session_id=body.sessionId, reason=body.reason, fencing_token=body.fencingToken
     )
-    result = await ledger.write_stream(ledger.service.release, task_id, command)
+    result = await ledger.write_stream(ledger.service.release_steps(task_id, command))
     return send(release_body(result))
 
 
 async def answer_takeover(ledger: Runtime, task_id: str, body: TakeoverBody) -> Response:
     command = takeover_command(body)
-    result = await ledger.write_stream(ledger.service.takeover, task_id, command)
+    result = await ledger.write_stream(ledger.service.takeover_steps(task_id, command))
     return send(takeover_body(result))
 
 

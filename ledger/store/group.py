@@ -8,8 +8,14 @@ lead to the first queued caller, which takes everything queued so far as its
 batch. So batches grow exactly as fast as the commits are slow, and no caller is
 answered before the commit that holds its append returned.
 
+A caller that must not block (the API's event loop) ``submit``s instead: its append
+joins the same queue and its answer comes as a future. A batch that starts with a
+submitted append is led by the group's committer thread, so the event loop goes on
+deciding the next commands while the disk flushes, and its appends join the batch
+behind (ADR 0016).
+
 The backend's ``commit`` runs the batch in one transaction: each member on the
-state that includes the members before it (a savepoint each), a member that is
+state that includes the members before it, a member that is
 refused (``ConcurrencyConflict``, ``DuplicateEventId``, ``InvalidInput``) refusing
 only itself, one commit for the rest. An error of the transaction itself (the
 disk, the connection) is every member's answer: none of them was stored.
@@ -19,6 +25,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 
 import msgspec
 
@@ -46,15 +53,34 @@ BatchCommit = Callable[[Sequence[AppendRequest]], list[Outcome]]
 
 
 class _Waiter:
-    """A queued append, its answer, and the event that wakes its caller."""
+    """A queued append, its answer, and what wakes its caller: the event a waiting
+    thread sleeps on, or the future of a caller that did not wait (``submit``)."""
 
-    __slots__ = ("lead", "outcome", "request", "woken")
+    __slots__ = ("future", "lead", "outcome", "request", "woken")
 
-    def __init__(self, request: AppendRequest, woken: threading.Event | None) -> None:
+    def __init__(
+        self,
+        request: AppendRequest,
+        woken: threading.Event | None,
+        future: Future[list[Record]] | None = None,
+    ) -> None:
         self.request = request
         self.outcome: Outcome | None = None
         self.woken = woken
+        self.future = future
         self.lead = False
+
+    def settle(self) -> None:
+        """Hand the outcome to a submitted caller's future (a waiting thread reads it
+        itself once woken)."""
+        future, outcome = self.future, self.outcome
+        if future is None:
+            return
+        if isinstance(outcome, BaseException):
+            future.set_exception(outcome)
+        else:
+            assert outcome is not None
+            future.set_result(outcome)
 
     def answer(self) -> list[Record]:
         outcome = self.outcome
@@ -73,6 +99,11 @@ class GroupCommit:
         self._mutex = threading.Lock()
         self._queue: list[_Waiter] = []
         self._leading = False
+        self._committer: threading.Thread | None = None
+        self._committer_turn = threading.Event()
+        self._committer_leads = False
+        """The lead was handed to the committer thread (set and cleared under the mutex)."""
+        self._closed = False
         self.commits = 0
         """Transactions committed (or failed) so far; below the appends when batches formed."""
         self.appends = 0
@@ -99,6 +130,51 @@ class GroupCommit:
         self._lead()
         return waiter.answer()
 
+    def submit(self, request: AppendRequest) -> Future[list[Record]]:
+        """Queue ``request`` without waiting: the future has its records (or its
+        error) once the commit that holds it is durable. The caller's thread is free
+        meanwhile (an event loop deciding the next command); a committer thread of
+        this group leads the batches that start with a submitted append."""
+        future: Future[list[Record]] = Future()
+        with self._mutex:
+            if self._closed:
+                raise RuntimeError("the group commit is closed")
+            self._queue.append(_Waiter(request, None, future))
+            lead = not self._leading
+            self._leading = True
+            self._committer_leads = self._committer_leads or lead
+            if self._committer is None:
+                self._committer = threading.Thread(
+                    target=self._commit_turns, name="ledger-committer", daemon=True
+                )
+                self._committer.start()
+        if lead:
+            self._committer_turn.set()
+        return future
+
+    def close(self) -> None:
+        """Stop the committer thread once the batches queued before are answered."""
+        with self._mutex:
+            self._closed = True
+            committer = self._committer
+        if committer is not None:
+            self._committer_turn.set()
+            committer.join()
+
+    def _commit_turns(self) -> None:
+        """The committer thread: lead whenever the lead is handed to it."""
+        turn = self._committer_turn
+        while True:
+            turn.wait()
+            turn.clear()
+            with self._mutex:
+                mine, self._committer_leads = self._committer_leads, False
+                done = self._closed and not self._leading
+            if mine:
+                self._lead()
+            elif done:
+                return
+
     def _lead(self) -> None:
         """Commit one batch, answer it, and pass the lead on (or give it up)."""
         with self._mutex:
@@ -109,18 +185,29 @@ class GroupCommit:
         except BaseException as exc:
             outcomes = [exc] * len(batch)
         successor: _Waiter | None = None
+        closing = False
         with self._mutex:
             self.commits += 1
             self.appends += len(batch)
             if self._queue:
                 successor = self._queue[0]
                 successor.lead = True
+                self._committer_leads = successor.future is not None
             else:
                 self._leading = False
+                closing = self._closed
         for waiter, outcome in zip(batch, outcomes, strict=True):
             waiter.outcome = outcome
             if waiter.woken is not None:
                 waiter.woken.set()
-        if successor is not None:
+            else:
+                waiter.settle()
+        if successor is None:
+            if closing:
+                self._committer_turn.set()
+            return
+        if successor.future is not None:
+            self._committer_turn.set()
+        else:
             assert successor.woken is not None
             successor.woken.set()

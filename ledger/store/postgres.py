@@ -39,9 +39,10 @@ from ledger.clock import Clock, SystemClock
 from ledger.codec import micros
 from ledger.errors import StoreError, StoreTimeout, StoreUnavailable
 from ledger.notices import ready
-from ledger.records import NewEvent, Record
-from ledger.store.batch import EMPTY_HEAD, check_continues, validate_batch
+from ledger.records import Record
+from ledger.store.batch import EMPTY_HEAD, check_continues
 from ledger.store.group import AppendRequest, GroupCommit, Outcome
+from ledger.store.grouped import GroupedAppends
 from ledger.store.local import cache_base
 from ledger.store.postgres_append import APPEND_SQL, call_arguments, outcomes
 from ledger.store.postgres_schema import PostgresSchema, first_line
@@ -83,7 +84,7 @@ _CHECKED_HEAD = (
 _STREAM = stream_sql("%s")
 
 
-class PostgresStore:
+class PostgresStore(GroupedAppends):
     """An event store in one PostgreSQL schema, shared by any number of hosts."""
 
     def __init__(self, options: PostgresOptions, *, clock: Clock | None = None) -> None:
@@ -147,12 +148,6 @@ class PostgresStore:
         return (_APPEND_LOCK, self._lock_key)
 
     # --- writing ---------------------------------------------------------------
-
-    def append(
-        self, stream: str, events: Sequence[NewEvent], *, expected_version: int
-    ) -> list[Record]:
-        validate_batch(stream, events, expected_version)
-        return self.group.append(AppendRequest(stream, events, expected_version))
 
     def _commit_group(self, requests: Sequence[AppendRequest]) -> list[Outcome]:
         """One call of ``append_events`` for a group of appends: one statement, run on
@@ -298,6 +293,7 @@ class PostgresStore:
     # --- operations --------------------------------------------------------------
 
     def close(self) -> None:
+        self.group.close()
         with self._listener_lock:
             if self._listener is not None:
                 self._listener.close()

@@ -31,10 +31,10 @@ from ledger.store.batch import (
     check_expected,
     replayed_batch,
     seal_batch,
-    validate_batch,
 )
 from ledger.store.file_lock import Flock, LockTimeout
 from ledger.store.group import MEMBER_ERRORS, AppendRequest, GroupCommit, Outcome
+from ledger.store.grouped import GroupedAppends
 from ledger.store.migrations import MIGRATIONS_TABLE, load_migrations
 from ledger.store.protocol import Head, RawEntry
 from ledger.store.rows import (
@@ -42,6 +42,7 @@ from ledger.store.rows import (
     COLUMNS,
     PAGE,
     RAW_COLUMNS,
+    EventRow,
     anchored,
     checked_head,
     checked_stream_rows,
@@ -68,7 +69,7 @@ _HEAD = f"SELECT {_HEAD_COLUMNS} FROM events ORDER BY position DESC LIMIT 1"
 _HEAD_ONLY = "SELECT position, hash, recorded_us FROM events ORDER BY position DESC LIMIT 1"
 
 
-class SqliteStore:
+class SqliteStore(GroupedAppends):
     """An event store in one SQLite file, safe for many processes on one host."""
 
     def __init__(
@@ -84,8 +85,9 @@ class SqliteStore:
         self._synchronous = synchronous
         self._lock = threading.Lock()
         self._busy_timeout_ms = busy_timeout_ms
-        self._head_db: sqlite3.Connection | None = None
-        self._head_lock = threading.Lock()
+        self._reader_db: sqlite3.Connection | None = None
+        """Reads that must not wait for a commit in flight (the head, stream loads)."""
+        self._reader_lock = threading.Lock()
         self._writer_fd: int | None = None
         self._writer_lockable = True
         """False once the lock file could not be opened: not tried again on every commit."""
@@ -119,12 +121,6 @@ class SqliteStore:
 
     # --- writing ---------------------------------------------------------------
 
-    def append(
-        self, stream: str, events: Sequence[NewEvent], *, expected_version: int
-    ) -> list[Record]:
-        validate_batch(stream, events, expected_version)
-        return self.group.append(AppendRequest(stream, events, expected_version))
-
     def _commit_group(self, requests: Sequence[AppendRequest]) -> list[Outcome]:
         """One ``BEGIN IMMEDIATE`` transaction and one commit for every request of a
         group (``ledger.store.group``); each in a savepoint of its own when there are
@@ -136,13 +132,58 @@ class SqliteStore:
                 if len(requests) == 1:
                     outcomes: list[Outcome] = [self._append_in_transaction(requests[0])]
                 else:
-                    outcomes = [self._member(request) for request in requests]
+                    outcomes = self._planned_group(requests) or [
+                        self._member(request) for request in requests
+                    ]
                 db.execute("COMMIT")
                 return outcomes
             except BaseException:
                 if db.in_transaction:
                     db.execute("ROLLBACK")
                 raise
+
+    def _planned_group(self, requests: Sequence[AppendRequest]) -> list[Outcome] | None:
+        """A group of several appends in three statements whatever its size: one probe
+        of every stream's version, the stored event ids and the head; the checks and
+        seals made here, each member on the state its predecessors left; one insert of
+        every accepted member's rows. A refused member has written nothing, so it needs
+        no savepoint. ``None`` (nothing written) when an event id is stored already or
+        repeated across members: those replays are decided member by member."""
+        ids = [event.event_id for request in requests for event in request.events]
+        if len(set(ids)) != len(ids):
+            return None
+        streams = list(dict.fromkeys(request.stream for request in requests))
+        found = self._db.execute(_group_probe_sql(len(streams), len(ids)), (*streams, *ids))
+        versions: dict[str, int] = {}
+        head = EMPTY_HEAD
+        for name, version, any_stored, *last in found.fetchall():
+            if any_stored:
+                return None
+            versions[name] = int(version or 0)
+            if last[0] is not None:
+                head = checked_head(*last)
+        now = self._clock.now()
+        outcomes: list[Outcome] = []
+        rows: list[EventRow] = []
+        for request in requests:
+            stream, current = request.stream, versions[request.stream]
+            try:
+                check_expected(stream, request.expected_version, current)
+                sealed = seal_batch(
+                    stream, request.events, current_version=current, head=head, now=now
+                )
+            except MEMBER_ERRORS as refused:
+                outcomes.append(refused)
+                continue
+            records = [record for record, _ in sealed]
+            rows.extend(event_row(record, raw) for record, raw in sealed)
+            versions[stream] = records[-1].version
+            last_record = records[-1]
+            head = Head(last_record.position, last_record.hash, last_record.recorded_at)
+            outcomes.append(records)
+        if rows:
+            self._db.executemany(_INSERT, rows)
+        return outcomes
 
     def _member(self, request: AppendRequest) -> Outcome:
         """One request of a group, in its own savepoint: its records or its refusal."""
@@ -195,8 +236,11 @@ class SqliteStore:
     # --- reading ---------------------------------------------------------------
 
     def read_stream(self, stream: str, *, after_version: int = 0) -> list[Record]:
-        with self._lock, self._translated("read"):
-            rows = self._db.execute(_STREAM, (stream, after_version)).fetchall()
+        """The stream's records after ``after_version``, read on the reader connection:
+        a decision's load does not wait for the group commit in flight (it sees what
+        is committed; the append's version check catches what it could not see)."""
+        with self._reader_lock, self._translated("read"):
+            rows = self._on_reader().execute(_STREAM, (stream, after_version)).fetchall()
         return checked_stream_rows(rows, stream, after_version)
 
     def read_all(
@@ -232,16 +276,14 @@ class SqliteStore:
             return self._version(stream)
 
     def head(self) -> Head:
-        """The last committed head, read on a connection of its own: the ledger's clock
-        reads it before every decision (``LogClock``), and on this handle's connection
+        """The last committed head, read on the reader connection: the ledger's clock
+        reads it before every decision (``LogClock``), and on the writer's connection
         it would wait for the group commit in flight, so no decision could be made while
         a commit waits on the disk. Another connection sees what is committed; the
         records of a commit still in flight are stamped no later than this process's
         clock before it or the head committed before it, which this read sees."""
-        with self._head_lock, self._translated("read"):
-            if self._head_db is None:
-                self._head_db = self._reader()
-            row = self._head_db.execute(_HEAD_ONLY).fetchone()
+        with self._reader_lock, self._translated("read"):
+            row = self._on_reader().execute(_HEAD_ONLY).fetchone()
         return EMPTY_HEAD if row is None else head_of(*row)
 
     def head_position(self) -> int:
@@ -263,14 +305,15 @@ class SqliteStore:
             yield raw_entry(row)
 
     def close(self) -> None:
+        self.group.close()
         with self._lock:
             self._db.close()
             if self._writer_fd is not None:
                 os.close(self._writer_fd)
                 self._writer_fd = None
-        with self._head_lock:
-            if self._head_db is not None:
-                self._head_db.close()
+        with self._reader_lock:
+            if self._reader_db is not None:
+                self._reader_db.close()
 
     # --- internals -------------------------------------------------------------
 
@@ -302,6 +345,12 @@ class SqliteStore:
             (stream,),
         ).fetchone()
         return 0 if row is None else int(row[0])
+
+    def _on_reader(self) -> sqlite3.Connection:
+        """The reader connection (call with ``self._reader_lock`` held)."""
+        if self._reader_db is None:
+            self._reader_db = self._reader()
+        return self._reader_db
 
     def _reader(self) -> sqlite3.Connection:
         """A connection that only reads, outside any transaction of ``self._db``."""
@@ -437,6 +486,24 @@ def _probe_sql(ids: int) -> str:
         f" EXISTS (SELECT 1 FROM events WHERE event_id IN ({marks})),"
         f" {_HEAD_COLUMNS}"
         " FROM events ORDER BY position DESC LIMIT 1"
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _group_probe_sql(streams: int, ids: int) -> str:
+    """A row per stream: its name and version, whether any of the ids is stored, and
+    the head row as ``checked_head`` takes it (NULLs in an empty log)."""
+    names = ",".join(["(?)"] * streams)
+    marks = ",".join("?" * ids)
+    return (
+        f"WITH named(stream) AS (VALUES {names}),"
+        f" last(position, hash, recorded_us, body, before) AS ({_HEAD})"
+        " SELECT named.stream,"
+        " (SELECT version FROM events WHERE stream = named.stream"
+        " ORDER BY version DESC LIMIT 1),"
+        f" EXISTS (SELECT 1 FROM events WHERE event_id IN ({marks})),"
+        " last.position, last.hash, last.recorded_us, last.body, last.before"
+        " FROM named LEFT JOIN last ON 1"
     )
 
 

@@ -164,3 +164,41 @@ def test_a_replayed_member_returns_its_stored_records(store: Store) -> None:
     answers = _batched(store, appends)
     assert answers[1] == stored
     assert store.stream_version("task-a") == 2
+
+
+def test_members_repeating_each_others_ids_store_them_once(store: Store) -> None:
+    """Two members of one batch with the same events (a retry racing its original):
+    one stores them, the other is answered with the same stored records (S5)."""
+    batch = notes(2, first=0)
+    appends = [
+        _appender(store, "task-lead", 50, NO_STREAM),
+        lambda: store.append("task-a", batch, expected_version=NO_STREAM),
+        lambda: store.append("task-a", batch, expected_version=NO_STREAM),
+    ]
+    answers = _batched(store, appends)
+    assert answers[1] == answers[2]
+    assert store.stream_version("task-a") == 2
+    assert positions(everything(store)) == list(range(1, 5))
+
+
+def test_submitted_appends_share_a_commit_and_keep_the_invariants(store: Store) -> None:
+    """Appends submitted while the write lock is held elsewhere are answered through
+    their futures once committed, together (the committer's first batch takes what was
+    queued when it started, the second the rest), gapless and verifiable (S3, S6)."""
+    before = store.group.commits
+    with _writes_held(store):
+        futures = [
+            store.submit(f"task-{n}", notes(2, first=10 * n), expected_version=NO_STREAM)
+            for n in range(5)
+        ]
+        futures.append(store.submit("task-0", notes(1, first=99), expected_version=NO_STREAM))
+    answers = [future.exception(GUARD_SECONDS) or future.result() for future in futures]
+    assert isinstance(answers[-1], ConcurrencyConflict)
+    stored = {record.event_id: record for record in everything(store)}
+    for answer in answers[:-1]:
+        assert isinstance(answer, list)
+        assert all(stored[record.event_id] == record for record in answer)
+    assert positions(everything(store)) == list(range(1, 11))
+    assert store.group.commits - before <= 2
+    report = verify_store(store)
+    assert report.ok, report.problem

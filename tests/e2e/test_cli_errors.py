@@ -18,11 +18,15 @@ def _head(claims: Claims) -> int:
 @pytest.fixture
 def held(claims: Claims) -> Claims:
     """Task t1 claimed by s1, task free registered, task done completed."""
-    for task in ("t1", "free", "done"):
-        claims.json("task", "add", task, "--title", task)
-    claims.json("claim", "t1", "--session", "s1")
-    claims.json("claim", "done", "--session", "s1")
-    claims.json("release", "done", "--session", "s1", "--reason", "completed")
+    steps = [["task", "add", task, "--title", task] for task in ("t1", "free", "done")]
+    steps += [
+        ["claim", "t1", "--session", "s1"],
+        ["claim", "done", "--session", "s1"],
+        ["release", "done", "--session", "s1", "--reason", "completed"],
+    ]
+    for step in steps:
+        done = claims.json(*step)
+        assert done.code == 0, (step, done.stdout, done.stderr)
     return claims
 
 

@@ -133,3 +133,97 @@ def test_a_batch_is_capped_and_the_rest_waits_for_the_next_leader() -> None:
         for future in (first, *rest):
             future.result(GUARD_SECONDS)
     assert [len(batch) for batch in recorder.batches] == [1, 2, 2, 1]
+
+
+def _submitted_behind_a_held_commit(
+    recorder: _Recorder, streams: list[str]
+) -> tuple[GroupCommit, list[list[Record] | BaseException]]:
+    """Hold a first (waiting) append in its commit, submit ``streams`` behind it, let go."""
+    group = GroupCommit(recorder)
+    with ThreadPoolExecutor(1) as pool:
+        first = pool.submit(group.append, _request("first"))
+        assert recorder.entered.wait(GUARD_SECONDS)
+        futures = [group.submit(_request(stream)) for stream in streams]
+        _wait_for_queue(group, len(streams))
+        recorder.release.set()
+        first.result(GUARD_SECONDS)
+    answers: list[list[Record] | BaseException] = []
+    for future in futures:
+        error = future.exception(GUARD_SECONDS)
+        answers.append(future.result() if error is None else error)
+    return group, answers
+
+
+def test_a_submitted_append_is_answered_through_its_future() -> None:
+    """``submit`` returns at once; the committer thread commits and answers the future."""
+    threads: list[str] = []
+    recorder = _Recorder()
+
+    def commit(requests: Sequence[AppendRequest]) -> list[Outcome]:
+        threads.append(threading.current_thread().name)
+        return recorder(requests)
+
+    group = GroupCommit(commit)
+    assert group.submit(_request("alone")).result(GUARD_SECONDS) == []
+    assert recorder.batches == [["alone"]]
+    assert threads == ["ledger-committer"]
+    group.close()
+
+
+def test_submitted_appends_share_the_commit_after_a_waiting_one() -> None:
+    """Appends submitted while a thread's commit runs are committed together, and a
+    refused one is that future's error alone."""
+    recorder = _Recorder(hold_first=True)
+    group, answers = _submitted_behind_a_held_commit(recorder, ["a", "refused", "b"])
+    assert recorder.batches[0] == ["first"]
+    assert recorder.batches[1] == ["a", "refused", "b"]
+    assert len(recorder.batches) == 2
+    assert [type(answer).__name__ for answer in answers] == ["list", "ConcurrencyConflict", "list"]
+    group.close()
+
+
+def test_a_thread_queued_behind_a_submitted_batch_is_answered() -> None:
+    """The committer leads a submitted batch and hands the lead back to a waiting thread."""
+    recorder = _Recorder(hold_first=True)
+    group = GroupCommit(recorder)
+    first = group.submit(_request("first"))
+    assert recorder.entered.wait(GUARD_SECONDS)
+    with ThreadPoolExecutor(2) as pool:
+        waiting = [pool.submit(group.append, _request(name)) for name in ("a", "b")]
+        _wait_for_queue(group, 2)
+        recorder.release.set()
+        assert first.result(GUARD_SECONDS) == []
+        assert [future.result(GUARD_SECONDS) for future in waiting] == [[], []]
+    assert recorder.batches[0] == ["first"]
+    assert sorted(name for batch in recorder.batches[1:] for name in batch) == ["a", "b"]
+    group.close()
+
+
+def test_a_failed_commit_fails_every_submitted_future() -> None:
+    def broken(requests: Sequence[AppendRequest]) -> list[Outcome]:
+        raise StoreError("disk full")
+
+    group = GroupCommit(broken)
+    future = group.submit(_request("a"))
+    with pytest.raises(StoreError, match="disk full"):
+        future.result(GUARD_SECONDS)
+    group.close()
+
+
+def test_close_answers_what_was_submitted_then_refuses_more() -> None:
+    """``close`` returns once the committer answered its queue and stopped."""
+    committers: list[threading.Thread] = []
+    recorder = _Recorder()
+
+    def commit(requests: Sequence[AppendRequest]) -> list[Outcome]:
+        committers.append(threading.current_thread())
+        return recorder(requests)
+
+    group = GroupCommit(commit)
+    futures = [group.submit(_request(name)) for name in ("a", "b", "c")]
+    group.close()
+    assert all(future.done() for future in futures)
+    assert committers
+    assert not any(thread.is_alive() for thread in committers)
+    with pytest.raises(RuntimeError, match="closed"):
+        group.submit(_request("late"))

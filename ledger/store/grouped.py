@@ -1,0 +1,31 @@
+"""The append of a store whose writes go through a group commit (SQLite, PostgreSQL)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import Future
+
+from ledger.records import NewEvent, Record
+from ledger.store.batch import validate_batch
+from ledger.store.group import AppendRequest, GroupCommit
+
+
+class GroupedAppends:
+    """``append`` and ``submit`` over ``self.group``: a malformed append is refused
+    before it queues, a well-formed one is committed with whoever else is waiting."""
+
+    group: GroupCommit
+
+    def append(
+        self, stream: str, events: Sequence[NewEvent], *, expected_version: int
+    ) -> list[Record]:
+        validate_batch(stream, events, expected_version)
+        return self.group.append(AppendRequest(stream, events, expected_version))
+
+    def submit(
+        self, stream: str, events: Sequence[NewEvent], *, expected_version: int
+    ) -> Future[list[Record]]:
+        """``append`` without waiting: the future answers once the commit is durable
+        (``GroupCommit.submit``)."""
+        validate_batch(stream, events, expected_version)
+        return self.group.submit(AppendRequest(stream, events, expected_version))
