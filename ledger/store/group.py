@@ -25,9 +25,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future
+from typing import TYPE_CHECKING
 
 import msgspec
+
+if TYPE_CHECKING:  # concurrent.futures imports logging: not on a fresh heartbeat's path
+    from concurrent.futures import Future
 
 from ledger.errors import ConcurrencyConflict, DuplicateEventId, InvalidInput
 from ledger.records import NewEvent, Record
@@ -135,6 +138,8 @@ class GroupCommit:
         error) once the commit that holds it is durable. The caller's thread is free
         meanwhile (an event loop deciding the next command); a committer thread of
         this group leads the batches that start with a submitted append."""
+        from concurrent.futures import Future  # only where something is submitted
+
         future: Future[list[Record]] = Future()
         with self._mutex:
             if self._closed:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from concurrent.futures import Future
+from typing import TYPE_CHECKING
 
 from ledger.records import NewEvent, Record
 from ledger.store.batch import validate_batch
 from ledger.store.group import AppendRequest, GroupCommit
+
+if TYPE_CHECKING:  # concurrent.futures imports logging: not on a fresh heartbeat's path
+    from concurrent.futures import Future
 
 
 class GroupedAppends:
