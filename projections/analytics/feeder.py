@@ -26,8 +26,9 @@ from ledger.records import GENESIS_HASH, Record
 from ledger.store.protocol import EventStore
 from ledger.witness import Witness, refuse_unwitnessed
 from projections.analytics import payout_work
+from projections.analytics.event_rows import insert_events, write_records
 from projections.analytics.fold import Fold, IntervalState
-from projections.analytics.rows import EventRow, IntervalRow, SessionRow, TaskRow, UsageRow
+from projections.analytics.rows import IntervalRow, SessionRow, TaskRow, UsageRow
 from projections.analytics.transfer import RowT, TableShape, fetch, write_rows
 
 BATCH: Final = 200_000
@@ -125,7 +126,6 @@ class _Feed:
         self.con = con
         self.cache_limit = cache_limit
         self.fold = Fold()
-        self.events = TableShape(con, "events", EventRow)
         self.intervals = TableShape(con, "claim_intervals", IntervalRow)
         self.tasks = TableShape(con, "tasks", TaskRow)
         self.sessions = TableShape(con, "sessions", SessionRow)
@@ -137,7 +137,7 @@ class _Feed:
             self.fold.apply(record)
         last = chunk[-1]
         checkpoint = Checkpoint(last.position, last.hash, last.recorded_at)
-        self._write(folder, checkpoint)
+        self._write(chunk, folder, checkpoint)
         fold = self.fold
         if len(fold.open) + len(fold.tasks) + len(fold.sessions) > self.cache_limit:
             fold.forget()
@@ -164,12 +164,14 @@ class _Feed:
             return []
         return fetch(self.con, shape, row_type, where, [sorted(keys)])
 
-    def _write(self, folder: Path, checkpoint: Checkpoint) -> None:
+    def _write(self, chunk: list[Record], folder: Path, checkpoint: Checkpoint) -> None:
         changes = self.fold.drain()
+        events = folder / "events.jsonl"
+        write_records(chunk, events)
         con = self.con
         con.execute("BEGIN TRANSACTION")
         try:
-            self._insert(self.events, changes.events, folder)
+            insert_events(con, events)
             self._merge(self.intervals, changes.intervals, folder, "task_id", "fencing_token")
             self._merge(self.tasks, changes.tasks, folder, "task_id")
             self._merge(self.sessions, changes.sessions, folder, "session_id")
@@ -194,11 +196,6 @@ class _Feed:
             f"INSERT INTO {shape.table} SELECT * FROM ({shape.source(path)}) AS new"
             f" WHERE NOT EXISTS (SELECT 1 FROM {shape.table} AS held WHERE {on})"
         )
-
-    def _insert(self, shape: TableShape, rows: list[EventRow], folder: Path) -> None:
-        path = folder / f"{shape.table}.jsonl"
-        if write_rows(rows, path):
-            self.con.execute(f"INSERT INTO {shape.table} {shape.source(path)}")
 
     def _merge(
         self, shape: TableShape, rows: Sequence[msgspec.Struct], folder: Path, *keys: str

@@ -42,7 +42,7 @@ from ledger.events import (
     TokensUsed,
 )
 from ledger.records import Record
-from projections.analytics.rows import EventRow, IntervalRow, SessionRow, TaskRow, UsageRow
+from projections.analytics.rows import IntervalRow, SessionRow, TaskRow, UsageRow
 
 CLAIM_EVENTS = (Claimed, TakenOver, Heartbeat, Released, Expired, Orphaned)
 """Events that touch a task's claim interval."""
@@ -84,9 +84,9 @@ class IntervalState(msgspec.Struct, kw_only=True, gc=False):
 
 
 class Changes(msgspec.Struct, kw_only=True, gc=False):
-    """Rows to write after a batch: every new record, and every changed row."""
+    """Rows to write after a batch: every changed row (the batch's ``events`` rows are
+    made by DuckDB from the records, ``projections.analytics.event_rows``)."""
 
-    events: list[EventRow]
     intervals: list[IntervalRow]
     tasks: list[TaskRow]
     sessions: list[SessionRow]
@@ -110,7 +110,6 @@ class Fold:
         self.open: dict[str, IntervalState | None] = {}
         self.tasks: dict[str, TaskRow | None] = {}
         self.sessions: dict[str, SessionRow | None] = {}
-        self._events: list[EventRow] = []
         self._intervals: dict[tuple[str, int], IntervalState] = {}
         self._tasks: set[str] = set()
         self._sessions: set[str] = set()
@@ -144,7 +143,6 @@ class Fold:
     # --- folding ------------------------------------------------------------------
 
     def apply(self, record: Record) -> None:
-        self._events.append(EventRow.of(record))
         event = record.data
         if type(event) is Heartbeat:
             self._beat(record, event)
@@ -159,13 +157,11 @@ class Fold:
     def drain(self) -> Changes:
         """The rows changed since the last drain; closed intervals leave the cache."""
         changes = Changes(
-            events=self._events,
             intervals=[state.finished() for state in self._intervals.values()],
             tasks=[task for key in self._tasks if (task := self.tasks.get(key))],
             sessions=[session for key in self._sessions if (session := self.sessions.get(key))],
             usage=list(self._usage.values()),
         )
-        self._events = []
         self._intervals = {}
         self._tasks = set()
         self._sessions = set()

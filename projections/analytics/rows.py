@@ -2,8 +2,8 @@
 
 The feeder writes rows as newline-delimited JSON to a private temporary file and
 lets DuckDB's ``read_json`` load them; keys are shortened (``c0``, ``c1``, ...)
-because DuckDB parses fewer bytes faster. ``EventRow.of`` turns one ledger record
-into its ``events`` row.
+because DuckDB parses fewer bytes faster. ``EventRow.of`` defines one ledger record's
+``events`` row (the feeder has DuckDB make the same rows, ``event_rows``).
 """
 
 from __future__ import annotations
