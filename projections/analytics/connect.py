@@ -42,14 +42,26 @@ def connect(path: str, *, wait_s: float = WAIT_S) -> duckdb.DuckDBPyConnection:
         _forget(path, created)
         raise
     try:
-        con.execute("SET TimeZone = 'UTC'")
-        con.execute(ISO_MACRO)
+        _session(con)
         _prepare(con)
     except BaseException:
         con.close()
         _forget(path, created)
         raise
     return con
+
+
+def second_connection(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """Another connection to ``con``'s database, set up as ``connect`` sets one up (UTC,
+    the ``iso`` macro), for another thread: its transactions are its own."""
+    other = con.cursor()
+    _session(other)
+    return other
+
+
+def _session(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute(ISO_MACRO)
 
 
 def _fresh(path: Path) -> bool:

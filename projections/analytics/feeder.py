@@ -26,10 +26,12 @@ from ledger.records import GENESIS_HASH, Record
 from ledger.store.protocol import EventStore
 from ledger.witness import Witness, refuse_unwitnessed
 from projections.analytics import payout_work
+from projections.analytics.connect import second_connection
 from projections.analytics.event_rows import insert_events, write_records
 from projections.analytics.fold import Fold, IntervalState
 from projections.analytics.rows import IntervalRow, SessionRow, TaskRow, UsageRow
 from projections.analytics.transfer import RowT, TableShape, fetch, write_rows
+from projections.analytics.write_behind import WriteBehind
 
 BATCH: Final = 200_000
 """Records per transaction: big enough for DuckDB, small enough for memory."""
@@ -79,15 +81,19 @@ def update(
     _check_lineage(store, checkpoint)
     until = _whole_batches(store, until)
     total = _pending(store, checkpoint, until)
-    feed = _Feed(con, cache_limit)
     applied = 0
     records = store.read_all(after=checkpoint.position, until=until)
     with tempfile.TemporaryDirectory(prefix="claims-analytics-") as folder:
-        while chunk := list(itertools.islice(records, batch)):
-            checkpoint = feed.apply(chunk, Path(folder))
-            applied += len(chunk)
-            if progress is not None:
-                progress(applied, max(total, applied))
+        feed = _Feed(con, cache_limit, Path(folder))
+        try:
+            while chunk := list(itertools.islice(records, batch)):
+                checkpoint = feed.apply(chunk)
+                applied += len(chunk)
+                if progress is not None:
+                    progress(applied, max(total, applied))
+            feed.finish()
+        finally:
+            feed.close()
     return UpdateResult(applied=applied, checkpoint=checkpoint)
 
 
@@ -120,28 +126,52 @@ def _pending(store: EventStore, checkpoint: Checkpoint, until: int | None) -> in
 
 
 class _Feed:
-    """One update's worth of batches over one connection."""
+    """One update's worth of batches over one connection. Each batch's transaction
+    runs behind the reading and folding of the next (``WriteBehind``) on a second
+    connection; the fold's caches hold every row a batch changed, so the rows the next
+    batch loads from the table are ones the write in flight does not touch (when the
+    caches are dropped, the write is waited for first)."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, cache_limit: int) -> None:
+    def __init__(self, con: duckdb.DuckDBPyConnection, cache_limit: int, folder: Path) -> None:
         self.con = con
+        self.writer = second_connection(con)
+        self.behind = WriteBehind()
         self.cache_limit = cache_limit
+        self.folder = folder
+        self.batches = 0
         self.fold = Fold()
         self.intervals = TableShape(con, "claim_intervals", IntervalRow)
         self.tasks = TableShape(con, "tasks", TaskRow)
         self.sessions = TableShape(con, "sessions", SessionRow)
         self.usage = TableShape(con, "token_usage", UsageRow)
 
-    def apply(self, chunk: list[Record], folder: Path) -> Checkpoint:
+    def apply(self, chunk: list[Record]) -> Checkpoint:
+        """Fold ``chunk`` and start its write; returns the checkpoint it will store."""
         self._load(chunk)
         for record in chunk:
             self.fold.apply(record)
         last = chunk[-1]
         checkpoint = Checkpoint(last.position, last.hash, last.recorded_at)
-        self._write(chunk, folder, checkpoint)
+        files = self.folder / str(self.batches % 2)
+        """Two sets of files: the write in flight reads one while the next is written."""
+        self.batches += 1
+        files.mkdir(exist_ok=True)
+        write = self._prepare(chunk, files, checkpoint)
+        self.behind.submit(write)
         fold = self.fold
         if len(fold.open) + len(fold.tasks) + len(fold.sessions) > self.cache_limit:
+            self.behind.wait()
             fold.forget()
         return checkpoint
+
+    def finish(self) -> None:
+        """Wait for the last write (raising its error)."""
+        self.behind.wait()
+
+    def close(self) -> None:
+        """Wait for the write in flight, whatever its outcome, and let go of it."""
+        self.behind.close()
+        self.writer.close()
 
     def _load(self, chunk: list[Record]) -> None:
         """Fill the fold's caches with the stored rows this chunk will change."""
@@ -164,47 +194,63 @@ class _Feed:
             return []
         return fetch(self.con, shape, row_type, where, [sorted(keys)])
 
-    def _write(self, chunk: list[Record], folder: Path, checkpoint: Checkpoint) -> None:
+    def _prepare(
+        self, chunk: list[Record], files: Path, checkpoint: Checkpoint
+    ) -> Callable[[], None]:
+        """Write the batch's files now (the fold goes on changing its rows after this)
+        and return the transaction that loads them."""
         changes = self.fold.drain()
-        events = folder / "events.jsonl"
+        events = files / "events.jsonl"
         write_records(chunk, events)
-        con = self.con
-        con.execute("BEGIN TRANSACTION")
-        try:
-            insert_events(con, events)
-            self._merge(self.intervals, changes.intervals, folder, "task_id", "fencing_token")
-            self._merge(self.tasks, changes.tasks, folder, "task_id")
-            self._merge(self.sessions, changes.sessions, folder, "session_id")
-            self._insert_new(self.usage, changes.usage, folder, "session_id", "message_id")
-            touched = {row.task_id for row in changes.intervals}
-            payout_work.refresh(con, touched.union(row.task_id for row in changes.tasks))
-            _save_checkpoint(con, checkpoint)
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
+        steps = [
+            self._merge(self.intervals, changes.intervals, files, "task_id", "fencing_token"),
+            self._merge(self.tasks, changes.tasks, files, "task_id"),
+            self._merge(self.sessions, changes.sessions, files, "session_id"),
+            self._insert_new(self.usage, changes.usage, files, "session_id", "message_id"),
+        ]
+        touched = {row.task_id for row in changes.intervals}
+        touched.update(row.task_id for row in changes.tasks)
+
+        def write() -> None:
+            con = self.writer
+            con.execute("BEGIN TRANSACTION")
+            try:
+                insert_events(con, events)
+                for statement in steps:
+                    if statement:
+                        con.execute(statement)
+                payout_work.refresh(con, touched)
+                _save_checkpoint(con, checkpoint)
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+
+        return write
 
     def _insert_new(
-        self, shape: TableShape, rows: Sequence[msgspec.Struct], folder: Path, *keys: str
-    ) -> None:
-        """Insert the rows whose keys the table does not hold yet (the first one counts)."""
-        path = folder / f"{shape.table}.jsonl"
+        self, shape: TableShape, rows: Sequence[msgspec.Struct], files: Path, *keys: str
+    ) -> str:
+        """The statement that inserts the rows whose keys the table does not hold yet
+        (the first one counts); empty when there are none."""
+        path = files / f"{shape.table}.jsonl"
         if not write_rows(rows, path):
-            return
+            return ""
         on = " AND ".join(f"held.{key} = new.{key}" for key in keys)
-        self.con.execute(
+        return (
             f"INSERT INTO {shape.table} SELECT * FROM ({shape.source(path)}) AS new"
             f" WHERE NOT EXISTS (SELECT 1 FROM {shape.table} AS held WHERE {on})"
         )
 
     def _merge(
-        self, shape: TableShape, rows: Sequence[msgspec.Struct], folder: Path, *keys: str
-    ) -> None:
-        path = folder / f"{shape.table}.jsonl"
+        self, shape: TableShape, rows: Sequence[msgspec.Struct], files: Path, *keys: str
+    ) -> str:
+        """The statement that merges the rows into the table; empty when there are none."""
+        path = files / f"{shape.table}.jsonl"
         if not write_rows(rows, path):
-            return
+            return ""
         on = " AND ".join(f"{shape.table}.{key} = new.{key}" for key in keys)
-        self.con.execute(
+        return (
             f"MERGE INTO {shape.table} USING ({shape.source(path)}) AS new ON {on}"
             " WHEN MATCHED THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT *"
         )

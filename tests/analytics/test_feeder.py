@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -11,8 +12,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from application.testing import memory_service
+from ledger.codec import encode_record
 from ledger.commands import Claim, RegisterTask
 from ledger.errors import CorruptLog, StoreError
+from ledger.store.sqlite import SqliteStore
 from ledger.terms import LeaseTerms
 from projections.analytics import Analytics
 from projections.analytics.feeder import update
@@ -153,3 +156,30 @@ print("holding", flush=True)
 sys.stdin.read()
 con.close()
 """
+
+
+def test_a_tampered_record_stops_the_feed_after_the_batches_before_it(tmp_path: Path) -> None:
+    """A record edited in the ledger is ``CorruptLog`` at its position, whichever batch
+    is being written meanwhile; the batches before it are stored, with their checkpoint,
+    and nothing of the batch that holds it."""
+    service, _ = memory_service(start=START)
+    ledger = tmp_path / "ledger.db"
+    store = SqliteStore(ledger)
+    for index in range(12):
+        service.register_task(RegisterTask(task_id=f"t{index}", title=f"task {index}"))
+    store.copy_in([(record, encode_record(record)) for record in service.store.read_all()])
+    db = sqlite3.connect(ledger)
+    with db:
+        body = db.execute("SELECT body FROM events WHERE position = 8").fetchone()[0]
+        db.execute(
+            "UPDATE events SET body = ? WHERE position = 8", (body.replace(b"task 7", b"task X"),)
+        )
+    db.close()
+    with Analytics() as analytics:
+        with pytest.raises(CorruptLog) as caught:
+            update(analytics.con, store, batch=3)
+        assert caught.value.context["position"] == 8
+        assert analytics.checkpoint().position == 6
+        held = analytics.con.execute("SELECT max(position), count(*) FROM events").fetchone()
+        assert held == (6, 6)
+    store.close()
