@@ -152,8 +152,8 @@ class _Feed:
             self.fold.apply(record)
         last = chunk[-1]
         checkpoint = Checkpoint(last.position, last.hash, last.recorded_at)
+        # two sets of files: the write in flight reads one while the next is written
         files = self.folder / str(self.batches % 2)
-        """Two sets of files: the write in flight reads one while the next is written."""
         self.batches += 1
         files.mkdir(exist_ok=True)
         write = self._prepare(chunk, files, checkpoint)
