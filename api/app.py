@@ -5,13 +5,15 @@ and the event hub, installs the problem handlers and the bearer-token check, and
 includes the routes in order (fixed paths before ``{taskId}``). Claim, heartbeat,
 release and takeover are answered by ``api.hot_path`` before the router, inside the
 token check and the body limit. Its lifespan
-starts the event tail and the sweeper and stops them again.
+starts the event tail and the sweeper, freezes what start-up allocated out of the
+garbage collector's way, and stops them again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 from collections.abc import AsyncIterator
 from importlib.metadata import version
 
@@ -95,6 +97,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     if runtime.options.sweep:
         interval = runtime.service.config.cleanup_interval / 1000
         background.append(asyncio.create_task(run_sweeper(runtime, interval), name="sweeper"))
+    _freeze_startup_objects()
     try:
         yield
     finally:
@@ -103,3 +106,14 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             task.cancel()
         await asyncio.gather(*background, return_exceptions=True)
         runtime.close()
+        gc.unfreeze()
+
+
+def _freeze_startup_objects() -> None:
+    """Move everything allocated until the server is up (modules, the app, its routes
+    and schemas) out of the cyclic collector's reach: a full collection would otherwise
+    walk them all again while requests wait (measured: cycle p99 50-61 ms before, 36-48
+    ms after, at 32 clients; ADR 0020). The lifespan's end gives them back to the
+    collector (an app in a test process is not the last one it starts)."""
+    gc.collect()
+    gc.freeze()
