@@ -9,28 +9,24 @@ batch. So batches grow exactly as fast as the commits are slow, and no caller is
 answered before the commit that holds its append returned.
 
 A caller that must not block (the API's event loop) ``submit``s instead: its append
-joins the same queue and its answer comes as a future. A batch that starts with a
-submitted append is led by the group's committer thread, so the event loop goes on
-deciding the next commands while the disk flushes, and its appends join the batch
-behind (ADR 0016).
+joins the same queue and its answer is handed to a callback of the caller's. A batch
+that starts with a submitted append is led by the group's committer thread, so the
+event loop goes on deciding the next commands while the disk flushes, and its
+appends join the batch behind (ADR 0016).
 
-The backend's ``commit`` runs the batch in one transaction: each member on the
-state that includes the members before it, a member that is
-refused (``ConcurrencyConflict``, ``DuplicateEventId``, ``InvalidInput``) refusing
-only itself, one commit for the rest. An error of the transaction itself (the
-disk, the connection) is every member's answer: none of them was stored.
+The backend's ``commit`` runs the batch in one transaction: each member on the state
+that includes the members before it, a member that is refused (``ConcurrencyConflict``,
+``DuplicateEventId``, ``InvalidInput``) refusing only itself, one commit for the rest.
+An error of the transaction itself (the disk, the connection) is every member's
+answer: none of them was stored.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
 
 import msgspec
-
-if TYPE_CHECKING:  # concurrent.futures imports logging: not on a fresh heartbeat's path
-    from concurrent.futures import Future
 
 from ledger.errors import ConcurrencyConflict, DuplicateEventId, InvalidInput
 from ledger.records import NewEvent, Record
@@ -55,35 +51,27 @@ Outcome = list[Record] | BaseException
 BatchCommit = Callable[[Sequence[AppendRequest]], list[Outcome]]
 
 
+Answer = Callable[[Outcome], None]
+"""Told a submitted append's outcome, on the committer's thread; must not raise."""
+
+
 class _Waiter:
     """A queued append, its answer, and what wakes its caller: the event a waiting
-    thread sleeps on, or the future of a caller that did not wait (``submit``)."""
+    thread sleeps on, or the ``Answer`` of a caller that did not wait (``submit``)."""
 
-    __slots__ = ("future", "lead", "outcome", "request", "woken")
+    __slots__ = ("lead", "outcome", "request", "told", "woken")
 
     def __init__(
         self,
         request: AppendRequest,
         woken: threading.Event | None,
-        future: Future[list[Record]] | None = None,
+        told: Answer | None = None,
     ) -> None:
         self.request = request
         self.outcome: Outcome | None = None
         self.woken = woken
-        self.future = future
+        self.told = told
         self.lead = False
-
-    def settle(self) -> None:
-        """Hand the outcome to a submitted caller's future (a waiting thread reads it
-        itself once woken)."""
-        future, outcome = self.future, self.outcome
-        if future is None:
-            return
-        if isinstance(outcome, BaseException):
-            future.set_exception(outcome)
-        else:
-            assert outcome is not None
-            future.set_result(outcome)
 
     def answer(self) -> list[Record]:
         outcome = self.outcome
@@ -133,18 +121,16 @@ class GroupCommit:
         self._lead()
         return waiter.answer()
 
-    def submit(self, request: AppendRequest) -> Future[list[Record]]:
-        """Queue ``request`` without waiting: the future has its records (or its
-        error) once the commit that holds it is durable. The caller's thread is free
-        meanwhile (an event loop deciding the next command); a committer thread of
-        this group leads the batches that start with a submitted append."""
-        from concurrent.futures import Future  # only where something is submitted
-
-        future: Future[list[Record]] = Future()
+    def submit(self, request: AppendRequest, told: Answer) -> None:
+        """Queue ``request`` without waiting: ``told`` is called with its records (or
+        its error) once the commit that holds it is durable, on the committer's
+        thread. The caller's thread is free meanwhile (an event loop deciding the next
+        command); a committer thread of this group leads the batches that start with
+        a submitted append."""
         with self._mutex:
             if self._closed:
                 raise RuntimeError("the group commit is closed")
-            self._queue.append(_Waiter(request, None, future))
+            self._queue.append(_Waiter(request, None, told))
             lead = not self._leading
             self._leading = True
             self._committer_leads = self._committer_leads or lead
@@ -155,7 +141,6 @@ class GroupCommit:
                 self._committer.start()
         if lead:
             self._committer_turn.set()
-        return future
 
     def close(self) -> None:
         """Stop the committer thread once the batches queued before are answered."""
@@ -197,7 +182,7 @@ class GroupCommit:
             if self._queue:
                 successor = self._queue[0]
                 successor.lead = True
-                self._committer_leads = successor.future is not None
+                self._committer_leads = successor.told is not None
             else:
                 self._leading = False
                 closing = self._closed
@@ -205,13 +190,13 @@ class GroupCommit:
             waiter.outcome = outcome
             if waiter.woken is not None:
                 waiter.woken.set()
-            else:
-                waiter.settle()
+            elif waiter.told is not None:
+                waiter.told(outcome)
         if successor is None:
             if closing:
                 self._committer_turn.set()
             return
-        if successor.future is not None:
+        if successor.told is not None:
             self._committer_turn.set()
         else:
             assert successor.woken is not None

@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from ledger.records import NewEvent, Record
 from ledger.store.batch import validate_batch
-from ledger.store.group import AppendRequest, GroupCommit
-
-if TYPE_CHECKING:  # concurrent.futures imports logging: not on a fresh heartbeat's path
-    from concurrent.futures import Future
+from ledger.store.group import Answer, AppendRequest, GroupCommit
 
 
 class GroupedAppends:
@@ -26,9 +22,10 @@ class GroupedAppends:
         return self.group.append(AppendRequest(stream, events, expected_version))
 
     def submit(
-        self, stream: str, events: Sequence[NewEvent], *, expected_version: int
-    ) -> Future[list[Record]]:
-        """``append`` without waiting: the future answers once the commit is durable
-        (``GroupCommit.submit``)."""
+        self, stream: str, events: Sequence[NewEvent], *, expected_version: int, told: Answer
+    ) -> None:
+        """``append`` without waiting: ``told`` has the records (or the refusal) once
+        the commit is durable (``GroupCommit.submit``); a malformed append is refused
+        here, before it queues."""
         validate_batch(stream, events, expected_version)
-        return self.group.submit(AppendRequest(stream, events, expected_version))
+        self.group.submit(AppendRequest(stream, events, expected_version), told)

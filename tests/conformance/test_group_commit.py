@@ -21,8 +21,9 @@ from psycopg import sql
 
 from ledger.clock import SystemClock
 from ledger.errors import ConcurrencyConflict
-from ledger.records import Record
+from ledger.records import NewEvent, Record
 from ledger.store.factory import open_store
+from ledger.store.group import Outcome
 from ledger.store.postgres import PostgresStore
 from ledger.store.protocol import NO_STREAM
 from ledger.store.sqlite import SqliteStore
@@ -181,18 +182,22 @@ def test_members_repeating_each_others_ids_store_them_once(store: Store) -> None
     assert positions(everything(store)) == list(range(1, 5))
 
 
+def _submitted(store: Store, stream: str, events: list[NewEvent]) -> Future[Outcome]:
+    """``store.submit`` of a new stream, its answer handed to a future."""
+    future: Future[Outcome] = Future()
+    store.submit(stream, events, expected_version=NO_STREAM, told=future.set_result)
+    return future
+
+
 def test_submitted_appends_share_a_commit_and_keep_the_invariants(store: Store) -> None:
     """Appends submitted while the write lock is held elsewhere are answered through
-    their futures once committed, together (the committer's first batch takes what was
+    their callbacks once committed, together (the committer's first batch takes what was
     queued when it started, the second the rest), gapless and verifiable (S3, S6)."""
     before = store.group.commits
     with _writes_held(store):
-        futures = [
-            store.submit(f"task-{n}", notes(2, first=10 * n), expected_version=NO_STREAM)
-            for n in range(5)
-        ]
-        futures.append(store.submit("task-0", notes(1, first=99), expected_version=NO_STREAM))
-    answers = [future.exception(GUARD_SECONDS) or future.result() for future in futures]
+        futures = [_submitted(store, f"task-{n}", notes(2, first=10 * n)) for n in range(5)]
+        futures.append(_submitted(store, "task-0", notes(1, first=99)))
+    answers = [future.result(GUARD_SECONDS) for future in futures]
     assert isinstance(answers[-1], ConcurrencyConflict)
     stored = {record.event_id: record for record in everything(store)}
     for answer in answers[:-1]:

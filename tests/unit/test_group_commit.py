@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import pytest
@@ -135,6 +135,20 @@ def test_a_batch_is_capped_and_the_rest_waits_for_the_next_leader() -> None:
     assert [len(batch) for batch in recorder.batches] == [1, 2, 2, 1]
 
 
+def _submitted(group: GroupCommit, request: AppendRequest) -> Future[list[Record]]:
+    """``group.submit(request)`` with its answer handed to a future."""
+    future: Future[list[Record]] = Future()
+
+    def told(outcome: Outcome) -> None:
+        if isinstance(outcome, BaseException):
+            future.set_exception(outcome)
+        else:
+            future.set_result(outcome)
+
+    group.submit(request, told)
+    return future
+
+
 def _submitted_behind_a_held_commit(
     recorder: _Recorder, streams: list[str]
 ) -> tuple[GroupCommit, list[list[Record] | BaseException]]:
@@ -143,7 +157,7 @@ def _submitted_behind_a_held_commit(
     with ThreadPoolExecutor(1) as pool:
         first = pool.submit(group.append, _request("first"))
         assert recorder.entered.wait(GUARD_SECONDS)
-        futures = [group.submit(_request(stream)) for stream in streams]
+        futures = [_submitted(group, _request(stream)) for stream in streams]
         _wait_for_queue(group, len(streams))
         recorder.release.set()
         first.result(GUARD_SECONDS)
@@ -155,7 +169,7 @@ def _submitted_behind_a_held_commit(
 
 
 def test_a_submitted_append_is_answered_through_its_future() -> None:
-    """``submit`` returns at once; the committer thread commits and answers the future."""
+    """``submit`` returns at once; the committer thread commits and tells the answer."""
     threads: list[str] = []
     recorder = _Recorder()
 
@@ -164,7 +178,7 @@ def test_a_submitted_append_is_answered_through_its_future() -> None:
         return recorder(requests)
 
     group = GroupCommit(commit)
-    assert group.submit(_request("alone")).result(GUARD_SECONDS) == []
+    assert _submitted(group, _request("alone")).result(GUARD_SECONDS) == []
     assert recorder.batches == [["alone"]]
     assert threads == ["ledger-committer"]
     group.close()
@@ -186,7 +200,7 @@ def test_a_thread_queued_behind_a_submitted_batch_is_answered() -> None:
     """The committer leads a submitted batch and hands the lead back to a waiting thread."""
     recorder = _Recorder(hold_first=True)
     group = GroupCommit(recorder)
-    first = group.submit(_request("first"))
+    first = _submitted(group, _request("first"))
     assert recorder.entered.wait(GUARD_SECONDS)
     with ThreadPoolExecutor(2) as pool:
         waiting = [pool.submit(group.append, _request(name)) for name in ("a", "b")]
@@ -204,7 +218,7 @@ def test_a_failed_commit_fails_every_submitted_future() -> None:
         raise StoreError("disk full")
 
     group = GroupCommit(broken)
-    future = group.submit(_request("a"))
+    future = _submitted(group, _request("a"))
     with pytest.raises(StoreError, match="disk full"):
         future.result(GUARD_SECONDS)
     group.close()
@@ -220,10 +234,10 @@ def test_close_answers_what_was_submitted_then_refuses_more() -> None:
         return recorder(requests)
 
     group = GroupCommit(commit)
-    futures = [group.submit(_request(name)) for name in ("a", "b", "c")]
+    futures = [_submitted(group, _request(name)) for name in ("a", "b", "c")]
     group.close()
     assert all(future.done() for future in futures)
     assert committers
     assert not any(thread.is_alive() for thread in committers)
     with pytest.raises(RuntimeError, match="closed"):
-        group.submit(_request("late"))
+        group.submit(_request("late"), lambda outcome: None)
