@@ -56,15 +56,17 @@ Answer = Callable[[Outcome], None]
 
 
 class _Waiter:
-    """A queued append, its answer, and what wakes its caller: the event a waiting
-    thread sleeps on, or the ``Answer`` of a caller that did not wait (``submit``)."""
+    """A queued append, its answer, and what wakes its caller: a lock the waiting
+    thread sleeps on (taken when queued, released by the thread that answers it: a
+    one-shot signal cheaper than a ``threading.Event``, which is a ``Condition`` over
+    a lock), or the ``Answer`` of a caller that did not wait (``submit``)."""
 
     __slots__ = ("lead", "outcome", "request", "told", "woken")
 
     def __init__(
         self,
         request: AppendRequest,
-        woken: threading.Event | None,
+        woken: threading.Lock | None,
         told: Answer | None = None,
     ) -> None:
         self.request = request
@@ -110,12 +112,12 @@ class GroupCommit:
         """Commit ``request`` alone or with whoever is waiting; its records or its error."""
         with self._mutex:
             follow = self._leading
-            waiter = _Waiter(request, threading.Event() if follow else None)
+            waiter = _Waiter(request, _taken_lock() if follow else None)
             self._queue.append(waiter)
             self._leading = True
         if follow:
             assert waiter.woken is not None
-            waiter.woken.wait()
+            waiter.woken.acquire()
             if not waiter.lead:
                 return waiter.answer()
         self._lead()
@@ -189,7 +191,7 @@ class GroupCommit:
         for waiter, outcome in zip(batch, outcomes, strict=True):
             waiter.outcome = outcome
             if waiter.woken is not None:
-                waiter.woken.set()
+                waiter.woken.release()
             elif waiter.told is not None:
                 waiter.told(outcome)
         if successor is None:
@@ -200,4 +202,11 @@ class GroupCommit:
             self._committer_turn.set()
         else:
             assert successor.woken is not None
-            successor.woken.set()
+            successor.woken.release()
+
+
+def _taken_lock() -> threading.Lock:
+    """A lock already held: ``acquire`` sleeps until another thread ``release``s it."""
+    lock = threading.Lock()
+    lock.acquire()
+    return lock
