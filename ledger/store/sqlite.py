@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import functools
+import itertools
 import os
 import sqlite3
 import threading
@@ -19,7 +20,7 @@ import time
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from ledger.clock import Clock, SystemClock
 from ledger.codec import micros
@@ -36,7 +37,7 @@ from ledger.store.file_lock import Flock, LockTimeout
 from ledger.store.group import MEMBER_ERRORS, AppendRequest, GroupCommit, Outcome
 from ledger.store.grouped import GroupedAppends
 from ledger.store.migrations import MIGRATIONS_TABLE, load_migrations
-from ledger.store.protocol import Head, RawEntry
+from ledger.store.protocol import ANY, Head, RawEntry
 from ledger.store.rows import (
     CHAIN_COLUMNS,
     COLUMNS,
@@ -69,6 +70,11 @@ _HEAD = f"SELECT {_HEAD_COLUMNS} FROM events ORDER BY position DESC LIMIT 1"
 _HEAD_ONLY = "SELECT position, hash, recorded_us FROM events ORDER BY position DESC LIMIT 1"
 
 
+GUARDED_ROWS = 256
+"""Rows a guarded append writes at most (8 parameters each, under SQLite's limit);
+a larger group is committed probe first."""
+
+
 class SqliteStore(GroupedAppends):
     """An event store in one SQLite file, safe for many processes on one host."""
 
@@ -93,6 +99,11 @@ class SqliteStore(GroupedAppends):
         """False once the lock file could not be opened: not tried again on every commit."""
         self.group = GroupCommit(self._commit_group)
         """Appends of this process's threads that arrive together share one commit."""
+        self._tail: _Tail | None = None
+        """The last row this connection committed, while it may still be the head: the
+        next append can then be written in one guarded statement (``_guarded``)."""
+        self._written: _Tail | None = None
+        """The last row inserted by the transaction in progress."""
         self._path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self._db = sqlite3.connect(
@@ -122,11 +133,16 @@ class SqliteStore(GroupedAppends):
     # --- writing ---------------------------------------------------------------
 
     def _commit_group(self, requests: Sequence[AppendRequest]) -> list[Outcome]:
-        """One ``BEGIN IMMEDIATE`` transaction and one commit for every request of a
-        group (``ledger.store.group``); each in a savepoint of its own when there are
-        several, so a refused one refuses only itself."""
+        """One transaction and one commit for every request of a group
+        (``ledger.store.group``): one guarded statement while this connection's last
+        commit is the head (``_guarded``), else ``BEGIN IMMEDIATE``, the probe, the
+        checks and the insert, a refused member refusing only itself."""
         with self._lock, self._translated("append"), self._writers_turn():
+            guarded = self._guarded(requests)
+            if guarded is not None:
+                return guarded
             db = self._db
+            self._written = None
             db.execute("BEGIN IMMEDIATE")
             try:
                 if len(requests) == 1:
@@ -136,11 +152,78 @@ class SqliteStore(GroupedAppends):
                         self._member(request) for request in requests
                     ]
                 db.execute("COMMIT")
-                return outcomes
             except BaseException:
                 if db.in_transaction:
                     db.execute("ROLLBACK")
                 raise
+            self._tail = self._written
+            return outcomes
+
+    def _guarded(self, requests: Sequence[AppendRequest]) -> list[Outcome] | None:
+        """The group in one statement, its own transaction, when this connection's last
+        commit may still be the head: every member sealed here on the versions it expects
+        and on that head, and one ``INSERT ... SELECT`` that stores them all only if the
+        log is as assumed: the head row is that row, byte for byte, chained to the hash
+        before it (what ``checked_head`` would check), and every stream is at the version
+        its first member expects. ``None`` (nothing written) when the head is not known,
+        a member expects ``ANY`` or another member's version, the guard finds the log
+        otherwise (another process wrote, a member would be refused) or an event id is
+        stored already: the group is then committed as before, probe first."""
+        tail = self._tail
+        self._tail = None
+        if tail is None:
+            return None
+        versions: dict[str, int] = {}
+        guards: list[object] = []
+        head = tail.head
+        now = self._clock.now()
+        rows: list[EventRow] = []
+        outcomes: list[Outcome] = []
+        last: Record | None = None
+        for request in requests:
+            stream, expected = request.stream, request.expected_version
+            if expected == ANY:
+                return None
+            current = versions.get(stream)
+            if current is None:
+                guards.extend((stream, expected))
+            elif current != expected:
+                return None
+            try:
+                sealed = seal_batch(
+                    stream, request.events, current_version=expected, head=head, now=now
+                )
+            except MEMBER_ERRORS:
+                return None
+            records = [record for record, _ in sealed]
+            rows.extend(event_row(record, raw) for record, raw in sealed)
+            if len(rows) > GUARDED_ROWS:
+                return None
+            last = records[-1]
+            versions[stream] = last.version
+            head = Head(last.position, last.hash, last.recorded_at)
+            outcomes.append(records)
+        assert last is not None
+        try:
+            stored = self._db.execute(
+                _guarded_sql(len(rows), len(guards) // 2),
+                (
+                    *itertools.chain.from_iterable(rows),
+                    tail.head.position,
+                    tail.head.position,
+                    tail.head.hash,
+                    tail.body,
+                    tail.head.position - 1,
+                    tail.prev_hash,
+                    *guards,
+                ),
+            ).rowcount
+        except sqlite3.IntegrityError:
+            return None
+        if stored != len(rows):
+            return None
+        self._tail = _Tail(head, rows[-1][-1], last.prev_hash)
+        return outcomes
 
     def _planned_group(self, requests: Sequence[AppendRequest]) -> list[Outcome] | None:
         """A group of several appends in three statements whatever its size: one probe
@@ -183,6 +266,10 @@ class SqliteStore(GroupedAppends):
             outcomes.append(records)
         if rows:
             self._db.executemany(_INSERT, rows)
+            last = _last_stored(outcomes)
+            self._written = _Tail(
+                Head(last.position, last.hash, last.recorded_at), rows[-1][-1], last.prev_hash
+            )
         return outcomes
 
     def _member(self, request: AppendRequest) -> Outcome:
@@ -215,6 +302,8 @@ class SqliteStore(GroupedAppends):
             self._db.execute(_INSERT, rows[0])
         else:
             self._db.executemany(_INSERT, rows)
+        last, raw = sealed[-1]
+        self._written = _Tail(Head(last.position, last.hash, last.recorded_at), raw, last.prev_hash)
         return [record for record, _ in sealed]
 
     def copy_in(self, records: Sequence[tuple[Record, bytes]]) -> None:
@@ -222,6 +311,7 @@ class SqliteStore(GroupedAppends):
         if not records:
             return
         with self._lock, self._translated("import"), self._writers_turn():
+            self._tail = None
             db = self._db
             db.execute("BEGIN IMMEDIATE")
             try:
@@ -505,6 +595,42 @@ def _group_probe_sql(streams: int, ids: int) -> str:
         " last.position, last.hash, last.recorded_us, last.body, last.before"
         " FROM named LEFT JOIN last ON 1"
     )
+
+
+@functools.lru_cache(maxsize=256)
+def _guarded_sql(rows: int, streams: int) -> str:
+    """``rows`` new rows inserted only if the log's last row is at the given position
+    with the given hash and body, the row before it has the given hash, and each of
+    ``streams`` streams is at the given version (0: no record). Parameters: the rows'
+    columns, the head's position twice, its hash and body, the position before it and
+    its hash, then each stream's name and version."""
+    values = ",".join(["(?, ?, ?, ?, ?, ?, ?, ?)"] * rows)
+    versions = "".join(
+        " AND coalesce((SELECT version FROM events WHERE stream = ?"
+        " ORDER BY version DESC LIMIT 1), 0) = ?"
+        for _ in range(streams)
+    )
+    return (
+        f"INSERT INTO events ({COLUMNS}) SELECT * FROM (VALUES {values})"
+        " WHERE (SELECT max(position) FROM events) = ?"
+        " AND EXISTS (SELECT 1 FROM events WHERE position = ? AND hash = ? AND body = ?)"
+        " AND EXISTS (SELECT 1 FROM events WHERE position = ? AND hash = ?)"
+        f"{versions}"
+    )
+
+
+def _last_stored(outcomes: Sequence[Outcome]) -> Record:
+    """The last record of the last member that was stored."""
+    return next(o[-1] for o in reversed(outcomes) if not isinstance(o, BaseException))
+
+
+class _Tail(NamedTuple):
+    """A row this connection committed: its head, its stored bytes, and the hash of
+    the row before it (what ``checked_head`` checks of a head row)."""
+
+    head: Head
+    body: bytes
+    prev_hash: str
 
 
 def _statements(sql: str) -> list[str]:

@@ -110,15 +110,19 @@ def install_jsonl_faults(store: Any, injector: Injector) -> None:
 
 
 class FaultyConnection:
-    """A ``sqlite3.Connection`` whose ``COMMIT`` fails when armed, as the driver reports
-    a failed write of the journal: "disk I/O error" or "database or disk is full"."""
+    """A ``sqlite3.Connection`` whose commit fails when armed, as the driver reports a
+    failed write of the journal: "disk I/O error" or "database or disk is full". A commit
+    is a ``COMMIT``, or an insert outside a transaction (the guarded append, ADR 0016),
+    which commits itself."""
 
     def __init__(self, connection: sqlite3.Connection, injector: Injector) -> None:
         self._connection = connection
         self._injector = injector
 
     def execute(self, sql: str, parameters: Any = ()) -> sqlite3.Cursor:
-        if sql == "COMMIT":
+        if sql == "COMMIT" or (
+            sql.startswith("INSERT INTO events") and not self._connection.in_transaction
+        ):
             if self._injector.take("io-error-append"):
                 raise sqlite3.OperationalError("disk I/O error")
             if self._injector.take("disk-full-append"):
