@@ -30,7 +30,13 @@ class Painted(str):
 
 
 def paint(text: str, colour: str | None, *, enabled: bool) -> str:
+    """``text`` in the foreground ``colour`` (a name ``click.style`` takes), when enabled."""
     return Painted(click.style(printable(text), fg=colour)) if enabled and colour else text
+
+
+def heading(text: str, *, enabled: bool) -> str:
+    """``text`` in bold, when enabled."""
+    return Painted(click.style(printable(text), bold=True)) if enabled else text
 
 
 def printable(text: str) -> str:

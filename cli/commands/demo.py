@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from cli.app import app_of
-from cli.table import paint
+from cli.table import heading, paint
 
 BACKLOG = [
     ("auth-login", "Fix the login form", "high", 9.0, "auth/login"),
@@ -128,13 +128,13 @@ def demo(
             proc.terminate()
     for thread in threads:
         thread.join()
-    click.echo(paint("\n== in flight ==", "bold", enabled=colour))
+    click.echo(heading("\n== in flight ==", enabled=colour))
     step("in-flight", "--include-expired")
-    click.echo(paint("\n== history of agent-1 ==", "bold", enabled=colour))
+    click.echo(heading("\n== history of agent-1 ==", enabled=colour))
     step("session", "history", names[0])
-    click.echo(paint("\n== backlog ==", "bold", enabled=colour))
+    click.echo(heading("\n== backlog ==", enabled=colour))
     step("task", "list")
-    click.echo(paint("\n== verify ==", "bold", enabled=colour))
+    click.echo(heading("\n== verify ==", enabled=colour))
     step("verify")
     click.echo(f"\nexplore it: CLAIMS_DB={url} claims in-flight")
 
@@ -149,7 +149,7 @@ def _serve_demo(url: str, port: int, agents: int, duration: float | None, colour
         click.echo(paint(f"{who:<8} {text}", fg, enabled=colour))
 
     def note(text: str) -> None:
-        click.echo(paint(text, "bold", enabled=colour))
+        click.echo(heading(text, enabled=colour))
 
     run_demo(url=url, port=port, agents=agents, duration=duration, say=say, note=note)
     click.echo(f"explore it: CLAIMS_DB={url} claims in-flight --include-expired")

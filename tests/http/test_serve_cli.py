@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import pty
+import select
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -65,3 +68,51 @@ def test_demo_serve_drives_agents_through_the_api(tmp_path: Path) -> None:
         [CLAIMS, "verify", "--db", db, "--json"], capture_output=True, text=True, timeout=60
     )
     assert json.loads(verified.stdout)["success"] is True
+
+
+def _on_a_terminal(argv: list[str], env: dict[str, str], timeout: float) -> tuple[int, str]:
+    """Run ``argv`` with a pseudo-terminal as its stdout and stderr, as in a user's
+    shell; its exit code and everything it wrote."""
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: become the command
+        os.execve(argv[0], argv, env)
+    out = b""
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([fd], [], [], 0.5)
+            if not ready:
+                continue
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:  # the terminal closed: the command ended
+                break
+            if not chunk:
+                break
+            out += chunk
+    finally:
+        os.close(fd)
+    waited, status = os.waitpid(pid, 0 if time.monotonic() < deadline else os.WNOHANG)
+    if not waited:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+        raise AssertionError(f"still running after {timeout} s: {out[-2000:]!r}")
+    return os.waitstatus_to_exitcode(status), out.decode(errors="replace")
+
+
+@pytest.mark.slow
+def test_demo_serve_on_a_terminal_paints_its_notes_and_stops_cleanly(tmp_path: Path) -> None:
+    """On a terminal the demo writes in colour (its notes in bold): the README's first
+    command, as a user starts it."""
+    db = f"sqlite://{tmp_path / 'demo.db'}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLAIMS_")}
+    env.pop("NO_COLOR", None)
+    env["TERM"] = "xterm-256color"
+    port = str(free_port())
+    code, out = _on_a_terminal(
+        [CLAIMS, "demo", "--serve", "--db", db, "--port", port, "--duration", "4"], env, 120
+    )
+    assert code == 0, out[-2000:]
+    assert "unexpected error" not in out
+    assert f"\x1b[1mdashboard: http://127.0.0.1:{port}/" in out
+    assert "claimed " in out
