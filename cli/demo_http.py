@@ -16,6 +16,7 @@ import itertools
 import json
 import os
 import random
+import signal
 import subprocess
 import sys
 import threading
@@ -261,25 +262,27 @@ def run_demo(
     server = start_server(url, port, env)
     api = Api(f"http://127.0.0.1:{port}")
     stop = threading.Event()
+    previous = _stop_on_terminate()
+    workers: list[threading.Thread] = []
     try:
-        wait_ready(api, server)
-        note(f"dashboard: http://127.0.0.1:{port}/   (store: {url})")
-        note("press Ctrl-C to stop" if duration is None else f"running for {duration:g}s")
-        backlog = Backlog(api, random.Random(7))
-        backlog.file(12)
-        names = [f"agent-{n}" for n in range(1, agents + 1)]
-        workers: list[threading.Thread] = [
-            Agent(name, api, backlog, say, stop, crashes=name == names[-1], slow=name == names[0])
-            for name in names
-        ]
-        workers.append(Lead(api, say, stop, names[0]))
-        for worker in workers:
-            worker.start()
-        with contextlib.suppress(KeyboardInterrupt):
+        with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C (or SIGTERM) stops the demo
+            wait_ready(api, server)
+            note(f"dashboard: http://127.0.0.1:{port}/   (store: {url})")
+            note("press Ctrl-C to stop" if duration is None else f"running for {duration:g}s")
+            backlog = Backlog(api, random.Random(7))
+            backlog.file(12)
+            names = [f"agent-{n}" for n in range(1, agents + 1)]
+            for name in names:
+                crashes, slow = name == names[-1], name == names[0]
+                workers.append(Agent(name, api, backlog, say, stop, crashes=crashes, slow=slow))
+            workers.append(Lead(api, say, stop, names[0]))
+            for worker in workers:
+                worker.start()
             stop.wait(duration)
         stop.set()
         for worker in workers:
-            worker.join(timeout=15)
+            if worker.is_alive():  # one not started yet, when stopped while starting them
+                worker.join(timeout=15)
     finally:
         stop.set()
         server.terminate()
@@ -287,4 +290,19 @@ def run_demo(
             server.wait(timeout=15)
         if server.poll() is None:
             server.kill()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     return server.wait()
+
+
+def _stop_on_terminate() -> signal.Handlers | Callable[..., object] | int | None:
+    """Take ``SIGTERM`` (``kill``, a service manager) as Ctrl-C, so the demo stops its
+    server and agents as it does on Ctrl-C instead of leaving the server running; the
+    handler it replaces, or ``None`` off the main thread (where none can be set)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, _interrupt)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt

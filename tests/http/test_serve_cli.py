@@ -6,6 +6,8 @@ import json
 import os
 import pty
 import select
+import signal
+import socket
 import subprocess
 import sys
 import time
@@ -116,3 +118,36 @@ def test_demo_serve_on_a_terminal_paints_its_notes_and_stops_cleanly(tmp_path: P
     assert "unexpected error" not in out
     assert f"\x1b[1mdashboard: http://127.0.0.1:{port}/" in out
     assert "claimed " in out
+
+
+@pytest.mark.slow
+def test_demo_serve_stopped_by_sigterm_stops_its_server(tmp_path: Path) -> None:
+    """``kill`` (SIGTERM) stops the demo as Ctrl-C does: its server process goes with it
+    and the port is free again."""
+    db = f"sqlite://{tmp_path / 'demo.db'}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLAIMS_")}
+    port = free_port()
+    demo = subprocess.Popen(
+        [CLAIMS, "demo", "--serve", "--db", db, "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=env,
+    )
+    try:
+        assert demo.stdout is not None
+        for line in demo.stdout:
+            if "dashboard:" in line:
+                break
+        with socket.create_connection(("127.0.0.1", port), timeout=5):
+            pass  # the server answers
+        demo.send_signal(signal.SIGTERM)
+        rest = demo.communicate(timeout=60)[0]
+    finally:
+        if demo.poll() is None:
+            demo.kill()
+            demo.wait()
+    assert demo.returncode == 0
+    assert "explore it:" in rest
+    with pytest.raises(ConnectionRefusedError):  # nobody listens any more
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()
