@@ -59,7 +59,7 @@ from ledger.store.jsonl_index import (
     write_base,
 )
 from ledger.store.jsonl_lookup import IdTable, StreamTable
-from ledger.store.protocol import Head, RawEntry
+from ledger.store.protocol import Head, RawEntry, head_at
 from ledger.store.waiting import poll_head
 
 CHUNK = 1 << 20
@@ -170,7 +170,7 @@ class JsonlStore:
             offset += len(raw) + 1
         self._end = offset
         last = sealed[-1][0]
-        self._head = Head(position=last.position, hash=last.hash, recorded_at=last.recorded_at)
+        self._head = head_at(last)
         first = sealed[0][0].position
         entry = JournalEntry(
             first=first,

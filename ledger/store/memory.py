@@ -17,7 +17,7 @@ from ledger.store.batch import (
     seal_batch,
     validate_batch,
 )
-from ledger.store.protocol import Head, RawEntry
+from ledger.store.protocol import Head, RawEntry, head_at
 from ledger.store.waiting import poll_head
 
 
@@ -122,7 +122,7 @@ class MemoryStore:
         if not self._records:
             return EMPTY_HEAD
         last = self._records[-1]
-        return Head(position=last.position, hash=last.hash, recorded_at=last.recorded_at)
+        return head_at(last)
 
     def _by_id(self, event_id: str) -> Record | None:
         position = self._ids.get(event_id)

@@ -64,6 +64,11 @@ class Head(msgspec.Struct, frozen=True, gc=False):
     recorded_at: datetime | None
 
 
+def head_at(record: Record) -> Head:
+    """The head of a log whose last record is ``record``."""
+    return Head(position=record.position, hash=record.hash, recorded_at=record.recorded_at)
+
+
 class EventStore(Protocol):
     """An append-only log of records, one stream per task or session."""
 

@@ -37,7 +37,7 @@ from ledger.store.file_lock import Flock, LockTimeout
 from ledger.store.group import MEMBER_ERRORS, AppendRequest, GroupCommit, Outcome
 from ledger.store.grouped import GroupedAppends
 from ledger.store.migrations import MIGRATIONS_TABLE, load_migrations
-from ledger.store.protocol import ANY, Head, RawEntry
+from ledger.store.protocol import ANY, Head, RawEntry, head_at
 from ledger.store.rows import (
     CHAIN_COLUMNS,
     COLUMNS,
@@ -201,7 +201,7 @@ class SqliteStore(GroupedAppends):
                 return None
             last = records[-1]
             versions[stream] = last.version
-            head = Head(last.position, last.hash, last.recorded_at)
+            head = head_at(last)
             outcomes.append(records)
         assert last is not None
         try:
@@ -222,7 +222,7 @@ class SqliteStore(GroupedAppends):
             return None
         if stored != len(rows):
             return None
-        self._tail = _Tail(head, rows[-1][-1], last.prev_hash)
+        self._tail = _Tail.of(last, rows[-1][-1])
         return outcomes
 
     def _planned_group(self, requests: Sequence[AppendRequest]) -> list[Outcome] | None:
@@ -262,14 +262,11 @@ class SqliteStore(GroupedAppends):
             rows.extend(event_row(record, raw) for record, raw in sealed)
             versions[stream] = records[-1].version
             last_record = records[-1]
-            head = Head(last_record.position, last_record.hash, last_record.recorded_at)
+            head = head_at(last_record)
             outcomes.append(records)
         if rows:
             self._db.executemany(_INSERT, rows)
-            last = _last_stored(outcomes)
-            self._written = _Tail(
-                Head(last.position, last.hash, last.recorded_at), rows[-1][-1], last.prev_hash
-            )
+            self._written = _Tail.of(_last_stored(outcomes), rows[-1][-1])
         return outcomes
 
     def _member(self, request: AppendRequest) -> Outcome:
@@ -302,8 +299,7 @@ class SqliteStore(GroupedAppends):
             self._db.execute(_INSERT, rows[0])
         else:
             self._db.executemany(_INSERT, rows)
-        last, raw = sealed[-1]
-        self._written = _Tail(Head(last.position, last.hash, last.recorded_at), raw, last.prev_hash)
+        self._written = _Tail.of(*sealed[-1])
         return [record for record, _ in sealed]
 
     def copy_in(self, records: Sequence[tuple[Record, bytes]]) -> None:
@@ -631,6 +627,11 @@ class _Tail(NamedTuple):
     head: Head
     body: bytes
     prev_hash: str
+
+    @classmethod
+    def of(cls, record: Record, raw: bytes) -> _Tail:
+        """The tail that ``record``, stored as ``raw``, makes."""
+        return cls(head_at(record), raw, record.prev_hash)
 
 
 def _statements(sql: str) -> list[str]:
