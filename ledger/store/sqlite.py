@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import functools
-import itertools
 import os
 import sqlite3
 import threading
@@ -20,11 +18,11 @@ import time
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal
 
 from ledger.clock import Clock, SystemClock
 from ledger.codec import micros
-from ledger.errors import CorruptLog, StoreError
+from ledger.errors import StoreError
 from ledger.records import NewEvent, Record
 from ledger.store.batch import (
     EMPTY_HEAD,
@@ -33,14 +31,13 @@ from ledger.store.batch import (
     replayed_batch,
     seal_batch,
 )
-from ledger.store.file_lock import Flock, LockTimeout
+from ledger.store.file_lock import Flock
 from ledger.store.group import MEMBER_ERRORS, AppendRequest, GroupCommit, Outcome
 from ledger.store.grouped import GroupedAppends
 from ledger.store.migrations import MIGRATIONS_TABLE, load_migrations
-from ledger.store.protocol import ANY, Head, RawEntry, head_at
+from ledger.store.protocol import Head, RawEntry, head_at
 from ledger.store.rows import (
     CHAIN_COLUMNS,
-    COLUMNS,
     PAGE,
     RAW_COLUMNS,
     EventRow,
@@ -53,26 +50,13 @@ from ledger.store.rows import (
     paged,
     raw_entry,
     read_limits,
-    stream_sql,
 )
+from ledger.store.sqlite_errors import DriverErrors, damaged, damaged_file
+from ledger.store.sqlite_guarded import Tail, plan_guarded
+from ledger.store.sqlite_sql import HEAD, HEAD_ONLY, INSERT, STREAM, group_probe_sql, probe_sql
 from ledger.store.waiting import poll_head
 
 Synchronous = Literal["FULL", "NORMAL"]
-
-_INSERT = f"INSERT INTO events ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-_STREAM = stream_sql("?")
-_HEAD_COLUMNS = (
-    "position, hash, recorded_us, body,"
-    " (SELECT p.hash FROM events p WHERE p.position = events.position - 1)"
-)
-"""The head row as ``checked_head`` takes it: with its predecessor's hash."""
-_HEAD = f"SELECT {_HEAD_COLUMNS} FROM events ORDER BY position DESC LIMIT 1"
-_HEAD_ONLY = "SELECT position, hash, recorded_us FROM events ORDER BY position DESC LIMIT 1"
-
-
-GUARDED_ROWS = 256
-"""Rows a guarded append writes at most (8 parameters each, under SQLite's limit);
-a larger group is committed probe first."""
 
 
 class SqliteStore(GroupedAppends):
@@ -99,10 +83,10 @@ class SqliteStore(GroupedAppends):
         """False once the lock file could not be opened: not tried again on every commit."""
         self.group = GroupCommit(self._commit_group)
         """Appends of this process's threads that arrive together share one commit."""
-        self._tail: _Tail | None = None
+        self._tail: Tail | None = None
         """The last row this connection committed, while it may still be the head: the
         next append can then be written in one guarded statement (``_guarded``)."""
-        self._written: _Tail | None = None
+        self._written: Tail | None = None
         """The last row inserted by the transaction in progress."""
         self._path.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -117,8 +101,8 @@ class SqliteStore(GroupedAppends):
             self._db.execute(f"PRAGMA synchronous = {synchronous}")
             self._migrate()
         except sqlite3.Error as exc:
-            if _damaged(exc):
-                raise _damaged_file(self._path, exc) from exc
+            if damaged(exc):
+                raise damaged_file(self._path, exc) from exc
             raise StoreError(f"cannot open SQLite store at {self._path}: {exc}") from exc
 
     @property
@@ -160,70 +144,24 @@ class SqliteStore(GroupedAppends):
             return outcomes
 
     def _guarded(self, requests: Sequence[AppendRequest]) -> list[Outcome] | None:
-        """The group in one statement, its own transaction, when this connection's last
-        commit may still be the head: every member sealed here on the versions it expects
-        and on that head, and one ``INSERT ... SELECT`` that stores them all only if the
-        log is as assumed: the head row is that row, byte for byte, chained to the hash
-        before it (what ``checked_head`` would check), and every stream is at the version
-        its first member expects. ``None`` (nothing written) when the head is not known,
-        a member expects ``ANY`` or another member's version, the guard finds the log
-        otherwise (another process wrote, a member would be refused) or an event id is
-        stored already: the group is then committed as before, probe first."""
+        """The group in one guarded statement, its own transaction, while this
+        connection's last commit may still be the head (``ledger.store.sqlite_guarded``);
+        ``None`` when nothing was written: no tail known, no plan for the group, an event
+        id stored already, or a log that is not as the plan assumed. The group is then
+        committed as before, probe first."""
         tail = self._tail
         self._tail = None
-        if tail is None:
+        plan = None if tail is None else plan_guarded(tail, requests, self._clock.now())
+        if plan is None:
             return None
-        versions: dict[str, int] = {}
-        guards: list[object] = []
-        head = tail.head
-        now = self._clock.now()
-        rows: list[EventRow] = []
-        outcomes: list[Outcome] = []
-        last: Record | None = None
-        for request in requests:
-            stream, expected = request.stream, request.expected_version
-            if expected == ANY:
-                return None
-            current = versions.get(stream)
-            if current is None:
-                guards.extend((stream, expected))
-            elif current != expected:
-                return None
-            try:
-                sealed = seal_batch(
-                    stream, request.events, current_version=expected, head=head, now=now
-                )
-            except MEMBER_ERRORS:
-                return None
-            records = [record for record, _ in sealed]
-            rows.extend(event_row(record, raw) for record, raw in sealed)
-            if len(rows) > GUARDED_ROWS:
-                return None
-            last = records[-1]
-            versions[stream] = last.version
-            head = head_at(last)
-            outcomes.append(records)
-        assert last is not None
         try:
-            stored = self._db.execute(
-                _guarded_sql(len(rows), len(guards) // 2),
-                (
-                    *itertools.chain.from_iterable(rows),
-                    tail.head.position,
-                    tail.head.position,
-                    tail.head.hash,
-                    tail.body,
-                    tail.head.position - 1,
-                    tail.prev_hash,
-                    *guards,
-                ),
-            ).rowcount
+            stored = self._db.execute(plan.sql, plan.parameters).rowcount
         except sqlite3.IntegrityError:
             return None
-        if stored != len(rows):
+        if stored != plan.rows:
             return None
-        self._tail = _Tail.of(last, rows[-1][-1])
-        return outcomes
+        self._tail = plan.tail
+        return plan.outcomes
 
     def _planned_group(self, requests: Sequence[AppendRequest]) -> list[Outcome] | None:
         """A group of several appends in three statements whatever its size: one probe
@@ -236,7 +174,7 @@ class SqliteStore(GroupedAppends):
         if len(set(ids)) != len(ids):
             return None
         streams = list(dict.fromkeys(request.stream for request in requests))
-        found = self._db.execute(_group_probe_sql(len(streams), len(ids)), (*streams, *ids))
+        found = self._db.execute(group_probe_sql(len(streams), len(ids)), (*streams, *ids))
         versions: dict[str, int] = {}
         head = EMPTY_HEAD
         for name, version, any_stored, *last in found.fetchall():
@@ -265,8 +203,8 @@ class SqliteStore(GroupedAppends):
             head = head_at(last_record)
             outcomes.append(records)
         if rows:
-            self._db.executemany(_INSERT, rows)
-            self._written = _Tail.of(_last_stored(outcomes), rows[-1][-1])
+            self._db.executemany(INSERT, rows)
+            self._written = Tail.of(_last_stored(outcomes), rows[-1][-1])
         return outcomes
 
     def _member(self, request: AppendRequest) -> Outcome:
@@ -296,10 +234,10 @@ class SqliteStore(GroupedAppends):
         )
         rows = [event_row(record, raw) for record, raw in sealed]
         if len(rows) == 1:
-            self._db.execute(_INSERT, rows[0])
+            self._db.execute(INSERT, rows[0])
         else:
-            self._db.executemany(_INSERT, rows)
-        self._written = _Tail.of(*sealed[-1])
+            self._db.executemany(INSERT, rows)
+        self._written = Tail.of(*sealed[-1])
         return [record for record, _ in sealed]
 
     def copy_in(self, records: Sequence[tuple[Record, bytes]]) -> None:
@@ -312,7 +250,7 @@ class SqliteStore(GroupedAppends):
             db.execute("BEGIN IMMEDIATE")
             try:
                 check_continues(self._checked_head(), records)
-                db.executemany(_INSERT, [event_row(record, raw) for record, raw in records])
+                db.executemany(INSERT, [event_row(record, raw) for record, raw in records])
                 db.execute("COMMIT")
             except BaseException:
                 if db.in_transaction:
@@ -326,7 +264,7 @@ class SqliteStore(GroupedAppends):
         a decision's load does not wait for the group commit in flight (it sees what
         is committed; the append's version check catches what it could not see)."""
         with self._reader_lock, self._translated("read"):
-            rows = self._on_reader().execute(_STREAM, (stream, after_version)).fetchall()
+            rows = self._on_reader().execute(STREAM, (stream, after_version)).fetchall()
         return checked_stream_rows(rows, stream, after_version)
 
     def read_all(
@@ -369,7 +307,7 @@ class SqliteStore(GroupedAppends):
         records of a commit still in flight are stamped no later than this process's
         clock before it or the head committed before it, which this read sees."""
         with self._reader_lock, self._translated("read"):
-            row = self._on_reader().execute(_HEAD_ONLY).fetchone()
+            row = self._on_reader().execute(HEAD_ONLY).fetchone()
         return EMPTY_HEAD if row is None else head_of(*row)
 
     def head_position(self) -> int:
@@ -451,14 +389,14 @@ class SqliteStore(GroupedAppends):
         return db
 
     def _checked_head(self) -> Head:
-        row = self._db.execute(_HEAD).fetchone()
+        row = self._db.execute(HEAD).fetchone()
         return EMPTY_HEAD if row is None else checked_head(*row)
 
     def _probe(self, stream: str, events: Sequence[NewEvent]) -> tuple[int, bool, Head]:
         """In one statement: the stream's version, whether any of the batch's event
         ids is already stored, and the head of the log (no row: the log is empty)."""
         ids = [event.event_id for event in events]
-        row = self._db.execute(_probe_sql(len(ids)), (stream, *ids)).fetchone()
+        row = self._db.execute(probe_sql(len(ids)), (stream, *ids)).fetchone()
         if row is None:
             return 0, False, EMPTY_HEAD
         version, any_stored, *head = row
@@ -521,117 +459,13 @@ class SqliteStore(GroupedAppends):
             return 0
         return int(row[0] or 0)
 
-    def _translated(self, action: str) -> _DriverErrors:
-        return _DriverErrors(action, self._path)
-
-
-class _DriverErrors:
-    """Translate sqlite3 errors into ``StoreError`` at one boundary."""
-
-    def __init__(self, action: str, path: Path) -> None:
-        self._action = action
-        self._path = path
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> None:
-        if isinstance(exc, sqlite3.Error) and _damaged(exc):
-            raise _damaged_file(self._path, exc) from exc
-        if isinstance(exc, (sqlite3.Error, LockTimeout)):
-            raise StoreError(f"SQLite {self._action} failed at {self._path}: {exc}") from exc
-
-
-_MISSING = ("no such table", "no such column")
-"""A migrated store that answers these had its tables dropped or altered by hand."""
-
-
-def _damaged(exc: sqlite3.Error) -> bool:
-    """The file itself is damaged (not a database, malformed) or its tables were
-    dropped or altered: corruption, not a passing failure of the store."""
-    if isinstance(exc, sqlite3.OperationalError):
-        return str(exc).startswith(_MISSING)
-    return type(exc) is sqlite3.DatabaseError
-
-
-def _damaged_file(path: Path, exc: sqlite3.Error) -> CorruptLog:
-    return CorruptLog(
-        f"the SQLite ledger at {path} is damaged ({exc}): its log cannot be read from"
-        " position 1; run `claims verify`",
-        position=1,
-        where=str(path),
-    )
-
-
-@functools.lru_cache(maxsize=64)
-def _probe_sql(ids: int) -> str:
-    marks = ",".join("?" * ids)
-    return (
-        "SELECT"
-        " (SELECT version FROM events WHERE stream = ? ORDER BY version DESC LIMIT 1),"
-        f" EXISTS (SELECT 1 FROM events WHERE event_id IN ({marks})),"
-        f" {_HEAD_COLUMNS}"
-        " FROM events ORDER BY position DESC LIMIT 1"
-    )
-
-
-@functools.lru_cache(maxsize=256)
-def _group_probe_sql(streams: int, ids: int) -> str:
-    """A row per stream: its name and version, whether any of the ids is stored, and
-    the head row as ``checked_head`` takes it (NULLs in an empty log)."""
-    names = ",".join(["(?)"] * streams)
-    marks = ",".join("?" * ids)
-    return (
-        f"WITH named(stream) AS (VALUES {names}),"
-        f" last(position, hash, recorded_us, body, before) AS ({_HEAD})"
-        " SELECT named.stream,"
-        " (SELECT version FROM events WHERE stream = named.stream"
-        " ORDER BY version DESC LIMIT 1),"
-        f" EXISTS (SELECT 1 FROM events WHERE event_id IN ({marks})),"
-        " last.position, last.hash, last.recorded_us, last.body, last.before"
-        " FROM named LEFT JOIN last ON 1"
-    )
-
-
-@functools.lru_cache(maxsize=256)
-def _guarded_sql(rows: int, streams: int) -> str:
-    """``rows`` new rows inserted only if the log's last row is at the given position
-    with the given hash and body, the row before it has the given hash, and each of
-    ``streams`` streams is at the given version (0: no record). Parameters: the rows'
-    columns, the head's position twice, its hash and body, the position before it and
-    its hash, then each stream's name and version."""
-    values = ",".join(["(?, ?, ?, ?, ?, ?, ?, ?)"] * rows)
-    versions = "".join(
-        " AND coalesce((SELECT version FROM events WHERE stream = ?"
-        " ORDER BY version DESC LIMIT 1), 0) = ?"
-        for _ in range(streams)
-    )
-    return (
-        f"INSERT INTO events ({COLUMNS}) SELECT * FROM (VALUES {values})"
-        " WHERE (SELECT max(position) FROM events) = ?"
-        " AND EXISTS (SELECT 1 FROM events WHERE position = ? AND hash = ? AND body = ?)"
-        " AND EXISTS (SELECT 1 FROM events WHERE position = ? AND hash = ?)"
-        f"{versions}"
-    )
+    def _translated(self, action: str) -> DriverErrors:
+        return DriverErrors(action, self._path)
 
 
 def _last_stored(outcomes: Sequence[Outcome]) -> Record:
     """The last record of the last member that was stored."""
     return next(o[-1] for o in reversed(outcomes) if not isinstance(o, BaseException))
-
-
-class _Tail(NamedTuple):
-    """A row this connection committed: its head, its stored bytes, and the hash of
-    the row before it (what ``checked_head`` checks of a head row)."""
-
-    head: Head
-    body: bytes
-    prev_hash: str
-
-    @classmethod
-    def of(cls, record: Record, raw: bytes) -> _Tail:
-        """The tail that ``record``, stored as ``raw``, makes."""
-        return cls(head_at(record), raw, record.prev_hash)
 
 
 def _statements(sql: str) -> list[str]:

@@ -13,7 +13,8 @@ import pytest
 
 from ledger.errors import ConcurrencyConflict, CorruptLog
 from ledger.store.protocol import NO_STREAM
-from ledger.store.sqlite import GUARDED_ROWS, SqliteStore
+from ledger.store.sqlite import SqliteStore
+from ledger.store.sqlite_guarded import GUARDED_ROWS
 from ledger.verify import verify_store
 from tests.conformance.helpers import everything, notes, positions
 
