@@ -81,6 +81,8 @@ _COLUMN_TYPES: tuple[tuple[str, type], ...] = (
     ("body", bytes),
 )
 """``RAW_COLUMNS`` with the type each must hold."""
+_MIN_MICROS = -62_135_596_800_000_000
+"""0001-01-01T00:00:00Z: a time column before it is no datetime."""
 _MAX_MICROS = 253_402_300_799_999_999
 """9999-12-31T23:59:59.999999Z: a time column past it is no datetime."""
 
@@ -90,7 +92,7 @@ def _column_fault(row: Sequence[Any]) -> str | None:
         if not isinstance(value, kind) or isinstance(value, bool):
             return f"its {name} column holds {type(value).__name__}, not {kind.__name__}"
     recorded_us = row[6]
-    if not -_MAX_MICROS <= recorded_us <= _MAX_MICROS:
+    if not _MIN_MICROS <= recorded_us <= _MAX_MICROS:
         return f"its recorded_us column ({recorded_us}) is no time"
     return None
 
