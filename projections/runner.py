@@ -21,6 +21,7 @@ import msgspec
 from ledger.clock import Clock, SystemClock
 from ledger.errors import StoreError
 from ledger.notices import logger
+from ledger.store.hashed_walk import walk
 from ledger.store.local import local_base
 from ledger.store.protocol import EventStore
 from ledger.witness import Witness, refuse_unwitnessed
@@ -166,7 +167,7 @@ class ProjectionRunner:
         place of every snapshot saved before (those of a replaced log included)."""
         started = time.perf_counter()
         board = Board()
-        records = self.store.read_all()
+        records = walk(self.store)
         if progress is None:
             count = board.apply_all(records)
         else:

@@ -218,13 +218,30 @@ class JsonlStore:
         until: int | None = None,
         until_time: datetime | None = None,
     ) -> Iterator[Record]:
+        after = max(after, 0)
+        records = checked_chain(
+            self.chain_rows(after=after, until=until), after=after, where=self._where
+        )
+        if until_time is None:
+            yield from records
+            return
+        for record in records:
+            if record.recorded_at > until_time:
+                return
+            yield record
+
+    def chain_rows(
+        self, *, after: int = 0, until: int | None = None
+    ) -> Iterator[tuple[int, str | None, bytes]]:
+        """The rows ``read_all`` checks, unchecked (``ChainSource``): each line with
+        its position, the anchor at ``after`` first (with the hash it holds)."""
         with self._lock:
             self._refresh()
             count = len(self._offsets)
             after = max(after, 0)
             last = count if until is None else min(until, count)
             if after >= last:
-                return
+                return iter(())
             start = self._offsets[after - 1] if after else 0
             stop = self._offsets[last] if last < count else self._end
         lines = itertools.chain.from_iterable(self._line_chunks(start, stop))
@@ -234,14 +251,7 @@ class JsonlStore:
         if after:
             anchor = next(lines, b"")
             rows = itertools.chain([(after, _line_hash(anchor), anchor)], rows)
-        records = checked_chain(rows, after=after, where=self._where)
-        if until_time is None:
-            yield from records
-            return
-        for record in records:
-            if record.recorded_at > until_time:
-                return
-            yield record
+        return rows
 
     def position_at(self, when: datetime) -> int:
         """Binary search over the index: ``recorded_at`` never decreases (S7)."""

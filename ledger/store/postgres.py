@@ -54,8 +54,9 @@ from ledger.store.rows import (
     PAGE,
     RAW_COLUMNS,
     EventRow,
-    anchored,
+    anchored_rows,
     checked_head,
+    checked_rows,
     checked_stream_rows,
     event_row,
     from_micros,
@@ -224,6 +225,19 @@ class PostgresStore(GroupedAppends):
         until: int | None = None,
         until_time: datetime | None = None,
     ) -> Iterator[Record]:
+        after = max(after, 0)
+        yield from checked_rows(
+            self.chain_rows(after=after, until=until, until_time=until_time), after
+        )
+
+    def chain_rows(
+        self,
+        *,
+        after: int = 0,
+        until: int | None = None,
+        until_time: datetime | None = None,
+    ) -> Iterator[Sequence[Any]]:
+        """The rows ``read_all`` checks, unchecked (``ChainSource``)."""
         limit_position, limit_time = read_limits(until, until_time)
 
         def page(cursor: int) -> list[tuple[Any, ...]]:
@@ -235,7 +249,7 @@ class PostgresStore(GroupedAppends):
                 binary=True,
             )
 
-        yield from anchored(page, after)
+        return anchored_rows(page, max(after, 0))
 
     def position_at(self, when: datetime) -> int:
         rows = self._fetch(

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import datetime
-from typing import Final, Protocol
+from typing import Any, Final, Protocol, runtime_checkable
 
 import msgspec
 
@@ -67,6 +67,21 @@ class Head(msgspec.Struct, frozen=True, gc=False):
 def head_at(record: Record) -> Head:
     """The head of a log whose last record is ``record``."""
     return Head(position=record.position, hash=record.hash, recorded_at=record.recorded_at)
+
+
+@runtime_checkable
+class ChainSource(Protocol):
+    """A store whose walk by position another process can read on its own (from
+    ``url``), as the rows ``read_all`` checks: ``(position, hash column or None,
+    stored bytes)``, from the anchor row at ``after`` (when ``after`` is above 0) to
+    ``until``, unchecked (``ledger.store.hashed_walk``)."""
+
+    @property
+    def url(self) -> str: ...
+
+    def chain_rows(
+        self, *, after: int = 0, until: int | None = None
+    ) -> Iterator[Sequence[Any]]: ...
 
 
 class EventStore(Protocol):

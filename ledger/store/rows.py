@@ -173,11 +173,13 @@ def paged(fetch: Callable[[int], Sequence[Sequence[Any]]], after: int) -> Iterat
     return itertools.chain.from_iterable(pages(fetch, after))
 
 
-def anchored(fetch: Callable[[int], Sequence[Sequence[Any]]], after: int) -> Iterator[Record]:
-    """The checked records of a walk by position after ``after``: the walk starts at
-    the row at ``after`` itself, the anchor the first record must chain to."""
-    after = max(after, 0)
-    return checked_rows(paged(fetch, max(after - 1, 0)), after)
+def anchored_rows(
+    fetch: Callable[[int], Sequence[Sequence[Any]]], after: int
+) -> Iterator[Sequence[Any]]:
+    """The ``CHAIN_COLUMNS`` rows of a walk by position after ``after``, unchecked:
+    the walk starts at the row at ``after`` itself, the anchor the first record must
+    chain to (``checked_rows`` checks them)."""
+    return paged(fetch, max(after - 1, 0))
 
 
 def read_limits(until: int | None, until_time: datetime | None) -> tuple[int, int]:

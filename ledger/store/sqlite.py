@@ -41,8 +41,9 @@ from ledger.store.rows import (
     PAGE,
     RAW_COLUMNS,
     EventRow,
-    anchored,
+    anchored_rows,
     checked_head,
+    checked_rows,
     checked_stream_rows,
     decode_row,
     event_row,
@@ -274,6 +275,19 @@ class SqliteStore(GroupedAppends):
         until: int | None = None,
         until_time: datetime | None = None,
     ) -> Iterator[Record]:
+        after = max(after, 0)
+        yield from checked_rows(
+            self.chain_rows(after=after, until=until, until_time=until_time), after
+        )
+
+    def chain_rows(
+        self,
+        *,
+        after: int = 0,
+        until: int | None = None,
+        until_time: datetime | None = None,
+    ) -> Iterator[Sequence[Any]]:
+        """The rows ``read_all`` checks, unchecked (``ChainSource``)."""
         limit_position, limit_time = read_limits(until, until_time)
 
         def page(cursor: int) -> list[Any]:
@@ -285,7 +299,7 @@ class SqliteStore(GroupedAppends):
                     (cursor, limit_position, limit_time, PAGE),
                 ).fetchall()
 
-        yield from anchored(page, after)
+        return anchored_rows(page, max(after, 0))
 
     def position_at(self, when: datetime) -> int:
         with self._lock, self._translated("read"):

@@ -23,6 +23,7 @@ import duckdb
 import msgspec
 
 from ledger.records import GENESIS_HASH, Record
+from ledger.store.hashed_walk import walk
 from ledger.store.protocol import EventStore
 from ledger.witness import Witness, refuse_unwitnessed
 from projections.analytics import payout_work
@@ -82,7 +83,7 @@ def update(
     until = _whole_batches(store, until)
     total = _pending(store, checkpoint, until)
     applied = 0
-    records = store.read_all(after=checkpoint.position, until=until)
+    records = walk(store, after=checkpoint.position, until=until)
     with tempfile.TemporaryDirectory(prefix="claims-analytics-") as folder:
         feed = _Feed(con, cache_limit, Path(folder))
         try:
