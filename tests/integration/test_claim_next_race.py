@@ -1,4 +1,4 @@
-"""Eight processes drain a backlog of 2,000 tasks with ``claim_next``, once per backend;
+"""Eight processes drain a backlog of 800 tasks with ``claim_next``, once per backend;
 each test checks one property of that run."""
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from tests.integration.harness import (
 from tests.integration.workers import COMPLETED, ClaimLoopOutcome
 
 WORKERS = 8
-TASKS = 2_000
+TASKS = 800
 
 pytestmark = pytest.mark.slow
 
@@ -71,7 +71,7 @@ def drained(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
 
 
 def test_workers_report_every_task_once(drained: Drained) -> None:
-    """The workers' reported claims cover all 2,000 tasks, none twice."""
+    """The workers' reported claims cover all 800 tasks, none twice."""
     reported = Counter(claim.task_id for outcome in drained.outcomes for claim in outcome.claims)
     assert set(reported) == {spec.task_id for spec in _backlog()}
     assert set(reported.values()) == {1}
