@@ -8,7 +8,7 @@ keeps the GIL for inputs that small, so no thread can take it off the reader.
 
 ``walk`` is ``store.read_all`` for the long walks (a rebuild of the projections, the
 analytics feed): when at least ``PARALLEL_FROM`` records are to be read, it starts a
-helper process that opens the same store from its URL, reads the same rows
+helper process that opens the same store from its URL (sent on its stdin), reads the same rows
 (``ChainSource.chain_rows``), checks each row's shape (its position, bytes with a
 hash member and no newline, the indexed hash beside them) and computes its sha256,
 and sends the bytes it hashed, a page at a time, with their digests. This process
@@ -64,6 +64,15 @@ ANCHOR, PAGE, LAST = 1, 2, 3
 end of the rows, or a row that failed a check: the reader goes on alone from there)."""
 
 _decode_lines = msgspec.json.Decoder(Record).decode_lines
+
+
+class _Request(msgspec.Struct, frozen=True):
+    """What the helper is to walk, as it reads it from its stdin."""
+
+    url: str
+    after: int
+    until: int | None
+    page: int
 
 
 def walk(
@@ -133,16 +142,26 @@ class _Helper:
         root = str(Path(__file__).resolve().parents[2])
         path = os.pathsep.join(filter(None, (root, os.environ.get("PYTHONPATH"))))
         command = [sys.executable, "-m", __spec__.name if __spec__ else "ledger.store.hashed_walk"]
-        command += [url, str(after), "" if until is None else str(until), str(page)]
+        # the store's URL (it may hold a password) goes through the helper's stdin,
+        # never its command line, which every user of the host can read
+        request = _Request(url=url, after=after, until=until, page=page)
         try:
             process = subprocess.Popen(
                 command,
-                stdin=subprocess.DEVNULL,
+                stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,
                 env={**os.environ, "PYTHONPATH": path},
             )
         except OSError:
+            return None
+        assert process.stdin is not None
+        try:
+            process.stdin.write(msgspec.json.encode(request))
+            process.stdin.close()
+        except OSError:
+            process.kill()
+            process.wait()
             return None
         assert process.stdout is not None
         _widen(process.stdout)
@@ -320,11 +339,12 @@ def _indexed_agree(columns: list[object], digests: list[bytes]) -> int:
     return len(columns)
 
 
-def main(argv: list[str]) -> None:
-    """``python -m ledger.store.hashed_walk URL AFTER UNTIL PAGE``: the helper."""
-    url, after, until, page = argv
-    hash_rows(url, int(after), int(until) if until else None, int(page), sys.stdout.buffer)
+def main() -> None:
+    """``python -m ledger.store.hashed_walk`` with its ``_Request`` (JSON) on stdin: the
+    helper, writing its messages on stdout."""
+    request = msgspec.json.decode(sys.stdin.buffer.read(), type=_Request)
+    hash_rows(request.url, request.after, request.until, request.page, sys.stdout.buffer)
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    main()

@@ -6,9 +6,11 @@ message, as the store's own read."""
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from collections.abc import Generator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -168,3 +170,26 @@ def test_a_walk_left_early_stops_its_helper(store: EventStore) -> None:
     del walker
 
     assert [record.position for record in first] == [1, 2, 3]
+
+
+def test_the_store_url_never_reaches_the_helpers_command_line(
+    store: EventStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A PostgreSQL URL may hold a password, and any user of the host can read a
+    process's command line: the URL goes through the helper's stdin."""
+    commands: list[list[str]] = []
+    popen = subprocess.Popen
+
+    def spy(command: list[str], **options: Any) -> Any:
+        commands.append(list(command))
+        return popen(command, **options)
+
+    monkeypatch.setattr(subprocess, "Popen", spy)
+    assert isinstance(store, ChainSource)
+
+    records, last = _run(hashed_pages(store, after=0, until=None, page=PAGE))
+
+    assert last == RECORDS
+    assert len(records) == RECORDS
+    [command] = commands
+    assert not any(store.url in part or "://" in part for part in command)
