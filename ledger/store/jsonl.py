@@ -58,11 +58,10 @@ from ledger.store.jsonl_index import (
     load,
     write_base,
 )
+from ledger.store.jsonl_lines import line_chunks, line_hash, read_lines
 from ledger.store.jsonl_lookup import IdTable, StreamTable
 from ledger.store.protocol import Head, RawEntry, head_at
 from ledger.store.waiting import poll_head
-
-CHUNK = 1 << 20
 
 
 class _IndexEntry(msgspec.Struct, gc=False):
@@ -77,13 +76,6 @@ class _IndexEntry(msgspec.Struct, gc=False):
 
 
 _index_decoder = msgspec.json.Decoder(_IndexEntry)
-
-
-class _Hashed(msgspec.Struct, gc=False):
-    hash: str = ""
-
-
-_hash_decoder = msgspec.json.Decoder(_Hashed)
 
 
 class TornTail(msgspec.Struct, frozen=True):
@@ -244,13 +236,13 @@ class JsonlStore:
                 return iter(())
             start = self._offsets[after - 1] if after else 0
             stop = self._offsets[last] if last < count else self._end
-        lines = itertools.chain.from_iterable(self._line_chunks(start, stop))
+        lines = itertools.chain.from_iterable(line_chunks(self._fd, start, stop))
         rows: Iterator[tuple[int, str | None, bytes]] = zip(
             itertools.count(after + 1), itertools.repeat(None), lines
         )
         if after:
             anchor = next(lines, b"")
-            rows = itertools.chain([(after, _line_hash(anchor), anchor)], rows)
+            rows = itertools.chain([(after, line_hash(anchor), anchor)], rows)
         return rows
 
     def position_at(self, when: datetime) -> int:
@@ -288,7 +280,7 @@ class JsonlStore:
         """Every line as stored, numbered from 1 with its byte offset; a torn tail last."""
         with self._lock, Flock(self._fd, fcntl.LOCK_SH):
             size = os.fstat(self._fd).st_size
-        for number, (line, offset, complete) in enumerate(self._read_lines(0, size), start=1):
+        for number, (line, offset, complete) in enumerate(read_lines(self._fd, 0, size), start=1):
             where = f"line {number} (byte {offset})"
             if complete:
                 yield RawEntry(where=where, body=line)
@@ -323,7 +315,7 @@ class JsonlStore:
                 position=len(self._offsets),
             )
         batch: list[tuple[_IndexEntry, int]] = []
-        for line, offset, complete in self._read_lines(self._end, size):
+        for line, offset, complete in read_lines(self._fd, self._end, size):
             if not complete:
                 break
             entry = self._checked_entry(line, offset, batch)
@@ -392,40 +384,6 @@ class JsonlStore:
         head = self._head
         stamp = LogStamp.of(self._fd)
         return Tail(len(self._offsets), self._end, head.hash, head.recorded_at, stamp)
-
-    def _line_chunks(self, start: int, stop: int) -> Iterator[list[bytes]]:
-        """The lines between two byte offsets, a chunk's worth at a time (the last
-        one as it is, if it has no newline)."""
-        read = 0
-        pending = b""
-        while start + read < stop:
-            chunk = os.pread(self._fd, min(CHUNK, stop - start - read), start + read)
-            if not chunk:
-                break
-            read += len(chunk)
-            lines = (pending + chunk).split(b"\n")
-            pending = lines.pop()
-            yield lines
-        if pending:
-            yield [pending]
-
-    def _read_lines(self, start: int, stop: int) -> Iterator[tuple[bytes, int, bool]]:
-        """``(line, offset, complete)`` for each line between two byte offsets."""
-        offset = start
-        pending = b""
-        while offset + len(pending) < stop:
-            want = min(CHUNK, stop - offset - len(pending))
-            chunk = os.pread(self._fd, want, offset + len(pending))
-            if not chunk:
-                break
-            pending += chunk
-            lines = pending.split(b"\n")
-            pending = lines.pop()
-            for line in lines:
-                yield line, offset, True
-                offset += len(line) + 1
-        if pending:
-            yield pending, offset, False
 
     def _checked_entry(
         self, line: bytes, offset: int, batch: list[tuple[_IndexEntry, int]]
@@ -503,7 +461,7 @@ class JsonlStore:
         start = self._offsets[position - 2] if position > 1 else self._offsets[0]
         offset, length = self._span(position)
         raw = os.pread(self._fd, offset + length - start, start)
-        before = _line_hash(raw[: offset - start - 1]) if position > 1 else None
+        before = line_hash(raw[: offset - start - 1]) if position > 1 else None
         return checked_record(
             raw[offset - start :],
             position=position,
@@ -519,14 +477,6 @@ class JsonlStore:
     def _where(self, position: int) -> str:
         offset = self._offsets[position - 1] if position <= len(self._offsets) else self._end
         return f"line {position} (byte {offset}) of {self._path}"
-
-
-def _line_hash(line: bytes) -> str | None:
-    """The hash member of a stored line (``None`` if it has none that decodes)."""
-    try:
-        return _hash_decoder.decode(line).hash or None
-    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
-        return None
 
 
 def _fsync_dir(folder: Path) -> None:
