@@ -53,10 +53,10 @@ from ledger.store.rows import (
     COLUMNS,
     PAGE,
     RAW_COLUMNS,
+    CheckedWalks,
     EventRow,
     anchored_rows,
     checked_head,
-    checked_rows,
     checked_stream_rows,
     event_row,
     from_micros,
@@ -85,7 +85,7 @@ _CHECKED_HEAD = (
 _STREAM = stream_sql("%s")
 
 
-class PostgresStore(GroupedAppends):
+class PostgresStore(GroupedAppends, CheckedWalks):
     """An event store in one PostgreSQL schema, shared by any number of hosts."""
 
     def __init__(self, options: PostgresOptions, *, clock: Clock | None = None) -> None:
@@ -218,18 +218,6 @@ class PostgresStore(GroupedAppends):
         rows = self._fetch(_STREAM, (stream, after_version), binary=True)
         return checked_stream_rows(rows, stream, after_version)
 
-    def read_all(
-        self,
-        *,
-        after: int = 0,
-        until: int | None = None,
-        until_time: datetime | None = None,
-    ) -> Iterator[Record]:
-        after = max(after, 0)
-        yield from checked_rows(
-            self.chain_rows(after=after, until=until, until_time=until_time), after
-        )
-
     def chain_rows(
         self,
         *,
@@ -237,7 +225,6 @@ class PostgresStore(GroupedAppends):
         until: int | None = None,
         until_time: datetime | None = None,
     ) -> Iterator[Sequence[Any]]:
-        """The rows ``read_all`` checks, unchecked (``ChainSource``)."""
         limit_position, limit_time = read_limits(until, until_time)
 
         def page(cursor: int) -> list[tuple[Any, ...]]:

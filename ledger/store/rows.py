@@ -3,6 +3,7 @@ and what the SQL backends read back from such rows."""
 
 from __future__ import annotations
 
+import abc
 import itertools
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
@@ -115,6 +116,33 @@ def checked_head(
         hash_column=digest,
     )
     return head_of(position, digest, recorded_us)
+
+
+class CheckedWalks(abc.ABC):
+    """``read_all`` of a SQL store: the checked walk of its ``chain_rows``."""
+
+    @abc.abstractmethod
+    def chain_rows(
+        self,
+        *,
+        after: int = 0,
+        until: int | None = None,
+        until_time: datetime | None = None,
+    ) -> Iterator[Sequence[Any]]:
+        """The ``CHAIN_COLUMNS`` rows ``read_all`` checks, unchecked (``ChainSource``):
+        from the anchor row at ``after`` to ``until`` (a position) and ``until_time``."""
+
+    def read_all(
+        self,
+        *,
+        after: int = 0,
+        until: int | None = None,
+        until_time: datetime | None = None,
+    ) -> Iterator[Record]:
+        after = max(after, 0)
+        yield from checked_rows(
+            self.chain_rows(after=after, until=until, until_time=until_time), after
+        )
 
 
 def checked_rows(rows: Iterator[Sequence[Any]], after: int) -> Iterator[Record]:

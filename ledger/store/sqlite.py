@@ -40,10 +40,10 @@ from ledger.store.rows import (
     CHAIN_COLUMNS,
     PAGE,
     RAW_COLUMNS,
+    CheckedWalks,
     EventRow,
     anchored_rows,
     checked_head,
-    checked_rows,
     checked_stream_rows,
     decode_row,
     event_row,
@@ -60,7 +60,7 @@ from ledger.store.waiting import poll_head
 Synchronous = Literal["FULL", "NORMAL"]
 
 
-class SqliteStore(GroupedAppends):
+class SqliteStore(GroupedAppends, CheckedWalks):
     """An event store in one SQLite file, safe for many processes on one host."""
 
     def __init__(
@@ -268,18 +268,6 @@ class SqliteStore(GroupedAppends):
             rows = self._on_reader().execute(STREAM, (stream, after_version)).fetchall()
         return checked_stream_rows(rows, stream, after_version)
 
-    def read_all(
-        self,
-        *,
-        after: int = 0,
-        until: int | None = None,
-        until_time: datetime | None = None,
-    ) -> Iterator[Record]:
-        after = max(after, 0)
-        yield from checked_rows(
-            self.chain_rows(after=after, until=until, until_time=until_time), after
-        )
-
     def chain_rows(
         self,
         *,
@@ -287,7 +275,6 @@ class SqliteStore(GroupedAppends):
         until: int | None = None,
         until_time: datetime | None = None,
     ) -> Iterator[Sequence[Any]]:
-        """The rows ``read_all`` checks, unchecked (``ChainSource``)."""
         limit_position, limit_time = read_limits(until, until_time)
 
         def page(cursor: int) -> list[Any]:
