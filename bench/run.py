@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import breakdown, growth, hot_stream, report, startup, throughput
+from bench import breakdown, growth, hot_stream, projection_figures, report, startup, throughput
 from bench import postgres as postgres_bench
 from bench import projections as projection_bench
 from bench.growth import GrowthPlan
@@ -155,8 +155,8 @@ def _projections(folder: Path, size: Size, results: Results) -> None:
         " sessions beside the floor and eventsourcing; opening the store; restart; peak memory"
     )
     figures = projection_bench.measure(folder, plan)
-    results.projections = projection_bench.jsonable(figures)
-    print(projection_bench.render(figures))
+    results.projections = projection_figures.jsonable(figures)
+    print(projection_figures.render(figures))
 
 
 def _postgres(folder: Path, size: Size, results: Results) -> None:
