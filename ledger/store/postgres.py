@@ -45,6 +45,7 @@ from ledger.store.group import AppendRequest, GroupCommit, Outcome
 from ledger.store.grouped import GroupedAppends
 from ledger.store.local import cache_base
 from ledger.store.postgres_append import APPEND_SQL, call_arguments, outcomes
+from ledger.store.postgres_prepared import Param, Statement, run
 from ledger.store.postgres_schema import PostgresSchema, first_line
 from ledger.store.postgres_url import PostgresOptions, parse_postgres_url
 from ledger.store.protocol import Head, RawEntry
@@ -82,7 +83,8 @@ _CHECKED_HEAD = (
     " (SELECT p.hash FROM events p WHERE p.position = events.position - 1)"
     " FROM events ORDER BY position DESC LIMIT 1"
 )
-_STREAM = stream_sql("%s")
+_STREAM = Statement("claims_stream", stream_sql("%s"))
+_APPEND = Statement("claims_append", APPEND_SQL)
 
 
 class PostgresStore(GroupedAppends, CheckedWalks):
@@ -178,9 +180,9 @@ class PostgresStore(GroupedAppends, CheckedWalks):
         return self._run("append", call)
 
     @staticmethod
-    def _execute_append(conn: Connection, arguments: Sequence[Any]) -> list[tuple[Any, ...]]:
+    def _execute_append(conn: Connection, arguments: Sequence[Param]) -> list[tuple[Any, ...]]:
         """The append's one statement (a seam: fault tests fail it on the server's side)."""
-        return conn.execute(APPEND_SQL, arguments, binary=True).fetchall()
+        return run(conn, _APPEND, arguments)
 
     @staticmethod
     def _broken_link(conn: Connection, refused: psycopg.Error) -> Exception:
@@ -215,7 +217,7 @@ class PostgresStore(GroupedAppends, CheckedWalks):
     # --- reading ---------------------------------------------------------------
 
     def read_stream(self, stream: str, *, after_version: int = 0) -> list[Record]:
-        rows = self._fetch(_STREAM, (stream, after_version), binary=True)
+        rows = self._run("read", lambda conn: run(conn, _STREAM, (stream, after_version)))
         return checked_stream_rows(rows, stream, after_version)
 
     def chain_rows(
@@ -310,13 +312,19 @@ class PostgresStore(GroupedAppends, CheckedWalks):
         delay = 0.05
         while True:
             try:
-                with self._pool.connection() as conn:
-                    try:
-                        return work(conn)
-                    except psycopg.OperationalError as exc:
-                        if conn.broken or conn.closed or isinstance(exc, _SHUTDOWNS):
-                            raise _ConnectionLost(exc) from exc
-                        raise
+                conn = self._pool.getconn()
+                try:
+                    return work(conn)
+                except psycopg.OperationalError as exc:
+                    if conn.broken or conn.closed or isinstance(exc, _SHUTDOWNS):
+                        raise _ConnectionLost(exc) from exc
+                    raise
+                finally:
+                    # Straight back to the pool, which rolls back a transaction left
+                    # open and replaces a broken connection: the connections are in
+                    # autocommit, so the commit of ``pool.connection()``'s context
+                    # would only cost Python on every statement.
+                    self._pool.putconn(conn)
             except psycopg.errors.QueryCanceled as exc:
                 raise StoreTimeout(
                     f"PostgreSQL {action} ran past the statement timeout"

@@ -27,6 +27,7 @@ from ledger.records import GENESIS_HASH, NewEvent, Record
 from ledger.store.batch import check_expected, replayed_batch, seal_batch
 from ledger.store.group import MEMBER_ERRORS, AppendRequest, Outcome
 from ledger.store.postgres_arrays import ByteaArray, Int4Array, Int8Array, TextArray
+from ledger.store.postgres_prepared import Param
 from ledger.store.protocol import Head
 from ledger.store.rows import decode_row, from_micros
 from ledger.store.server_clock import check_decided, decision_bounds
@@ -93,7 +94,7 @@ def call_arguments(
     now_us: int | None,
     *,
     decisions: bool,
-) -> tuple[Any, ...]:
+) -> tuple[Param, ...]:
     """The parameters of ``APPEND_SQL`` for a group of appends, in order; ``now_us``
     ``None`` stamps the records with the server's clock; ``decisions`` has the server
     refuse a member whose lease decisions its stamp no longer bears out (ADR 0017)."""

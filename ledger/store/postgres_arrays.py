@@ -12,7 +12,7 @@ over. Only the types the append sends are here: ``bytea[]``, ``text[]``, ``int8[
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import ClassVar
 
 import psycopg
@@ -40,13 +40,12 @@ class Array:
         self.data = data
 
     @classmethod
-    def _encoded(cls, cells: Sequence[bytes | None]) -> bytes:
-        """``cells`` are the elements' encodings (length prefix included), or None."""
-        if not cells:
-            return _EMPTY.pack(0, 0, cls.element_oid)
-        has_null = any(cell is None for cell in cells)
-        header = _HEADER.pack(1, int(has_null), cls.element_oid, len(cells), 1)
-        return header + b"".join(_NULL if cell is None else cell for cell in cells)
+    def _encoded(cls, count: int, cells: bytes, *, has_null: bool = False) -> Array:
+        """The array of ``count`` elements whose encodings (each with its length
+        prefix, or the NULL mark) are ``cells``, joined."""
+        if not count:
+            return cls(_EMPTY.pack(0, 0, cls.element_oid))
+        return cls(_HEADER.pack(1, has_null, cls.element_oid, count, 1) + cells)
 
 
 class ByteaArray(Array):
@@ -54,8 +53,8 @@ class ByteaArray(Array):
     element_oid = 17
 
     @classmethod
-    def of(cls, items: Iterable[bytes]) -> ByteaArray:
-        return cls(cls._encoded([_sized(item) for item in items]))
+    def of(cls, items: Sequence[bytes]) -> Array:
+        return cls._encoded(len(items), _sized(items))
 
 
 class TextArray(Array):
@@ -63,8 +62,8 @@ class TextArray(Array):
     element_oid = 25
 
     @classmethod
-    def of(cls, items: Iterable[str]) -> TextArray:
-        return cls(cls._encoded([_sized(item.encode()) for item in items]))
+    def of(cls, items: Sequence[str]) -> Array:
+        return cls._encoded(len(items), _sized([item.encode() for item in items]))
 
 
 class Int8Array(Array):
@@ -72,8 +71,13 @@ class Int8Array(Array):
     element_oid = 20
 
     @classmethod
-    def of(cls, items: Iterable[int | None]) -> Int8Array:
-        return cls(cls._encoded([None if item is None else _INT8.pack(8, item) for item in items]))
+    def of(cls, items: Sequence[int | None]) -> Array:
+        pack = _INT8.pack
+        return cls._encoded(
+            len(items),
+            b"".join([_NULL if item is None else pack(8, item) for item in items]),
+            has_null=None in items,
+        )
 
 
 class Int4Array(Array):
@@ -81,12 +85,15 @@ class Int4Array(Array):
     element_oid = 23
 
     @classmethod
-    def of(cls, items: Iterable[int]) -> Int4Array:
-        return cls(cls._encoded([_INT4.pack(4, item) for item in items]))
+    def of(cls, items: Sequence[int]) -> Array:
+        pack = _INT4.pack
+        return cls._encoded(len(items), b"".join([pack(4, item) for item in items]))
 
 
-def _sized(raw: bytes) -> bytes:
-    return _LENGTH.pack(len(raw)) + raw
+def _sized(items: Sequence[bytes]) -> bytes:
+    """Variable-length elements, each after its length."""
+    pack = _LENGTH.pack
+    return b"".join([pack(len(item)) + item for item in items])
 
 
 def _dumper(array: type[Array], array_oid: int) -> type[Dumper]:
