@@ -8,9 +8,10 @@ A claim cycle runs three such statements (the task's read, the session's read an
 its share of a group's append), and with sixteen writer threads in one process
 that Python is what bounds the rate (docs/benchmarks.md, issue 14).
 
-A ``Statement`` is prepared once on each connection that runs it, under a name of
-its own (psycopg's automatic ones are ``_pg3_N``), then executed with
-``PGconn.exec_prepared``, which releases the GIL while libpq waits on the server.
+A ``Statement`` runs unnamed the first time a connection runs it (one round trip, so
+a one-shot CLI command pays nothing more), is prepared the second time under a name of
+its own (psycopg's automatic ones are ``_pg3_N``), and is then executed with
+``PGconn.exec_prepared``; both calls release the GIL while libpq waits on the server.
 Its parameters are encoded here by their Python type (``encoded``), its rows
 loaded by the connection's own loaders (a ``Transformer``), binary, so a row is
 what ``conn.execute(query, params, binary=True)`` gives. An error result is
@@ -56,29 +57,45 @@ class Statement:
         self.query = _MARK.sub(lambda _: f"${next(numbers)}", query).encode()
 
 
-_prepared: weakref.WeakKeyDictionary[Connection, set[bytes]] = weakref.WeakKeyDictionary()
-"""The statements each open connection has prepared; a connection the pool replaces
-is a new key, and a closed one's entry goes with it."""
+_prepared: weakref.WeakKeyDictionary[Connection, dict[bytes, bool]] = weakref.WeakKeyDictionary()
+"""Per open connection, the statements it has run: prepared (True) or run once,
+unnamed (False). A connection the pool replaces is a new key, and a closed one's
+entry goes with it."""
 
 
 def run(conn: Connection, statement: Statement, params: Sequence[Param]) -> list[tuple[Any, ...]]:
-    """The rows of ``statement`` with ``params`` on ``conn``, binary, as tuples."""
+    """The rows of ``statement`` with ``params`` on ``conn``, binary, as tuples.
+
+    The first run on a connection is sent unnamed (``exec_params``: one round trip, as
+    ``execute`` sends it), so a one-shot command (a hook's ``claims heartbeat``) pays
+    no prepare; the second prepares the statement, and every run after that executes it."""
     values, formats = encoded(params)
-    names = _prepared.get(conn)
-    if names is None:
-        names = _prepared.setdefault(conn, set())
-    if statement.name not in names:
-        _prepare(conn, statement, names)
-    result = _execute(conn, statement, values, formats)
-    if result.status not in _OK:
-        error = _error(conn, result)
-        if error.sqlstate != _NO_SUCH_STATEMENT:
-            raise error
-        names.discard(statement.name)  # the session lost it (a DISCARD): prepare again
-        _prepare(conn, statement, names)
-        result = _execute(conn, statement, values, formats)
+    seen = _prepared.get(conn)
+    if seen is None:
+        seen = _prepared.setdefault(conn, {})
+    prepared = seen.get(statement.name)
+    if prepared is None:
+        seen[statement.name] = False
+        result = conn.pgconn.exec_params(
+            statement.query,
+            cast("list[bytes]", values),
+            param_formats=formats,
+            result_format=Format.BINARY,
+        )
         if result.status not in _OK:
             raise _error(conn, result)
+    else:
+        if not prepared:
+            _prepare(conn, statement, seen)
+        result = _execute(conn, statement, values, formats)
+        if result.status not in _OK:
+            error = _error(conn, result)
+            if error.sqlstate != _NO_SUCH_STATEMENT:
+                raise error
+            _prepare(conn, statement, seen)  # the session lost it (a DEALLOCATE): again
+            result = _execute(conn, statement, values, formats)
+            if result.status not in _OK:
+                raise _error(conn, result)
     loader = Transformer(conn)
     loader.set_pgresult(result)
     return loader.load_rows(0, result.ntuples, tuple)
@@ -114,18 +131,19 @@ def encoded(params: Sequence[Param]) -> tuple[list[bytes | None], list[int]]:
 def _execute(
     conn: Connection, statement: Statement, values: list[bytes | None], formats: list[int]
 ) -> PGresult:
-    """One execution; libpq takes None for a NULL, which psycopg's stub leaves out."""
+    """One execution of the prepared statement; libpq takes None for a NULL, which
+    psycopg's stub leaves out."""
     sent = cast("list[bytes]", values)
     return conn.pgconn.exec_prepared(
         statement.name, sent, param_formats=formats, result_format=Format.BINARY
     )
 
 
-def _prepare(conn: Connection, statement: Statement, names: set[bytes]) -> None:
+def _prepare(conn: Connection, statement: Statement, seen: dict[bytes, bool]) -> None:
     result = conn.pgconn.prepare(statement.name, statement.query)
     if result.status not in _OK:
         raise _error(conn, result)
-    names.add(statement.name)
+    seen[statement.name] = True
 
 
 def _error(conn: Connection, result: PGresult) -> psycopg.Error:

@@ -88,11 +88,30 @@ def test_rows_equal_what_execute_gives(
         assert run(conn, _ECHO, prepared) == expected  # the second time, prepared already
 
 
+def _prepared_here(conn: Conn, name: str) -> bool:
+    row = conn.execute("SELECT count(*) FROM pg_prepared_statements WHERE name = %s", (name,))
+    found = row.fetchone()
+    assert found is not None
+    return bool(found[0])
+
+
+def test_a_statement_runs_unnamed_first_and_is_prepared_from_its_second_run(conn: Conn) -> None:
+    square = Statement("claims_test_square", "SELECT %s::int * %s::int")
+    assert run(conn, square, [3, 3]) == [(9,)]
+    assert not _prepared_here(conn, "claims_test_square")  # a one-shot command prepares nothing
+    assert run(conn, square, [4, 4]) == [(16,)]
+    assert _prepared_here(conn, "claims_test_square")
+    assert run(conn, square, [5, 5]) == [(25,)]
+
+
 def test_a_server_error_is_the_class_execute_raises(conn: Conn) -> None:
     divide = Statement("claims_test_divide", "SELECT 1 / %s::int")
     assert run(conn, divide, [2]) == [(0,)]
     with pytest.raises(psycopg.errors.DivisionByZero):
-        run(conn, divide, [0])
+        run(conn, divide, [0])  # prepared by now
+    fresh = Statement("claims_test_divide_once", "SELECT 1 / %s::int")
+    with pytest.raises(psycopg.errors.DivisionByZero):
+        run(conn, fresh, [0])  # unnamed
     missing = Statement("claims_test_missing", "SELECT * FROM claims_no_such_table WHERE 1 = %s")
     with pytest.raises(psycopg.errors.UndefinedTable):
         run(conn, missing, [1])
@@ -102,6 +121,8 @@ def test_a_server_error_is_the_class_execute_raises(conn: Conn) -> None:
 def test_a_statement_the_server_forgot_is_prepared_again(conn: Conn) -> None:
     double = Statement("claims_test_double", "SELECT 2 * %s::int")
     assert run(conn, double, [3]) == [(6,)]
+    assert run(conn, double, [4]) == [(8,)]
+    assert _prepared_here(conn, "claims_test_double")
     conn.execute("DEALLOCATE ALL")
     assert run(conn, double, [5]) == [(10,)]
 
