@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, cast
 import psycopg
 from psycopg import errors
 from psycopg.adapt import Transformer
-from psycopg.pq import DiagnosticField, ExecStatus, Format
+from psycopg.pq import DiagnosticField, ExecStatus, Format, TransactionStatus
 
 from ledger.store.postgres_arrays import Array
 
@@ -74,8 +74,11 @@ def run(conn: Connection, statement: Statement, params: Sequence[Param]) -> list
     if seen is None:
         seen = _prepared.setdefault(conn, {})
     prepared = seen.get(statement.name)
-    if prepared is None:
-        seen[statement.name] = False
+    if prepared is None or conn.pgconn.transaction_status != TransactionStatus.IDLE:
+        # Unnamed on a first run, and inside a transaction block: there a statement
+        # the server lost (psycopg sends DEALLOCATE ALL after a ROLLBACK) would abort
+        # the transaction before it could be prepared again.
+        seen.setdefault(statement.name, False)
         result = conn.pgconn.exec_params(
             statement.query,
             cast("list[bytes]", values),
@@ -92,7 +95,9 @@ def run(conn: Connection, statement: Statement, params: Sequence[Param]) -> list
             error = _error(conn, result)
             if error.sqlstate != _NO_SUCH_STATEMENT:
                 raise error
-            _prepare(conn, statement, seen)  # the session lost it (a DEALLOCATE): again
+            # The session lost it: psycopg sends DEALLOCATE ALL after a ROLLBACK or
+            # DDL on the connection, when it has prepared statements of its own.
+            _prepare(conn, statement, seen)
             result = _execute(conn, statement, values, formats)
             if result.status not in _OK:
                 raise _error(conn, result)
@@ -140,6 +145,7 @@ def _execute(
 
 
 def _prepare(conn: Connection, statement: Statement, seen: dict[bytes, bool]) -> None:
+    seen[statement.name] = False
     result = conn.pgconn.prepare(statement.name, statement.query)
     if result.status not in _OK:
         raise _error(conn, result)

@@ -136,3 +136,18 @@ def test_a_lost_session_is_an_operational_error_on_a_broken_connection(conn: Con
     with pytest.raises(psycopg.OperationalError):
         run(conn, ping, [2])
     assert conn.broken
+
+
+def test_inside_a_transaction_a_forgotten_statement_runs_unnamed(conn: Conn) -> None:
+    """psycopg sends DEALLOCATE ALL after a ROLLBACK when it prepared statements of its
+    own; a prepared statement the server lost must not abort the transaction around it
+    (a re-prepare cannot run in an aborted one), and is prepared again outside."""
+    triple = Statement("claims_test_triple", "SELECT 3 * %s::int")
+    assert run(conn, triple, [1]) == [(3,)]
+    assert run(conn, triple, [2]) == [(6,)]
+    conn.execute("DEALLOCATE ALL")
+    with conn.transaction():
+        assert run(conn, triple, [3]) == [(9,)]
+        assert run(conn, triple, [4]) == [(12,)]
+    assert run(conn, triple, [5]) == [(15,)]
+    assert _prepared_here(conn, "claims_test_triple")
