@@ -55,6 +55,7 @@ from ledger.store.rows import (
 from ledger.store.sqlite_errors import DriverErrors, damaged, damaged_file
 from ledger.store.sqlite_guarded import Tail, plan_guarded
 from ledger.store.sqlite_sql import HEAD, HEAD_ONLY, INSERT, STREAM, group_probe_sql, probe_sql
+from ledger.store.sqlite_wal_index import WalIndex, commits_between
 from ledger.store.waiting import poll_head
 
 Synchronous = Literal["FULL", "NORMAL"]
@@ -89,6 +90,9 @@ class SqliteStore(GroupedAppends, CheckedWalks):
         next append can then be written in one guarded statement (``_guarded``)."""
         self._written: Tail | None = None
         """The last row inserted by the transaction in progress."""
+        self._wal: WalIndex | None = None
+        self._seen: tuple[bytes, Head] | None = None
+        """The head, and the WAL-index header with which it is still the head (``head``)."""
         self._path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self._db = sqlite3.connect(
@@ -101,6 +105,7 @@ class SqliteStore(GroupedAppends, CheckedWalks):
             self._set_wal()
             self._db.execute(f"PRAGMA synchronous = {synchronous}")
             self._migrate()
+            self._wal = WalIndex(self._path)
         except sqlite3.Error as exc:
             if damaged(exc):
                 raise damaged_file(self._path, exc) from exc
@@ -123,26 +128,32 @@ class SqliteStore(GroupedAppends, CheckedWalks):
         commit is the head (``_guarded``), else ``BEGIN IMMEDIATE``, the probe, the
         checks and the insert, a refused member refusing only itself."""
         with self._lock, self._translated("append"), self._writers_turn():
-            guarded = self._guarded(requests)
-            if guarded is not None:
-                return guarded
-            db = self._db
-            self._written = None
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                if len(requests) == 1:
-                    outcomes: list[Outcome] = [self._append_in_transaction(requests[0])]
-                else:
-                    outcomes = self._planned_group(requests) or [
-                        self._member(request) for request in requests
-                    ]
-                db.execute("COMMIT")
-            except BaseException:
-                if db.in_transaction:
-                    db.execute("ROLLBACK")
-                raise
-            self._tail = self._written
+            before = self._marker()
+            outcomes = self._committed_group(requests)
+            self._saw_own_commit(before)
             return outcomes
+
+    def _committed_group(self, requests: Sequence[AppendRequest]) -> list[Outcome]:
+        guarded = self._guarded(requests)
+        if guarded is not None:
+            return guarded
+        db = self._db
+        self._written = None
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            if len(requests) == 1:
+                outcomes: list[Outcome] = [self._append_in_transaction(requests[0])]
+            else:
+                outcomes = self._planned_group(requests) or [
+                    self._member(request) for request in requests
+                ]
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+        self._tail = self._written
+        return outcomes
 
     def _guarded(self, requests: Sequence[AppendRequest]) -> list[Outcome] | None:
         """The group in one guarded statement, its own transaction, while this
@@ -301,15 +312,25 @@ class SqliteStore(GroupedAppends, CheckedWalks):
             return self._version(stream)
 
     def head(self) -> Head:
-        """The last committed head, read on the reader connection: the ledger's clock
-        reads it before every decision (``LogClock``), and on the writer's connection
-        it would wait for the group commit in flight, so no decision could be made while
-        a commit waits on the disk. Another connection sees what is committed; the
-        records of a commit still in flight are stamped no later than this process's
-        clock before it or the head committed before it, which this read sees."""
+        """The last committed head. While the WAL-index header is the one with which
+        this store last saw the head (its own commit, or this read before), nothing has
+        committed since and the head seen is the head: no statement is run
+        (``ledger.store.sqlite_wal_index``). Otherwise it is read on the reader
+        connection: the ledger's clock reads it before every decision (``LogClock``),
+        and on the writer's connection it would wait for the group commit in flight.
+        Another connection sees what is committed; the records of a commit still in
+        flight are stamped no later than this process's clock before it or the head
+        committed before it, which this read sees."""
+        marker = self._marker()
+        seen = self._seen
+        if seen is not None and marker is not None and seen[0] == marker:
+            return seen[1]
         with self._reader_lock, self._translated("read"):
             row = self._on_reader().execute(HEAD_ONLY).fetchone()
-        return EMPTY_HEAD if row is None else head_of(*row)
+        head = EMPTY_HEAD if row is None else head_of(*row)
+        if marker is not None:
+            self._seen = (marker, head)
+        return head
 
     def head_position(self) -> int:
         return self.head().position
@@ -339,6 +360,9 @@ class SqliteStore(GroupedAppends, CheckedWalks):
         with self._reader_lock:
             if self._reader_db is not None:
                 self._reader_db.close()
+        self._seen = None
+        if self._wal is not None:
+            self._wal.close()
 
     # --- internals -------------------------------------------------------------
 
@@ -363,6 +387,21 @@ class SqliteStore(GroupedAppends, CheckedWalks):
                 self._writer_lockable = False
                 return contextlib.nullcontext()
         return Flock(self._writer_fd, fcntl.LOCK_EX, timeout=self._busy_timeout_ms / 1000)
+
+    def _marker(self) -> bytes | None:
+        """The WAL-index header now, or ``None`` when it cannot be trusted."""
+        wal = self._wal
+        return None if wal is None else wal.marker()
+
+    def _saw_own_commit(self, before: bytes | None) -> None:
+        """After a group's commit: when exactly one transaction committed since
+        ``before`` (taken with this store's write turn held) and this group stored rows,
+        that transaction was this group's, and its last row is the head."""
+        tail, after = self._tail, self._marker()
+        if tail is None or before is None or after is None:
+            return
+        if commits_between(before, after) == 1:
+            self._seen = (after, tail.head)
 
     def _version(self, stream: str) -> int:
         row = self._db.execute(
