@@ -56,6 +56,7 @@ from ledger.store.sqlite_errors import DriverErrors, damaged, damaged_file
 from ledger.store.sqlite_guarded import Tail, plan_guarded
 from ledger.store.sqlite_sql import HEAD, HEAD_ONLY, INSERT, STREAM, group_probe_sql, probe_sql
 from ledger.store.sqlite_wal_index import WalIndex, commits_between
+from ledger.store.stream_versions import StreamVersions
 from ledger.store.waiting import poll_head
 
 Synchronous = Literal["FULL", "NORMAL"]
@@ -93,6 +94,11 @@ class SqliteStore(GroupedAppends, CheckedWalks):
         self._wal: WalIndex | None = None
         self._seen: tuple[bytes, Head] | None = None
         """The head, and the WAL-index header with which it is still the head (``head``)."""
+        self._inserted: list[Record] = []
+        """The last record of each member the commit in progress inserted (a replayed
+        member inserts nothing)."""
+        self._versions = StreamVersions()
+        """Streams' versions as of a WAL-index header (``read_stream``)."""
         self._path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self._db = sqlite3.connect(
@@ -129,6 +135,7 @@ class SqliteStore(GroupedAppends, CheckedWalks):
         checks and the insert, a refused member refusing only itself."""
         with self._lock, self._translated("append"), self._writers_turn():
             before = self._marker()
+            self._inserted = []
             outcomes = self._committed_group(requests)
             self._saw_own_commit(before)
             return outcomes
@@ -173,6 +180,7 @@ class SqliteStore(GroupedAppends, CheckedWalks):
         if stored != plan.rows:
             return None
         self._tail = plan.tail
+        self._inserted.extend(_lasts(plan.outcomes))
         return plan.outcomes
 
     def _planned_group(self, requests: Sequence[AppendRequest]) -> list[Outcome] | None:
@@ -216,7 +224,8 @@ class SqliteStore(GroupedAppends, CheckedWalks):
             outcomes.append(records)
         if rows:
             self._db.executemany(INSERT, rows)
-            self._written = Tail.of(_last_stored(outcomes), rows[-1][-1])
+            self._written = Tail.of(_lasts(outcomes)[-1], rows[-1][-1])
+            self._inserted.extend(_lasts(outcomes))
         return outcomes
 
     def _member(self, request: AppendRequest) -> Outcome:
@@ -250,6 +259,7 @@ class SqliteStore(GroupedAppends, CheckedWalks):
         else:
             self._db.executemany(INSERT, rows)
         self._written = Tail.of(*sealed[-1])
+        self._inserted.append(sealed[-1][0])
         return [record for record, _ in sealed]
 
     def copy_in(self, records: Sequence[tuple[Record, bytes]]) -> None:
@@ -274,10 +284,19 @@ class SqliteStore(GroupedAppends, CheckedWalks):
     def read_stream(self, stream: str, *, after_version: int = 0) -> list[Record]:
         """The stream's records after ``after_version``, read on the reader connection:
         a decision's load does not wait for the group commit in flight (it sees what
-        is committed; the append's version check catches what it could not see)."""
+        is committed; the append's version check catches what it could not see).
+        Nothing is read when the WAL-index header says nothing has committed since
+        the stream was known to stand at ``after_version`` (``StreamVersions``): a
+        cached state asking for what is new, the common case, gets ``[]`` at once."""
+        marker = self._marker()
+        if marker is not None and self._versions.stands_at(marker, stream, after_version):
+            return []
         with self._reader_lock, self._translated("read"):
             rows = self._on_reader().execute(STREAM, (stream, after_version)).fetchall()
-        return checked_stream_rows(rows, stream, after_version)
+        records = checked_stream_rows(rows, stream, after_version)
+        if marker is not None and self._marker() == marker:
+            self._versions.read(marker, stream, records[-1].version if records else after_version)
+        return records
 
     def chain_rows(
         self,
@@ -402,6 +421,7 @@ class SqliteStore(GroupedAppends, CheckedWalks):
             return
         if commits_between(before, after) == 1:
             self._seen = (after, tail.head)
+            self._versions.committed(before, after, self._inserted)
 
     def _version(self, stream: str) -> int:
         row = self._db.execute(
@@ -503,9 +523,9 @@ class SqliteStore(GroupedAppends, CheckedWalks):
         return DriverErrors(action, self._path)
 
 
-def _last_stored(outcomes: Sequence[Outcome]) -> Record:
-    """The last record of the last member that was stored."""
-    return next(o[-1] for o in reversed(outcomes) if not isinstance(o, BaseException))
+def _lasts(outcomes: Sequence[Outcome]) -> list[Record]:
+    """The last record of each member that was stored."""
+    return [o[-1] for o in outcomes if not isinstance(o, BaseException) and o]
 
 
 def _statements(sql: str) -> list[str]:

@@ -1,10 +1,13 @@
-"""The SQLite head answered from the WAL-index header while nothing has committed.
+"""The SQLite head and stream reads answered from the WAL-index header while nothing
+has committed.
 
 ``SqliteStore.head`` runs no statement while the header is the one it last saw the
-head with (``ledger.store.sqlite_wal_index``). These tests hold it to the head as a
-query reads it after every kind of write: its own, another handle's on the same file,
-another process's, a writer that is not the ledger at all, a checkpoint; and show
-that the shortcut is taken when nothing changed.
+head with (``ledger.store.sqlite_wal_index``), and ``read_stream`` answers "nothing
+new" without one while the stream is known to stand at the version asked about
+(``ledger.store.stream_versions``). These tests hold both to what a query reads after
+every kind of write: its own, another handle's on the same file, another process's, a
+writer that is not the ledger at all, a replayed append, a checkpoint; and show that
+the shortcut is taken when nothing changed.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from hypothesis import strategies as st
 
 from ledger.clock import FrozenClock
 from ledger.store.batch import EMPTY_HEAD
+from ledger.store.group import AppendRequest
 from ledger.store.protocol import ANY, Head
 from ledger.store.rows import head_of
 from ledger.store.sqlite import SqliteStore
@@ -28,6 +32,16 @@ from ledger.store.sqlite_sql import HEAD_ONLY
 from ledger.store.sqlite_wal_index import WalIndex, commits_between
 from tests.conformance.helpers import notes
 from tests.conftest import START
+
+
+def _queried_stream(path: Path, stream: str, after: int) -> list[int]:
+    """The positions of ``stream``'s records after ``after``, as a fresh query reads them."""
+    with sqlite3.connect(path) as db:
+        rows = db.execute(
+            "SELECT position FROM events WHERE stream = ? AND version > ? ORDER BY version",
+            (stream, after),
+        ).fetchall()
+    return [position for (position,) in rows]
 
 
 def _queried(path: Path) -> Head:
@@ -217,24 +231,112 @@ def test_a_checkpoint_that_truncates_the_wal_keeps_the_head(tmp_path: Path) -> N
     store.close()
 
 
-@settings(max_examples=25, deadline=None)
-@given(st.lists(st.sampled_from(["mine", "other", "head", "other-head"]), max_size=30))
-def test_the_head_is_the_queried_head_after_any_interleaving(
-    tmp_path_factory: pytest.TempPathFactory, steps: list[str]
+def test_nothing_new_after_its_own_append_needs_no_statement(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Two handles on one file append and read in any order: each handle's head is,
-    every time, the head a query reads."""
+    path = tmp_path / "stream.db"
+    store = SqliteStore(path, clock=FrozenClock(START))
+    store.append("task-b", notes(1), expected_version=ANY)
+    records = store.append("task-a", notes(2, first=1), expected_version=ANY)
+    with monkeypatch.context() as patched:
+        patched.setattr(store, "_on_reader", _NoReads)
+        assert store.read_stream("task-a", after_version=records[-1].version) == []
+        assert store.read_stream("task-b", after_version=1) == []
+    assert [r.position for r in store.read_stream("task-a", after_version=1)] == [3]
+    store.close()
+
+
+def test_a_stream_another_handle_wrote_is_read_again(tmp_path: Path) -> None:
+    path = tmp_path / "streams.db"
+    mine = SqliteStore(path, clock=FrozenClock(START))
+    other = SqliteStore(path, clock=FrozenClock(START))
+    mine.append("task-a", notes(2), expected_version=ANY)
+    assert mine.read_stream("task-a", after_version=2) == []
+    other.append("task-a", notes(1, first=2), expected_version=ANY)
+    assert [r.position for r in mine.read_stream("task-a", after_version=2)] == [3]
+    assert mine.read_stream("task-a", after_version=3) == []
+    mine.close()
+    other.close()
+
+
+def test_a_replayed_append_does_not_set_its_stream_back(tmp_path: Path) -> None:
+    """An append sent again (same event ids) is answered with the records it stored
+    the first time; the stream stands at its latest version, not at theirs."""
+    path = tmp_path / "replay.db"
+    store = SqliteStore(path, clock=FrozenClock(START))
+    first = notes(1)
+    store.append("task-a", first, expected_version=0)
+    store.append("task-a", notes(2, first=1), expected_version=1)
+    replayed = store.append("task-a", first, expected_version=0)
+    assert [r.version for r in replayed] == [1]
+    assert [r.position for r in store.read_stream("task-a", after_version=1)] == [2, 3]
+    store.close()
+
+
+def test_a_replay_committed_beside_a_new_append_does_not_set_its_stream_back(
+    tmp_path: Path,
+) -> None:
+    """One commit holding a replayed member and a member that writes: only the
+    written stream's version is taken from it."""
+    path = tmp_path / "replay-group.db"
+    store = SqliteStore(path, clock=FrozenClock(START))
+    first = notes(1)
+    store.append("task-a", first, expected_version=0)
+    store.append("task-a", notes(2, first=1), expected_version=1)
+    outcomes = store._commit_group(
+        [AppendRequest("task-a", first, 0), AppendRequest("task-b", notes(1, first=3), 0)]
+    )
+    assert [[r.version for r in o] for o in outcomes if isinstance(o, list)] == [[1], [1]]
+    assert [r.position for r in store.read_stream("task-a", after_version=1)] == [2, 3]
+    assert store.read_stream("task-b", after_version=1) == []
+    store.close()
+
+
+def test_what_was_known_before_another_handle_wrote_is_forgotten(tmp_path: Path) -> None:
+    """A stream known at one moment, written by another handle, then a commit of this
+    store's own on another stream: the stream is read again, not taken as known."""
+    path = tmp_path / "forgotten.db"
+    mine = SqliteStore(path, clock=FrozenClock(START))
+    other = SqliteStore(path, clock=FrozenClock(START))
+    mine.append("task-a", notes(1), expected_version=ANY)
+    assert mine.read_stream("task-a", after_version=1) == []
+    other.append("task-a", notes(1, first=1), expected_version=ANY)
+    mine.append("task-b", notes(1, first=2), expected_version=ANY)
+    assert [r.position for r in mine.read_stream("task-a", after_version=1)] == [2]
+    mine.close()
+    other.close()
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["mine", "other", "head", "other-head"]),
+            st.sampled_from(["task-mine", "task-other", "task-both"]),
+            st.integers(0, 6),
+        ),
+        max_size=30,
+    )
+)
+def test_head_and_streams_are_what_a_query_reads_after_any_interleaving(
+    tmp_path_factory: pytest.TempPathFactory, steps: list[tuple[str, str, int]]
+) -> None:
+    """Two handles on one file append and read in any order: each handle's head, and
+    any stream after any version, are every time what a query reads."""
     path = tmp_path_factory.mktemp("mix") / "mix.db"
     mine = SqliteStore(path, clock=FrozenClock(START))
     other = SqliteStore(path, clock=FrozenClock(START))
     number = 0
-    for step in steps:
+    for step, stream, after in steps:
         if step in ("mine", "other"):
             store = mine if step == "mine" else other
-            store.append(f"task-{step}", notes(1, first=number), expected_version=ANY)
+            target = stream if stream == "task-both" else f"task-{step}"
+            store.append(target, notes(1, first=number), expected_version=ANY)
             number += 1
         truth = _queried(path)
         assert mine.head() == truth
+        read = [r.position for r in mine.read_stream(stream, after_version=after)]
+        assert read == _queried_stream(path, stream, after)
         if step == "other-head":
             assert other.head() == truth
     mine.close()

@@ -1,0 +1,69 @@
+"""Event ids: 128 random bits each, drawn from ``os.urandom`` a pool at a time."""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+
+import pytest
+
+from ledger import records
+from ledger.records import IDS_A_DRAW, new_event_id
+
+
+def test_an_id_is_32_hex_digits_and_never_repeats() -> None:
+    ids = [new_event_id() for _ in range(5 * IDS_A_DRAW + 3)]
+    assert all(re.fullmatch("[0-9a-f]{32}", i) for i in ids)
+    assert len(set(ids)) == len(ids)
+
+
+def test_threads_drawing_at_once_never_share_an_id() -> None:
+    found: list[list[str]] = [[] for _ in range(8)]
+
+    def draw(mine: list[str]) -> None:
+        mine.extend(new_event_id() for _ in range(2_000))
+
+    threads = [threading.Thread(target=draw, args=(mine,)) for mine in found]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    every = [i for mine in found for i in mine]
+    assert len(set(every)) == len(every) == 16_000
+
+
+def test_one_system_call_draws_a_pool(monkeypatch: pytest.MonkeyPatch) -> None:
+    records._drawn.clear()
+    calls: list[int] = []
+    real = os.urandom
+
+    def counted(size: int) -> bytes:
+        calls.append(size)
+        return real(size)
+
+    monkeypatch.setattr(records.os, "urandom", counted)
+    for _ in range(IDS_A_DRAW):
+        new_event_id()
+    assert calls == [16 * IDS_A_DRAW]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork is POSIX")
+def test_a_forked_child_does_not_hand_out_its_parents_ids() -> None:
+    records._drawn.clear()
+    new_event_id()  # the parent now holds a pool of drawn ids
+    pending = set(records._drawn)
+    assert len(pending) == IDS_A_DRAW - 1
+    reading, writing = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - runs in the child
+        os.close(reading)
+        os.write(writing, "".join(new_event_id() for _ in range(IDS_A_DRAW)).encode())
+        os._exit(0)
+    os.close(writing)
+    with os.fdopen(reading, "rb") as pipe:
+        sent = pipe.read().decode()
+    os.waitpid(child, 0)
+    theirs = {sent[start : start + 32] for start in range(0, len(sent), 32)}
+    assert len(theirs) == IDS_A_DRAW
+    assert not theirs & pending
