@@ -42,7 +42,7 @@ def test_one_system_call_draws_a_pool(monkeypatch: pytest.MonkeyPatch) -> None:
         calls.append(size)
         return real(size)
 
-    monkeypatch.setattr(records.os, "urandom", counted)
+    monkeypatch.setattr(os, "urandom", counted)
     for _ in range(IDS_A_DRAW):
         new_event_id()
     assert calls == [16 * IDS_A_DRAW]
