@@ -33,7 +33,8 @@ def _draw() -> str:
     return digits[:32]
 
 
-os.register_at_fork(after_in_child=_drawn.clear)
+if hasattr(os, "register_at_fork"):  # POSIX; a platform without fork has no child to empty
+    os.register_at_fork(after_in_child=_drawn.clear)
 
 
 class NewEvent(msgspec.Struct, frozen=True, kw_only=True, gc=False):
