@@ -12,6 +12,7 @@ import click
 
 from cli import agent_settings as edits
 from cli.app import app_of
+from cli.bytecode import bytecode_changes
 from cli.options import common
 
 AGENTS = click.Choice(["claude", "codex", "git"])
@@ -61,7 +62,9 @@ def install(
     Stop) and [features] hooks = true in .codex/config.toml; --mcp adds
     [mcp_servers.claims]. git: pre-commit and pre-push run `claims guard`. Run
     twice, nothing is added twice. Also creates .claims/ so every agent in the
-    project finds the same ledger.
+    project finds the same ledger, and compiles claim-ledger's modules where Python
+    would not cache them itself (PYTHONDONTWRITEBYTECODE, an editable install), so a
+    hook's fresh process starts without compiling them.
 
     \b
     claims hooks install claude --mcp
@@ -86,6 +89,10 @@ def uninstall(
 
 
 def _install(agent: str, root: Path, exe: str, with_mcp: bool, dry_run: bool) -> list[str]:
+    return _wired(agent, root, exe, with_mcp, dry_run) + bytecode_changes(dry_run)
+
+
+def _wired(agent: str, root: Path, exe: str, with_mcp: bool, dry_run: bool) -> list[str]:
     if agent == "git":
         return _git(root, lambda text: edits.git_hook_add(text, exe), dry_run)
     changes = []

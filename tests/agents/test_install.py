@@ -7,6 +7,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from cli.bytecode import package_roots, stale_sources
 from tests.agents.conftest import Project
 
 EXISTING: dict[str, Any] = {
@@ -43,6 +44,13 @@ def test_install_keeps_every_unrelated_setting_and_hook(project: Project) -> Non
     assert settings["hooks"]["Notification"] == EXISTING["hooks"]["Notification"]
     assert settings["hooks"]["PostToolUse"][0] == EXISTING["hooks"]["PostToolUse"][0]
     assert {"SessionStart", "PostToolUse", "Stop", "SessionEnd"} <= settings["hooks"].keys()
+
+
+def test_install_leaves_claim_ledger_compiled(project: Project) -> None:
+    """After install no module of claim-ledger needs compiling: a hook's fresh process
+    reads their bytecode even where Python may not write it (PYTHONDONTWRITEBYTECODE)."""
+    assert project("hooks", "install", "claude").code == 0
+    assert stale_sources(package_roots()) == []
 
 
 def test_install_twice_adds_nothing_the_second_time(project: Project) -> None:
