@@ -111,7 +111,7 @@ class SqliteStore(GroupedAppends, CheckedWalks):
             self._set_wal()
             self._db.execute(f"PRAGMA synchronous = {synchronous}")
             self._migrate()
-            self._wal = WalIndex(self._path)
+            self._wal = WalIndex(self._main_file())
         except sqlite3.Error as exc:
             if damaged(exc):
                 raise damaged_file(self._path, exc) from exc
@@ -407,6 +407,14 @@ class SqliteStore(GroupedAppends, CheckedWalks):
                 return contextlib.nullcontext()
         return Flock(self._writer_fd, fcntl.LOCK_EX, timeout=self._busy_timeout_ms / 1000)
 
+    def _main_file(self) -> Path:
+        """The database file as SQLite names it (a symbolic link resolved): its
+        ``-shm`` file is beside that name, not necessarily beside ``self._path``."""
+        for _, name, file in self._db.execute("PRAGMA database_list"):
+            if name == "main" and file:
+                return Path(file)
+        return self._path
+
     def _marker(self) -> bytes | None:
         """The WAL-index header now, or ``None`` when it cannot be trusted."""
         wal = self._wal
@@ -418,6 +426,12 @@ class SqliteStore(GroupedAppends, CheckedWalks):
         that transaction was this group's, and its last row is the head."""
         tail, after = self._tail, self._marker()
         if tail is None or before is None or after is None:
+            return
+        if after == before:
+            # Rows were committed, yet the header did not move: the file mapped is not
+            # the one SQLite uses. Read the file from now on.
+            self._wal = None
+            self._seen = None
             return
         if commits_between(before, after) == 1:
             self._seen = (after, tail.head)

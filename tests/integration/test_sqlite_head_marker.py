@@ -98,6 +98,41 @@ def test_the_marker_leaves_sqlite_s_locks_in_place(tmp_path: Path) -> None:
     store.close()
 
 
+def test_a_store_opened_through_a_link_maps_the_file_sqlite_uses(tmp_path: Path) -> None:
+    """SQLite names the ``-shm`` file after the linked-to file; a stale ``-shm`` beside
+    the link (a header that looks valid but never moves) is never taken for it."""
+    real, link = tmp_path / "real.db", tmp_path / "link.db"
+    other = SqliteStore(real, clock=FrozenClock(START))
+    other.append("task-a", notes(1), expected_version=ANY)
+    Path(f"{link}-shm").write_bytes(Path(f"{real}-shm").read_bytes())
+    link.symlink_to(real)
+    store = SqliteStore(link, clock=FrozenClock(START))
+    assert store.head().position == 1
+    other.append("task-a", notes(1, first=1), expected_version=ANY)
+    assert store.head() == _queried(real)
+    assert store.head().position == 2
+    store.close()
+    other.close()
+
+
+def test_a_mapping_that_does_not_move_with_its_commits_is_dropped(tmp_path: Path) -> None:
+    """Were the file mapped not SQLite's, the store's own commit would leave its header
+    as it was: the store then stops trusting it and reads the file."""
+    path = tmp_path / "unmoved.db"
+    store = SqliteStore(path, clock=FrozenClock(START))
+    stale = tmp_path / "stale-shm"
+    stale.write_bytes(Path(f"{path}-shm").read_bytes()[:96] + bytes(32768))
+    store._wal = WalIndex(stale.with_name("stale"))  # maps "stale-shm"
+    assert store._wal.marker() is not None
+    store.append("task-a", notes(1), expected_version=ANY)
+    assert store._wal is None
+    other = SqliteStore(path, clock=FrozenClock(START))
+    other.append("task-a", notes(1, first=1), expected_version=ANY)
+    assert store.head() == _queried(path)
+    store.close()
+    other.close()
+
+
 def test_a_marker_moves_with_each_commit_and_with_nothing_else(tmp_path: Path) -> None:
     path = tmp_path / "m.db"
     store = SqliteStore(path, clock=FrozenClock(START))
