@@ -104,6 +104,17 @@ _registry: dict[tuple[int, int], _Mapped] = {}
 _registry_lock = threading.Lock()
 
 
+def _unlocked_in_child() -> None:
+    """A forked child gets a lock of its own: another thread of the parent may have
+    held the registry's at the fork, and would never release it in the child."""
+    global _registry_lock
+    _registry_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):  # POSIX
+    os.register_at_fork(after_in_child=_unlocked_in_child)
+
+
 def _mapped(shm: Path) -> mmap.mmap | None:
     """The mapping of ``shm`` in this process, made on first use."""
     with _registry_lock:

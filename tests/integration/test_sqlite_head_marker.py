@@ -12,6 +12,8 @@ the shortcut is taken when nothing changed.
 
 from __future__ import annotations
 
+import os
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -23,6 +25,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ledger.clock import FrozenClock
+from ledger.store import sqlite_wal_index
 from ledger.store.batch import EMPTY_HEAD
 from ledger.store.group import AppendRequest
 from ledger.store.protocol import ANY, Head
@@ -131,6 +134,28 @@ def test_a_mapping_that_does_not_move_with_its_commits_is_dropped(tmp_path: Path
     assert store.head() == _queried(path)
     store.close()
     other.close()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork is POSIX")
+def test_a_child_forked_while_the_registry_is_locked_can_open_a_store(tmp_path: Path) -> None:
+    """Another thread may hold the mapping registry's lock at a fork: the child still
+    opens a store (it would otherwise wait for ever), and it is given up after 10 s."""
+    path = tmp_path / "forked.db"
+    with sqlite_wal_index._registry_lock:
+        child = os.fork()
+        if child == 0:  # pragma: no cover - runs in the child
+            code = 1
+            try:
+                signal.alarm(10)
+                store = SqliteStore(path, clock=FrozenClock(START))
+                store.append("task-a", notes(1), expected_version=ANY)
+                store.close()
+                code = 0
+            finally:
+                os._exit(code)  # never back into the parent's test run
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert _queried(path).position == 1
 
 
 def test_a_marker_moves_with_each_commit_and_with_nothing_else(tmp_path: Path) -> None:

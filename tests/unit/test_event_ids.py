@@ -57,9 +57,13 @@ def test_a_forked_child_does_not_hand_out_its_parents_ids() -> None:
     reading, writing = os.pipe()
     child = os.fork()
     if child == 0:  # pragma: no cover - runs in the child
-        os.close(reading)
-        os.write(writing, "".join(new_event_id() for _ in range(IDS_A_DRAW)).encode())
-        os._exit(0)
+        code = 1
+        try:
+            os.close(reading)
+            os.write(writing, "".join(new_event_id() for _ in range(IDS_A_DRAW)).encode())
+            code = 0
+        finally:
+            os._exit(code)  # never back into the parent's test run
     os.close(writing)
     with os.fdopen(reading, "rb") as pipe:
         sent = pipe.read().decode()
