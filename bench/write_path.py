@@ -224,7 +224,7 @@ def inprocess(folder: Path, size: Size, report: Report) -> None:
         Row("inprocess", "bare sqlite3, durable one-row insert", 1, statistics.median(bare))
     )
     for writers in INPROCESS_WRITERS:
-        row = sorted(rows[writers], key=lambda r: r.appends_per_s)[len(rows[writers]) // 2]
+        row = _median_row(rows[writers])
         row.section, row.label = "inprocess", "ledger, SQLite FULL, threads"
         report.rows.append(row)
         if writers in (4, 16):

@@ -14,7 +14,6 @@ import fcntl
 import os
 import sqlite3
 import threading
-import time
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -34,7 +33,6 @@ from ledger.store.batch import (
 from ledger.store.file_lock import Flock
 from ledger.store.group import MEMBER_ERRORS, AppendRequest, GroupCommit, Outcome
 from ledger.store.grouped import GroupedAppends
-from ledger.store.migrations import MIGRATIONS_TABLE, load_migrations
 from ledger.store.protocol import Head, RawEntry, head_at
 from ledger.store.rows import (
     CHAIN_COLUMNS,
@@ -54,9 +52,10 @@ from ledger.store.rows import (
 )
 from ledger.store.sqlite_errors import DriverErrors, damaged, damaged_file
 from ledger.store.sqlite_guarded import Tail, plan_guarded
+from ledger.store.sqlite_known import Known
+from ledger.store.sqlite_schema import migrate, set_wal
 from ledger.store.sqlite_sql import HEAD, HEAD_ONLY, INSERT, STREAM, group_probe_sql, probe_sql
-from ledger.store.sqlite_wal_index import WalIndex, commits_between
-from ledger.store.stream_versions import StreamVersions
+from ledger.store.sqlite_wal_index import WalIndex
 from ledger.store.waiting import poll_head
 
 Synchronous = Literal["FULL", "NORMAL"]
@@ -91,14 +90,11 @@ class SqliteStore(GroupedAppends, CheckedWalks):
         next append can then be written in one guarded statement (``_guarded``)."""
         self._written: Tail | None = None
         """The last row inserted by the transaction in progress."""
-        self._wal: WalIndex | None = None
-        self._seen: tuple[bytes, Head] | None = None
-        """The head, and the WAL-index header with which it is still the head (``head``)."""
+        self._known = Known(None)
+        """The head and streams' versions as of a WAL-index header (ADR 0026)."""
         self._inserted: list[Record] = []
         """The last record of each member the commit in progress inserted (a replayed
         member inserts nothing)."""
-        self._versions = StreamVersions()
-        """Streams' versions as of a WAL-index header (``read_stream``)."""
         self._path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self._db = sqlite3.connect(
@@ -108,10 +104,10 @@ class SqliteStore(GroupedAppends, CheckedWalks):
                 check_same_thread=False,
             )
             self._db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-            self._set_wal()
+            set_wal(self._db, self._path)
             self._db.execute(f"PRAGMA synchronous = {synchronous}")
-            self._migrate()
-            self._wal = WalIndex(self._main_file())
+            migrate(self._db, self._clock)
+            self._known = Known(WalIndex(self._main_file()))
         except sqlite3.Error as exc:
             if damaged(exc):
                 raise damaged_file(self._path, exc) from exc
@@ -134,10 +130,11 @@ class SqliteStore(GroupedAppends, CheckedWalks):
         commit is the head (``_guarded``), else ``BEGIN IMMEDIATE``, the probe, the
         checks and the insert, a refused member refusing only itself."""
         with self._lock, self._translated("append"), self._writers_turn():
-            before = self._marker()
+            before = self._known.marker()
             self._inserted = []
             outcomes = self._committed_group(requests)
-            self._saw_own_commit(before)
+            tail = self._tail
+            self._known.committed(before, None if tail is None else tail.head, self._inserted)
             return outcomes
 
     def _committed_group(self, requests: Sequence[AppendRequest]) -> list[Outcome]:
@@ -224,8 +221,9 @@ class SqliteStore(GroupedAppends, CheckedWalks):
             outcomes.append(records)
         if rows:
             self._db.executemany(INSERT, rows)
-            self._written = Tail.of(_lasts(outcomes)[-1], rows[-1][-1])
-            self._inserted.extend(_lasts(outcomes))
+            lasts = _lasts(outcomes)
+            self._written = Tail.of(lasts[-1], rows[-1][-1])
+            self._inserted.extend(lasts)
         return outcomes
 
     def _member(self, request: AppendRequest) -> Outcome:
@@ -288,15 +286,13 @@ class SqliteStore(GroupedAppends, CheckedWalks):
         Nothing is read when the WAL-index header says nothing has committed since
         the stream was known to stand at ``after_version`` (``StreamVersions``): a
         cached state asking for what is new, the common case, gets ``[]`` at once."""
-        marker = self._marker()
-        if marker is not None and self._versions.stands_at(marker, stream, after_version):
-            return []
-        with self._reader_lock, self._translated("read"):
-            rows = self._on_reader().execute(STREAM, (stream, after_version)).fetchall()
-        records = checked_stream_rows(rows, stream, after_version)
-        if marker is not None and self._marker() == marker:
-            self._versions.read(marker, stream, records[-1].version if records else after_version)
-        return records
+
+        def read() -> list[Record]:
+            with self._reader_lock, self._translated("read"):
+                rows = self._on_reader().execute(STREAM, (stream, after_version)).fetchall()
+            return checked_stream_rows(rows, stream, after_version)
+
+        return self._known.stream(stream, after_version, read)
 
     def chain_rows(
         self,
@@ -340,16 +336,12 @@ class SqliteStore(GroupedAppends, CheckedWalks):
         Another connection sees what is committed; the records of a commit still in
         flight are stamped no later than this process's clock before it or the head
         committed before it, which this read sees."""
-        marker = self._marker()
-        seen = self._seen
-        if seen is not None and marker is not None and seen[0] == marker:
-            return seen[1]
+        return self._known.head(self._read_head)
+
+    def _read_head(self) -> Head:
         with self._reader_lock, self._translated("read"):
             row = self._on_reader().execute(HEAD_ONLY).fetchone()
-        head = EMPTY_HEAD if row is None else head_of(*row)
-        if marker is not None:
-            self._seen = (marker, head)
-        return head
+        return EMPTY_HEAD if row is None else head_of(*row)
 
     def head_position(self) -> int:
         return self.head().position
@@ -379,9 +371,7 @@ class SqliteStore(GroupedAppends, CheckedWalks):
         with self._reader_lock:
             if self._reader_db is not None:
                 self._reader_db.close()
-        self._seen = None
-        if self._wal is not None:
-            self._wal.close()
+        self._known.close()
 
     # --- internals -------------------------------------------------------------
 
@@ -414,28 +404,6 @@ class SqliteStore(GroupedAppends, CheckedWalks):
             if name == "main" and file:
                 return Path(file)
         return self._path
-
-    def _marker(self) -> bytes | None:
-        """The WAL-index header now, or ``None`` when it cannot be trusted."""
-        wal = self._wal
-        return None if wal is None else wal.marker()
-
-    def _saw_own_commit(self, before: bytes | None) -> None:
-        """After a group's commit: when exactly one transaction committed since
-        ``before`` (taken with this store's write turn held) and this group stored rows,
-        that transaction was this group's, and its last row is the head."""
-        tail, after = self._tail, self._marker()
-        if tail is None or before is None or after is None:
-            return
-        if after == before:
-            # Rows were committed, yet the header did not move: the file mapped is not
-            # the one SQLite uses. Read the file from now on.
-            self._wal = None
-            self._seen = None
-            return
-        if commits_between(before, after) == 1:
-            self._seen = (after, tail.head)
-            self._versions.committed(before, after, self._inserted)
 
     def _version(self, stream: str) -> int:
         row = self._db.execute(
@@ -485,54 +453,6 @@ class SqliteStore(GroupedAppends, CheckedWalks):
         found = {event_id: decode_row(position, body) for position, event_id, body in rows}
         return [found.get(event_id) for event_id in ids]
 
-    def _set_wal(self) -> None:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                mode = self._db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-            except sqlite3.OperationalError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.01)
-                continue
-            if str(mode).lower() != "wal":
-                raise StoreError(f"SQLite refused WAL mode (got {mode!r}) at {self._path}")
-            return
-
-    def _migrate(self) -> None:
-        migrations = load_migrations("sqlite")
-        if self._applied() >= migrations[-1].version:
-            return
-        db = self._db
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            db.execute(
-                f"CREATE TABLE IF NOT EXISTS {MIGRATIONS_TABLE} ("
-                " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
-            )
-            applied = self._applied()
-            for migration in migrations:
-                if migration.version <= applied:
-                    continue
-                for statement in _statements(migration.sql):
-                    db.execute(statement)
-                db.execute(
-                    f"INSERT INTO {MIGRATIONS_TABLE} (version, name, applied_at) VALUES (?, ?, ?)",
-                    (migration.version, migration.name, self._clock.now().isoformat()),
-                )
-            db.execute("COMMIT")
-        except BaseException:
-            if db.in_transaction:
-                db.execute("ROLLBACK")
-            raise
-
-    def _applied(self) -> int:
-        try:
-            row = self._db.execute(f"SELECT max(version) FROM {MIGRATIONS_TABLE}").fetchone()
-        except sqlite3.OperationalError:
-            return 0
-        return int(row[0] or 0)
-
     def _translated(self, action: str) -> DriverErrors:
         return DriverErrors(action, self._path)
 
@@ -540,9 +460,3 @@ class SqliteStore(GroupedAppends, CheckedWalks):
 def _lasts(outcomes: Sequence[Outcome]) -> list[Record]:
     """The last record of each member that was stored."""
     return [o[-1] for o in outcomes if not isinstance(o, BaseException) and o]
-
-
-def _statements(sql: str) -> list[str]:
-    """Split a migration file into statements (no semicolons inside our DDL strings)."""
-    lines = [line for line in sql.splitlines() if not line.strip().startswith("--")]
-    return [part.strip() for part in "\n".join(lines).split(";") if part.strip()]

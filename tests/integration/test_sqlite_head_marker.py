@@ -17,6 +17,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,10 +32,28 @@ from ledger.store.group import AppendRequest
 from ledger.store.protocol import ANY, Head
 from ledger.store.rows import head_of
 from ledger.store.sqlite import SqliteStore
+from ledger.store.sqlite_known import Known
 from ledger.store.sqlite_sql import HEAD_ONLY
 from ledger.store.sqlite_wal_index import WalIndex, commits_between
 from tests.conformance.helpers import notes
 from tests.conftest import START
+
+Opener = Callable[[Path], SqliteStore]
+
+
+@pytest.fixture
+def opened() -> Iterator[Opener]:
+    """Opens stores on a frozen clock and closes them all after the test."""
+    stores: list[SqliteStore] = []
+
+    def opener(path: Path) -> SqliteStore:
+        store = SqliteStore(path, clock=FrozenClock(START))
+        stores.append(store)
+        return store
+
+    yield opener
+    for store in stores:
+        store.close()
 
 
 def _queried_stream(path: Path, stream: str, after: int) -> list[int]:
@@ -84,56 +103,55 @@ def _dms_lock(shm: Path) -> str:
     return subprocess.run(probe, check=True, capture_output=True, text=True).stdout.strip()
 
 
-def test_the_marker_leaves_sqlite_s_locks_in_place(tmp_path: Path) -> None:
+def test_the_marker_leaves_sqlite_s_locks_in_place(tmp_path: Path, opened: Opener) -> None:
     """POSIX drops all of a process's locks on a file when any descriptor of it is
     closed: the marker's descriptors stay open, so the store's connections keep the
     lock that stops another process from truncating the file under them."""
     path = tmp_path / "locks.db"
-    store = SqliteStore(path, clock=FrozenClock(START))
+    store = opened(path)
     store.append("task-a", notes(2), expected_version=ANY)
     shm = Path(f"{path}-shm")
     assert _dms_lock(shm) == "held"
-    other = SqliteStore(path, clock=FrozenClock(START))
+    other = opened(path)
     other.head()
     other.close()
     assert store.head() == _queried(path)
     assert _dms_lock(shm) == "held"
-    store.close()
 
 
-def test_a_store_opened_through_a_link_maps_the_file_sqlite_uses(tmp_path: Path) -> None:
+def test_a_store_opened_through_a_link_maps_the_file_sqlite_uses(
+    tmp_path: Path, opened: Opener
+) -> None:
     """SQLite names the ``-shm`` file after the linked-to file; a stale ``-shm`` beside
     the link (a header that looks valid but never moves) is never taken for it."""
     real, link = tmp_path / "real.db", tmp_path / "link.db"
-    other = SqliteStore(real, clock=FrozenClock(START))
+    other = opened(real)
     other.append("task-a", notes(1), expected_version=ANY)
     Path(f"{link}-shm").write_bytes(Path(f"{real}-shm").read_bytes())
     link.symlink_to(real)
-    store = SqliteStore(link, clock=FrozenClock(START))
+    store = opened(link)
     assert store.head().position == 1
     other.append("task-a", notes(1, first=1), expected_version=ANY)
     assert store.head() == _queried(real)
     assert store.head().position == 2
-    store.close()
-    other.close()
 
 
-def test_a_mapping_that_does_not_move_with_its_commits_is_dropped(tmp_path: Path) -> None:
+def test_a_mapping_that_does_not_move_with_its_commits_is_dropped(
+    tmp_path: Path, opened: Opener
+) -> None:
     """Were the file mapped not SQLite's, the store's own commit would leave its header
     as it was: the store then stops trusting it and reads the file."""
     path = tmp_path / "unmoved.db"
-    store = SqliteStore(path, clock=FrozenClock(START))
+    store = opened(path)
     stale = tmp_path / "stale-shm"
     stale.write_bytes(Path(f"{path}-shm").read_bytes()[:96] + bytes(32768))
-    store._wal = WalIndex(stale.with_name("stale"))  # maps "stale-shm"
-    assert store._wal.marker() is not None
+    store._known = Known(WalIndex(stale.with_name("stale")))  # maps "stale-shm"
+    assert store._known.marker() is not None
     store.append("task-a", notes(1), expected_version=ANY)
-    assert store._wal is None
-    other = SqliteStore(path, clock=FrozenClock(START))
+    assert store._known.marker() is None
+    other = opened(path)
     other.append("task-a", notes(1, first=1), expected_version=ANY)
     assert store.head() == _queried(path)
-    store.close()
-    other.close()
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="fork is POSIX")
@@ -158,9 +176,11 @@ def test_a_child_forked_while_the_registry_is_locked_can_open_a_store(tmp_path: 
     assert _queried(path).position == 1
 
 
-def test_a_marker_moves_with_each_commit_and_with_nothing_else(tmp_path: Path) -> None:
+def test_a_marker_moves_with_each_commit_and_with_nothing_else(
+    tmp_path: Path, opened: Opener
+) -> None:
     path = tmp_path / "m.db"
-    store = SqliteStore(path, clock=FrozenClock(START))
+    store = opened(path)
     wal = WalIndex(path)
     first = wal.marker()
     assert first is not None
@@ -172,8 +192,6 @@ def test_a_marker_moves_with_each_commit_and_with_nothing_else(tmp_path: Path) -
     store.read_all()
     store.head()
     assert wal.marker() == second
-    wal.close()
-    store.close()
 
 
 def test_no_marker_without_a_shared_memory_file(tmp_path: Path) -> None:
@@ -184,23 +202,22 @@ def test_no_marker_without_a_shared_memory_file(tmp_path: Path) -> None:
 
 
 def test_the_head_after_its_own_commit_needs_no_statement(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, opened: Opener, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "own.db"
-    store = SqliteStore(path, clock=FrozenClock(START))
+    store = opened(path)
     records = store.append("task-a", notes(3), expected_version=ANY)
     monkeypatch.setattr(store, "_on_reader", _NoReads)
     assert store.head() == Head(records[-1].position, records[-1].hash, records[-1].recorded_at)
     assert store.head() == _queried(path)
-    store.close()
 
 
 def test_a_read_head_is_reused_until_the_next_commit(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, opened: Opener, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "reuse.db"
-    writer = SqliteStore(path, clock=FrozenClock(START))
-    reader = SqliteStore(path, clock=FrozenClock(START))
+    writer = opened(path)
+    reader = opened(path)
     writer.append("task-a", notes(2), expected_version=ANY)
     assert reader.head() == _queried(path)
     with monkeypatch.context() as patched:
@@ -209,13 +226,11 @@ def test_a_read_head_is_reused_until_the_next_commit(
     writer.append("task-b", notes(1, first=2), expected_version=ANY)
     assert reader.head() == _queried(path)
     assert reader.head().position == 3
-    writer.close()
-    reader.close()
 
 
-def test_another_process_commit_is_seen_at_once(tmp_path: Path) -> None:
+def test_another_process_commit_is_seen_at_once(tmp_path: Path, opened: Opener) -> None:
     path = tmp_path / "procs.db"
-    store = SqliteStore(path, clock=FrozenClock(START))
+    store = opened(path)
     store.append("task-a", notes(2), expected_version=ANY)
     assert store.head().position == 2
     script = (
@@ -230,7 +245,6 @@ def test_another_process_commit_is_seen_at_once(tmp_path: Path) -> None:
     subprocess.run([sys.executable, "-c", script, str(path)], check=True, cwd=Path.cwd())
     assert store.head() == _queried(path)
     assert store.head().position == 5
-    store.close()
 
 
 def _copy_last_row(path: Path) -> None:
@@ -244,25 +258,24 @@ def _copy_last_row(path: Path) -> None:
         )
 
 
-def test_a_writer_that_is_not_the_ledger_is_seen(tmp_path: Path) -> None:
+def test_a_writer_that_is_not_the_ledger_is_seen(tmp_path: Path, opened: Opener) -> None:
     path = tmp_path / "foreign.db"
-    store = SqliteStore(path, clock=FrozenClock(START))
+    store = opened(path)
     store.append("task-a", notes(2), expected_version=ANY)
     store.head()
     _copy_last_row(path)
     assert store.head() == _queried(path)
     assert store.head().position == 3
-    store.close()
 
 
 def test_a_commit_landing_right_after_its_own_is_not_taken_for_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, opened: Opener, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Another writer commits between this store's commit and its look at the header:
     two transactions went by, so the store does not take its own last row for the
     head, and reads it."""
     path = tmp_path / "between.db"
-    store = SqliteStore(path, clock=FrozenClock(START))
+    store = opened(path)
     store.append("task-a", notes(2), expected_version=ANY)
     own = store._committed_group
 
@@ -275,12 +288,11 @@ def test_a_commit_landing_right_after_its_own_is_not_taken_for_it(
     store.append("task-a", notes(1, first=2), expected_version=ANY)
     assert store.head() == _queried(path)
     assert store.head().position == 4
-    store.close()
 
 
-def test_a_checkpoint_that_truncates_the_wal_keeps_the_head(tmp_path: Path) -> None:
+def test_a_checkpoint_that_truncates_the_wal_keeps_the_head(tmp_path: Path, opened: Opener) -> None:
     path = tmp_path / "ckpt.db"
-    store = SqliteStore(path, clock=FrozenClock(START))
+    store = opened(path)
     store.append("task-a", notes(4), expected_version=ANY)
     before = store.head()
     with sqlite3.connect(path) as db:
@@ -288,14 +300,13 @@ def test_a_checkpoint_that_truncates_the_wal_keeps_the_head(tmp_path: Path) -> N
     assert store.head() == before == _queried(path)
     store.append("task-a", notes(1, first=4), expected_version=ANY)
     assert store.head() == _queried(path)
-    store.close()
 
 
 def test_nothing_new_after_its_own_append_needs_no_statement(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, opened: Opener, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "stream.db"
-    store = SqliteStore(path, clock=FrozenClock(START))
+    store = opened(path)
     store.append("task-b", notes(1), expected_version=ANY)
     records = store.append("task-a", notes(2, first=1), expected_version=ANY)
     with monkeypatch.context() as patched:
@@ -303,43 +314,40 @@ def test_nothing_new_after_its_own_append_needs_no_statement(
         assert store.read_stream("task-a", after_version=records[-1].version) == []
         assert store.read_stream("task-b", after_version=1) == []
     assert [r.position for r in store.read_stream("task-a", after_version=1)] == [3]
-    store.close()
 
 
-def test_a_stream_another_handle_wrote_is_read_again(tmp_path: Path) -> None:
+def test_a_stream_another_handle_wrote_is_read_again(tmp_path: Path, opened: Opener) -> None:
     path = tmp_path / "streams.db"
-    mine = SqliteStore(path, clock=FrozenClock(START))
-    other = SqliteStore(path, clock=FrozenClock(START))
+    mine = opened(path)
+    other = opened(path)
     mine.append("task-a", notes(2), expected_version=ANY)
     assert mine.read_stream("task-a", after_version=2) == []
     other.append("task-a", notes(1, first=2), expected_version=ANY)
     assert [r.position for r in mine.read_stream("task-a", after_version=2)] == [3]
     assert mine.read_stream("task-a", after_version=3) == []
-    mine.close()
-    other.close()
 
 
-def test_a_replayed_append_does_not_set_its_stream_back(tmp_path: Path) -> None:
+def test_a_replayed_append_does_not_set_its_stream_back(tmp_path: Path, opened: Opener) -> None:
     """An append sent again (same event ids) is answered with the records it stored
     the first time; the stream stands at its latest version, not at theirs."""
     path = tmp_path / "replay.db"
-    store = SqliteStore(path, clock=FrozenClock(START))
+    store = opened(path)
     first = notes(1)
     store.append("task-a", first, expected_version=0)
     store.append("task-a", notes(2, first=1), expected_version=1)
     replayed = store.append("task-a", first, expected_version=0)
     assert [r.version for r in replayed] == [1]
     assert [r.position for r in store.read_stream("task-a", after_version=1)] == [2, 3]
-    store.close()
 
 
 def test_a_replay_committed_beside_a_new_append_does_not_set_its_stream_back(
     tmp_path: Path,
+    opened: Opener,
 ) -> None:
     """One commit holding a replayed member and a member that writes: only the
     written stream's version is taken from it."""
     path = tmp_path / "replay-group.db"
-    store = SqliteStore(path, clock=FrozenClock(START))
+    store = opened(path)
     first = notes(1)
     store.append("task-a", first, expected_version=0)
     store.append("task-a", notes(2, first=1), expected_version=1)
@@ -349,22 +357,21 @@ def test_a_replay_committed_beside_a_new_append_does_not_set_its_stream_back(
     assert [[r.version for r in o] for o in outcomes if isinstance(o, list)] == [[1], [1]]
     assert [r.position for r in store.read_stream("task-a", after_version=1)] == [2, 3]
     assert store.read_stream("task-b", after_version=1) == []
-    store.close()
 
 
-def test_what_was_known_before_another_handle_wrote_is_forgotten(tmp_path: Path) -> None:
+def test_what_was_known_before_another_handle_wrote_is_forgotten(
+    tmp_path: Path, opened: Opener
+) -> None:
     """A stream known at one moment, written by another handle, then a commit of this
     store's own on another stream: the stream is read again, not taken as known."""
     path = tmp_path / "forgotten.db"
-    mine = SqliteStore(path, clock=FrozenClock(START))
-    other = SqliteStore(path, clock=FrozenClock(START))
+    mine = opened(path)
+    other = opened(path)
     mine.append("task-a", notes(1), expected_version=ANY)
     assert mine.read_stream("task-a", after_version=1) == []
     other.append("task-a", notes(1, first=1), expected_version=ANY)
     mine.append("task-b", notes(1, first=2), expected_version=ANY)
     assert [r.position for r in mine.read_stream("task-a", after_version=1)] == [2]
-    mine.close()
-    other.close()
 
 
 @settings(max_examples=25, deadline=None)
