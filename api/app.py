@@ -3,8 +3,8 @@
 ``create_app(options)`` opens the store, builds the service, its worker thread
 and the event hub, installs the problem handlers and the bearer-token check, and
 includes the routes in order (fixed paths before ``{taskId}``). Claim, heartbeat,
-release and takeover are answered by ``api.hot_path`` before the router, inside the
-token check and the body limit. Its lifespan
+release and takeover are answered by ``api.hot_path`` in front of the app's middleware
+stack (``LedgerApp``), with the token check and the body limit kept. Its lifespan
 starts the event tail and the sweeper, freezes what start-up allocated out of the
 garbage collector's way, and stops them again.
 """
@@ -19,11 +19,12 @@ from importlib.metadata import version
 
 from fastapi import FastAPI
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from api import dashboard, problems
 from api.auth import BearerAuth
 from api.hot_path import HotPath
-from api.limits import BodyLimit
+from api.limits import MAX_BODY_BYTES, BodyLimit
 from api.openapi import build_openapi
 from api.routes import (
     analytics,
@@ -48,13 +49,32 @@ stream around them. Errors are `application/problem+json` that keep seed 002's
 body: `{"success": false, "error": "TASK_ALREADY_CLAIMED", ...}`.
 """
 
+
+class LedgerApp(FastAPI):
+    """The FastAPI app with ``front`` (the lease hot path) called before its middleware
+    stack; without a front it is FastAPI as it is."""
+
+    front: HotPath | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        front = self.front
+        if front is None:
+            await self.stack(scope, receive, send)
+        else:
+            await front(scope, receive, send)
+
+    async def stack(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The app behind the front: FastAPI's middleware stack and router."""
+        await super().__call__(scope, receive, send)
+
+
 NO_TELEMETRY = {"tracing": False, "metrics": False, "logs": False, "operation_spans": False}
 
 
-def create_app(options: ServerOptions, runtime: Runtime | None = None) -> FastAPI:
+def create_app(options: ServerOptions, runtime: Runtime | None = None) -> LedgerApp:
     """The HTTP API and dashboard over the store ``options.db``."""
     runtime = runtime or Runtime.open(options)
-    app = FastAPI(
+    app = LedgerApp(
         title="claim-ledger",
         version=version("claim-ledger"),
         description=DESCRIPTION,
@@ -82,10 +102,10 @@ def create_app(options: ServerOptions, runtime: Runtime | None = None) -> FastAP
     app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
     flat = [route for route in app.router.routes if isinstance(route, Route)]
     flat += [route for module in routers for route in module.router.routes]
-    app.add_middleware(HotPath, api=app, routes=flat)
-    app.add_middleware(BodyLimit)
+    app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
     if options.token:
         app.add_middleware(BearerAuth, token=options.token)
+    app.front = HotPath(app.stack, app, flat, token=options.token or None, limit=MAX_BODY_BYTES)
     return app
 
 

@@ -1,22 +1,30 @@
-"""Claim, heartbeat, release and takeover answered before FastAPI's router.
+"""Claim, heartbeat, release and takeover answered in front of the app's middleware.
 
-These four POSTs are most of what agents send. FastAPI would match the route, run
-its dependencies, parse the body with ``json.loads`` and validate it with pydantic
-before the route's ``answer_*`` function runs; here the body is decoded and checked
-in one step by a msgspec Struct (``api.models.leases``) and the same ``answer_*``
-function answers, so the bytes sent are the ones the route would send.
+These four POSTs are most of what agents send. FastAPI would pass them through its
+middleware stack (the server-error, exception, telemetry and body-limit layers, each
+wrapping ``send``), match the route, run its dependencies, parse the body with
+``json.loads`` and validate it with pydantic before the route's ``answer_*`` function
+runs; here the body is decoded and checked in one step by a msgspec Struct
+(``api.models.leases``) and the same ``answer_*`` function answers, so the bytes sent
+are the ones the route would send.
 
-Anything this path does not take on goes to the app unchanged, with the body it has
-read handed on message by message: another method or path, a route declared earlier
-that matches the path as well, a body that is not ``application/json`` or that the
-Struct refuses (the route's pydantic model then answers the 400 VALIDATION_ERROR),
-a client that went away, and a body over the size limit (``api.limits`` raises from
-``receive``; the same error is raised again to the app at the same point). The
-middleware sits inside the bearer-token check and the body limit (``api.app``).
+``HotPath`` is the outermost ASGI app (``api.app.LedgerApp`` calls it first). It keeps
+the checks of the layers it skips: a request without the right bearer token, a
+declared ``Content-Length`` over the body limit and a body that passes the limit as it
+arrives are handed to the app, whose ``BearerAuth`` and ``BodyLimit`` answer them (the
+latter at the same message). An unexpected error is answered as the app's
+server-error layer would (the 500 problem) and raised on to the server.
+
+Anything else this path does not take on goes to the app unchanged, with the body it
+has read handed on message by message: another method or path, a route declared
+earlier that matches the path as well, a body that is not ``application/json`` or that
+the Struct refuses (the route's pydantic model then answers the 400
+VALIDATION_ERROR), and a client that went away.
 """
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -28,8 +36,10 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.auth import presented_token, token_matches
+from api.limits import MAX_BODY_BYTES, content_length
 from api.models.leases import ClaimStruct, HeartbeatStruct, ReleaseStruct, TakeoverStruct
-from api.problems import ledger_problem, problem_response
+from api.problems import ledger_problem, on_unexpected, problem_response
 from api.routes import claims
 from api.runtime import Runtime
 from ledger.errors import LedgerError
@@ -95,14 +105,26 @@ def _takes_post(route: BaseRoute) -> bool:
 
 
 class HotPath:
-    """ASGI middleware answering the four lease POSTs with msgspec bodies.
+    """The ASGI app in front: the four lease POSTs with msgspec bodies, the rest to
+    ``app`` (the FastAPI app's own middleware stack and router).
 
     ``routes`` are the app's routes in the order its router tries them, flat (the
-    routes of each included router in its place)."""
+    routes of each included router in its place); ``token`` is the bearer token the
+    server needs (``None``: none), ``limit`` the body limit of its ``BodyLimit``."""
 
-    def __init__(self, app: ASGIApp, api: FastAPI, routes: Sequence[BaseRoute]) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        api: FastAPI,
+        routes: Sequence[BaseRoute],
+        *,
+        token: str | None = None,
+        limit: int = MAX_BODY_BYTES,
+    ) -> None:
         self.app = app
         self.api = api
+        self.token = token
+        self.limit = limit
         self._by_ending = {lane.ending: lane for lane in lanes(routes)}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -110,17 +132,17 @@ class HotPath:
             await self.app(scope, receive, send)
             return
         found = self._match(scope)
-        if found is None or not _json(scope):
+        if found is None or not _json(scope) or not self._admitted(scope):
             await self.app(scope, receive, send)
             return
         lane, task_id = found
         messages: list[Message] = []
         try:
-            complete = await _read(receive, messages)
+            read = await _read(receive, messages, self.limit)
         except Exception as error:
             await self.app(scope, _replay(messages, receive, error), send)
             return
-        body = _decoded(lane, messages) if complete else None
+        body = _decoded(lane, messages) if read is _Read.WHOLE else None
         if body is None:
             await self.app(scope, _replay(messages, receive), send)
             return
@@ -129,7 +151,18 @@ class HotPath:
             response = await lane.answer(runtime, task_id, body)
         except LedgerError as error:
             response = problem_response(ledger_problem(error, Request(scope).url.path))
+        except Exception as error:
+            await (await on_unexpected(Request(scope), error))(scope, receive, send)
+            raise
         await response(scope, receive, send)
+
+    def _admitted(self, scope: Scope) -> bool:
+        """Whether the layers this path skips would let the request through: the bearer
+        token (when the server needs one) and a declared length within the limit."""
+        if self.token is not None and not token_matches(presented_token(scope), self.token):
+            return False
+        declared = content_length(scope)
+        return declared is None or declared <= self.limit
 
     def _match(self, scope: Scope) -> tuple[Lane, str] | None:
         """The lane whose route the router would choose for this POST, and its task id."""
@@ -155,15 +188,30 @@ def _json(scope: Scope) -> bool:
     return False
 
 
-async def _read(receive: Receive, messages: list[Message]) -> bool:
-    """Receive the whole body into ``messages``; False if the client went away first."""
+class _Read(enum.Enum):
+    """How reading a body ended."""
+
+    WHOLE = "whole"
+    GONE = "gone"
+    """The client went away first."""
+    OVER = "over"
+    """The body passed the limit (the app's ``BodyLimit`` refuses it at that message)."""
+
+
+async def _read(receive: Receive, messages: list[Message], limit: int) -> _Read:
+    """Receive the body into ``messages`` until it is whole, the client goes away, or
+    it passes ``limit`` bytes."""
+    received = 0
     while True:
         message = await receive()
         messages.append(message)
         if message["type"] != "http.request":
-            return False
+            return _Read.GONE
+        received += len(message.get("body", b""))
+        if received > limit:
+            return _Read.OVER
         if not message.get("more_body", False):
-            return True
+            return _Read.WHOLE
 
 
 def _decoded(lane: Lane, messages: list[Message]) -> msgspec.Struct | None:
