@@ -1,15 +1,17 @@
-"""Event ids: 128 random bits each, drawn from ``os.urandom`` a pool at a time."""
+"""Event ids: 48 bits of milliseconds, then 80 random bits drawn from ``os.urandom`` a
+pool at a time (ADR 0027)."""
 
 from __future__ import annotations
 
 import os
 import re
 import threading
+import time
 
 import pytest
 
 from ledger import records
-from ledger.records import IDS_A_DRAW, new_event_id
+from ledger.records import IDS_A_DRAW, RANDOM_BYTES, new_event_id
 
 
 def test_an_id_is_32_hex_digits_and_never_repeats() -> None:
@@ -45,7 +47,7 @@ def test_one_system_call_draws_a_pool(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(os, "urandom", counted)
     for _ in range(IDS_A_DRAW):
         new_event_id()
-    assert calls == [16 * IDS_A_DRAW]
+    assert calls == [RANDOM_BYTES * IDS_A_DRAW]
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="fork is POSIX")
@@ -68,6 +70,21 @@ def test_a_forked_child_does_not_hand_out_its_parents_ids() -> None:
     with os.fdopen(reading, "rb") as pipe:
         sent = pipe.read().decode()
     os.waitpid(child, 0)
-    theirs = {sent[start : start + 32] for start in range(0, len(sent), 32)}
+    theirs = {sent[start + 12 : start + 32] for start in range(0, len(sent), 32)}
     assert len(theirs) == IDS_A_DRAW
     assert not theirs & pending
+
+
+def test_an_id_begins_with_the_milliseconds_it_was_made_at() -> None:
+    before = time.time_ns() // 1_000_000
+    made = new_event_id()
+    after = time.time_ns() // 1_000_000
+    assert before <= int(made[:12], 16) <= after
+
+
+def test_ids_made_in_a_later_millisecond_sort_after() -> None:
+    """So that a unique index on them grows at its end (ADR 0027)."""
+    earlier = [new_event_id() for _ in range(50)]
+    time.sleep(0.002)
+    later = [new_event_id() for _ in range(50)]
+    assert max(earlier) < min(later)
