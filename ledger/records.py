@@ -14,6 +14,9 @@ IDS_A_DRAW = 256
 """Event ids whose random part is drawn from ``os.urandom`` in one call."""
 RANDOM_BYTES = 10
 """Random bytes of an event id (80 bits), after its 48 bits of milliseconds."""
+_MILLIS_MASK = (1 << 48) - 1
+"""The milliseconds' 48 bits: 12 hex digits whatever the clock says (before 1970 or
+after the year 10889, they wrap)."""
 _drawn: list[str] = []
 """Random parts drawn and not yet handed out (20 hex digits each)."""
 
@@ -34,7 +37,7 @@ def new_event_id() -> str:
         tail = _drawn.pop()
     except IndexError:
         tail = _draw()
-    return f"{time.time_ns() // 1_000_000:012x}{tail}"
+    return f"{(time.time_ns() // 1_000_000) & _MILLIS_MASK:012x}{tail}"
 
 
 def _draw() -> str:

@@ -88,3 +88,11 @@ def test_ids_made_in_a_later_millisecond_sort_after() -> None:
     time.sleep(0.002)
     later = [new_event_id() for _ in range(50)]
     assert max(earlier) < min(later)
+
+
+@pytest.mark.parametrize("nanoseconds", [-1_000_000, 0, (1 << 48) * 1_000_000 + 5_000_000])
+def test_an_id_is_32_hex_digits_whatever_the_clock_says(
+    monkeypatch: pytest.MonkeyPatch, nanoseconds: int
+) -> None:
+    monkeypatch.setattr(time, "time_ns", lambda: nanoseconds)
+    assert re.fullmatch("[0-9a-f]{32}", new_event_id())
