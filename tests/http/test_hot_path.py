@@ -59,6 +59,15 @@ def _swap(app: LedgerApp, kind: type, by: Middleware) -> None:
     ]
 
 
+def _small_limit(apps: tuple[LedgerApp, LedgerApp]) -> None:
+    """Both apps, and the hot path in front of one, hold bodies to 64 bytes (before
+    either has answered)."""
+    for app in apps:
+        _swap(app, BodyLimit, Middleware(SmallLimit))
+        if app.front is not None:
+            app.front.limit = 64
+
+
 @pytest.fixture
 def apps() -> Iterator[tuple[LedgerApp, LedgerApp]]:
     pair = (_app(hot=True), _app(hot=False))
@@ -267,10 +276,7 @@ def test_a_client_gone_mid_body_ends_as_on_the_route(apps: tuple[LedgerApp, Ledg
 
 def test_a_body_over_the_limit_without_a_length_is_413(apps: tuple[LedgerApp, LedgerApp]) -> None:
     """The body limit raises from ``receive`` inside the hot path; the route's 413 answers."""
-    for app in apps:
-        _swap(app, BodyLimit, Middleware(SmallLimit))
-        if app.front is not None:
-            app.front.limit = 64
+    _small_limit(apps)
     _register(apps, "t8")
     chunks = [b'{"sessionId": "a", "metadata": {"note": "', b"x" * 100, b'"}}']
     status, _, body = _both(apps, "/api/tasks/t8/claim", chunks)
@@ -331,10 +337,7 @@ def test_the_token_check_is_kept_in_front(
 def test_a_declared_length_over_the_limit_is_the_apps_413(
     apps: tuple[LedgerApp, LedgerApp],
 ) -> None:
-    for app in apps:
-        _swap(app, BodyLimit, Middleware(SmallLimit))
-        if app.front is not None:
-            app.front.limit = 64
+    _small_limit(apps)
     _register(apps, "t11")
     body = _json({"sessionId": "a", "metadata": {"note": "x" * 100}})
     length = ((b"content-length", str(len(body[0])).encode()),)
