@@ -5,8 +5,15 @@ when nobody is writing becomes the leader and commits its own append at once: a
 lone writer waits for no one. Callers that arrive while a leader is committing
 queue up; when the leader's commit is durable it answers its batch and hands the
 lead to the first queued caller, which takes everything queued so far as its
-batch. So batches grow exactly as fast as the commits are slow, and no caller is
-answered before the commit that holds its append returned.
+batch. So batches grow as fast as the commits are slow, and no caller is answered
+before the commit that holds its append returned.
+
+A leader gathers before it commits: when the last commit's members and those queued
+behind it were more than are queued now, those members are most likely deciding their
+next command, and the leader waits for them, at most ``GATHER_S``, so that writers
+taking turns at the commit share one instead of alternating between two part batches
+(the pattern of threads in a loop, and of an event loop whose clients answer
+promptly). A lone writer never waits: the last commit held only its own append.
 
 A caller that must not block (the API's event loop) ``submit``s instead: its append
 joins the same queue and its answer is handed to a callback of the caller's. A batch
@@ -33,6 +40,18 @@ from ledger.records import NewEvent, Record
 
 MAX_BATCH = 128
 """Appends one leader commits at most; the rest wait for the next leader."""
+
+GATHER_S = 0.001
+"""How long a leader waits at most for the writers of the commit before to queue again
+(a few threads deciding their next command take a few hundred microseconds, an event
+loop answering and reading its clients' next requests about a millisecond); 0 turns
+gathering off."""
+
+GATHER_MOST = 16
+"""The most writers a leader gathers: from about this many on, those that queue during
+one commit already make a batch that pays for its fsync, and waiting for the rest only
+holds the early ones back (64 threads on PostgreSQL: cycle p99 45 ms without a cap,
+78 to 81 ms with one of 128)."""
 
 MEMBER_ERRORS = (ConcurrencyConflict, DuplicateEventId, InvalidInput)
 """Refusals of one member: that member's answer, not the batch's."""
@@ -86,9 +105,17 @@ class _Waiter:
 class GroupCommit:
     """Leader/follower batching of appends from the threads of one process."""
 
-    def __init__(self, commit: BatchCommit, *, max_batch: int = MAX_BATCH) -> None:
+    def __init__(
+        self, commit: BatchCommit, *, max_batch: int = MAX_BATCH, gather_s: float = GATHER_S
+    ) -> None:
         self._commit = commit
         self._max_batch = max_batch
+        self._gather_s = gather_s
+        self._expected = 1
+        """Writers the last commit showed: its members and those queued behind it."""
+        self._gathering = 0
+        """While a leader gathers: the queue's length that ends its wait (else 0)."""
+        self._gathered = threading.Event()
         self._mutex = threading.Lock()
         self._queue: list[_Waiter] = []
         self._leading = False
@@ -115,11 +142,13 @@ class GroupCommit:
             waiter = _Waiter(request, _taken_lock() if follow else None)
             self._queue.append(waiter)
             self._leading = True
+            self._note_queued()
         if follow:
             assert waiter.woken is not None
             waiter.woken.acquire()
             if not waiter.lead:
                 return waiter.answer()
+        self._gather()
         self._lead()
         return waiter.answer()
 
@@ -133,6 +162,7 @@ class GroupCommit:
             if self._closed:
                 raise RuntimeError("the group commit is closed")
             self._queue.append(_Waiter(request, None, told))
+            self._note_queued()
             lead = not self._leading
             self._leading = True
             self._committer_leads = self._committer_leads or lead
@@ -163,9 +193,33 @@ class GroupCommit:
                 mine, self._committer_leads = self._committer_leads, False
                 done = self._closed and not self._leading
             if mine:
+                self._gather()
                 self._lead()
             elif done:
                 return
+
+    def _note_queued(self) -> None:
+        """Wake a gathering leader once the queue is as long as it waits for (call with
+        the mutex held, after queueing)."""
+        if self._gathering and len(self._queue) >= self._gathering:
+            self._gathering = 0
+            self._gathered.set()
+
+    def _gather(self) -> None:
+        """Wait, at most ``gather_s``, until as many appends are queued as the last commit
+        showed writers: its members, who are likely deciding their next command, and
+        those queued behind it."""
+        if not self._gather_s or len(self._queue) >= self._expected:
+            return  # read without the mutex: a lone writer's path takes no lock for it
+        with self._mutex:
+            wanted = min(self._expected, self._max_batch, GATHER_MOST)
+            if len(self._queue) >= wanted:
+                return
+            self._gathered.clear()
+            self._gathering = wanted
+        self._gathered.wait(self._gather_s)
+        with self._mutex:
+            self._gathering = 0
 
     def _lead(self) -> None:
         """Commit one batch, answer it, and pass the lead on (or give it up)."""
@@ -181,6 +235,7 @@ class GroupCommit:
         with self._mutex:
             self.commits += 1
             self.appends += len(batch)
+            self._expected = len(batch) + len(self._queue)
             if self._queue:
                 successor = self._queue[0]
                 successor.lead = True

@@ -12,7 +12,7 @@ import pytest
 from ledger.errors import ConcurrencyConflict, StoreError
 from ledger.events import TaskRegistered
 from ledger.records import NewEvent, Record
-from ledger.store.group import AppendRequest, GroupCommit, Outcome
+from ledger.store.group import GATHER_MOST, AppendRequest, GroupCommit, Outcome
 
 GUARD_SECONDS = 60.0
 """How long a test waits for a thread before calling it hung; never a speed check."""
@@ -133,6 +133,75 @@ def test_a_batch_is_capped_and_the_rest_waits_for_the_next_leader() -> None:
         for future in (first, *rest):
             future.result(GUARD_SECONDS)
     assert [len(batch) for batch in recorder.batches] == [1, 2, 2, 1]
+
+
+def test_threads_taking_turns_are_gathered_into_one_commit() -> None:
+    """Three writers appending one after another: while the first commit is held, the
+    two others queue behind it, so that commit shows three writers. Every later leader
+    waits for all three instead of committing whoever happened to queue, until a writer
+    is done and the last leader's wait runs out. (With gathering off, the writers
+    answered by one commit miss the next: part batches alternate.)"""
+    recorder = _Recorder(hold_first=True)
+    group = GroupCommit(recorder, gather_s=1.0)
+
+    def run(writer: int) -> None:
+        for n in range(6):
+            group.append(_request(f"w{writer}-{n}"))
+
+    with ThreadPoolExecutor(3) as pool:
+        first = pool.submit(run, 0)
+        assert recorder.entered.wait(GUARD_SECONDS)
+        rest = [pool.submit(run, writer) for writer in (1, 2)]
+        _wait_for_queue(group, 2)
+        recorder.release.set()
+        for future in (first, *rest):
+            future.result(GUARD_SECONDS)
+    assert [len(batch) for batch in recorder.batches] == [1, 3, 3, 3, 3, 3, 2]
+
+
+def test_a_lone_writer_never_waits_to_gather() -> None:
+    """A writer alone, appending again and again, commits each append at once: the last
+    commit showed only it, so the leader waits for no one (a gather of an hour would
+    hang this test)."""
+    recorder = _Recorder()
+    group = GroupCommit(recorder, gather_s=3600.0)
+    done = threading.Event()
+
+    def run() -> None:
+        for n in range(20):
+            group.append(_request(f"alone-{n}"))
+        done.set()
+
+    threading.Thread(target=run, daemon=True).start()
+    assert done.wait(GUARD_SECONDS)
+    assert [len(batch) for batch in recorder.batches] == [1] * 20
+
+
+def test_a_leader_gathers_no_more_than_gather_most() -> None:
+    """Twenty writers, each with one append: the first commit is held while the other
+    nineteen queue, so it shows twenty writers. The next leader already has more than
+    ``GATHER_MOST`` queued and commits them at once; it does not wait for the twentieth,
+    which has nothing more to append (a gather of an hour would hang this test)."""
+    recorder = _Recorder(hold_first=True)
+    group = GroupCommit(recorder, gather_s=3600.0)
+    done = threading.Barrier(20, timeout=GUARD_SECONDS)
+    threads = [
+        threading.Thread(target=lambda n=n: (group.append(_request(f"w{n}")), done.wait()))
+        for n in range(20)
+    ]
+    for thread in threads:
+        thread.daemon = True
+    threads[0].start()
+    assert recorder.entered.wait(GUARD_SECONDS)
+    for thread in threads[1:]:
+        thread.start()
+    _wait_for_queue(group, 19)
+    assert GATHER_MOST < 19
+    recorder.release.set()
+    for thread in threads:
+        thread.join(GUARD_SECONDS)
+        assert not thread.is_alive()
+    assert [len(batch) for batch in recorder.batches] == [1, 19]
 
 
 def _submitted(group: GroupCommit, request: AppendRequest) -> Future[list[Record]]:
