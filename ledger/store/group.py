@@ -13,7 +13,9 @@ behind it were more than are queued now, those members are most likely deciding 
 next command, and the leader waits for them, at most ``GATHER_S``, so that writers
 taking turns at the commit share one instead of alternating between two part batches
 (the pattern of threads in a loop, and of an event loop whose clients answer
-promptly). A lone writer never waits: the last commit held only its own append.
+promptly). A lone writer never waits: the last commit held only its own append. A
+waiting thread that gathers waits on its own lock, and the thread whose append completes
+the gather takes the lead from it and commits at once, instead of waking it to commit.
 
 A caller that must not block (the API's event loop) ``submit``s instead: its append
 joins the same queue and its answer is handed to a callback of the caller's. A batch
@@ -30,6 +32,7 @@ answer: none of them was stored.
 
 from __future__ import annotations
 
+import enum
 import threading
 from collections.abc import Callable, Sequence
 
@@ -116,6 +119,9 @@ class GroupCommit:
         self._gathering = 0
         """While a leader gathers: the queue's length that ends its wait (else 0)."""
         self._gathered = threading.Event()
+        self._gatherer: _Waiter | None = None
+        """The waiting thread that leads and gathers, while one does: the append that
+        completes its gather takes the lead from it instead of waking it."""
         self._mutex = threading.Lock()
         self._queue: list[_Waiter] = []
         self._leading = False
@@ -135,22 +141,33 @@ class GroupCommit:
         with self._mutex:
             return len(self._queue)
 
+    @property
+    def gathering(self) -> bool:
+        """A leader is waiting for the writers of the commit before to queue."""
+        with self._mutex:
+            return bool(self._gathering)
+
     def append(self, request: AppendRequest) -> list[Record]:
         """Commit ``request`` alone or with whoever is waiting; its records or its error."""
         with self._mutex:
             follow = self._leading
-            waiter = _Waiter(request, _taken_lock() if follow else None)
+            waiter = _Waiter(request, _taken_lock())
             self._queue.append(waiter)
             self._leading = True
-            self._note_queued()
-        if follow:
-            assert waiter.woken is not None
-            waiter.woken.acquire()
+            leads = self._note_queued(waiter) or not follow
+        woken = waiter.woken
+        assert woken is not None
+        while True:
+            turn = self._gathered_for(waiter) if leads else _Turn.WAIT
+            if turn is _Turn.LEAD:
+                self._lead()
+                return waiter.answer()
+            if turn is _Turn.WAIT:
+                woken.acquire()
             if not waiter.lead:
                 return waiter.answer()
-        self._gather()
-        self._lead()
-        return waiter.answer()
+            waiter.lead = False
+            leads = True
 
     def submit(self, request: AppendRequest, told: Answer) -> None:
         """Queue ``request`` without waiting: ``told`` is called with its records (or
@@ -198,28 +215,72 @@ class GroupCommit:
             elif done:
                 return
 
-    def _note_queued(self) -> None:
-        """Wake a gathering leader once the queue is as long as it waits for (call with
-        the mutex held, after queueing)."""
-        if self._gathering and len(self._queue) >= self._gathering:
-            self._gathering = 0
+    def _note_queued(self, newcomer: _Waiter | None = None) -> bool:
+        """End a leader's gather once the queue is as long as it waits for (call with the
+        mutex held, after queueing). A thread's append that completes a gathering
+        thread's wait takes the lead from it (``True``): it is running already, where the
+        gatherer would have to be woken and scheduled first. A submitted append hands
+        the lead back to the gathering thread; the committer thread is woken."""
+        if not self._gathering or len(self._queue) < self._gathering:
+            return False
+        self._gathering = 0
+        gatherer, self._gatherer = self._gatherer, None
+        if gatherer is None:
             self._gathered.set()
+            return False
+        if newcomer is not None:
+            return True
+        gatherer.lead = True
+        assert gatherer.woken is not None
+        gatherer.woken.release()
+        return False
+
+    def _wanted(self) -> int:
+        """The appends a leader gathers: as many as the last commit showed writers, at
+        most ``GATHER_MOST``; 0 when as many are queued already or gathering is off (a
+        racy read first, so a lone writer's path takes no lock for it)."""
+        if not self._gather_s or len(self._queue) >= self._expected:
+            return 0
+        wanted = min(self._expected, self._max_batch, GATHER_MOST)
+        return 0 if len(self._queue) >= wanted else wanted
 
     def _gather(self) -> None:
-        """Wait, at most ``gather_s``, until as many appends are queued as the last commit
-        showed writers: its members, who are likely deciding their next command, and
-        those queued behind it."""
-        if not self._gather_s or len(self._queue) >= self._expected:
-            return  # read without the mutex: a lone writer's path takes no lock for it
+        """The committer thread's gather: wait, at most ``gather_s``, until as many
+        appends are queued as the last commit showed writers (its members, who are
+        likely deciding their next command, and those queued behind it)."""
+        if not self._wanted():
+            return
         with self._mutex:
-            wanted = min(self._expected, self._max_batch, GATHER_MOST)
-            if len(self._queue) >= wanted:
+            wanted = self._wanted()
+            if not wanted:
                 return
             self._gathered.clear()
             self._gathering = wanted
         self._gathered.wait(self._gather_s)
         with self._mutex:
             self._gathering = 0
+
+    def _gathered_for(self, waiter: _Waiter) -> _Turn:
+        """A waiting thread's gather before it leads, on its own lock: ``LEAD`` when it
+        leads now (nothing to wait for, or its wait ran out); ``WOKEN`` when its lock was
+        released meanwhile (answered by the append that took the lead from it, or handed
+        the lead back); ``WAIT`` when the lead was taken and the answer is still to come."""
+        if not self._wanted():
+            return _Turn.LEAD
+        with self._mutex:
+            wanted = self._wanted()
+            if not wanted:
+                return _Turn.LEAD
+            self._gathering = wanted
+            self._gatherer = waiter
+        assert waiter.woken is not None
+        woken = waiter.woken.acquire(timeout=self._gather_s)
+        with self._mutex:
+            if self._gatherer is waiter:
+                self._gatherer = None
+                self._gathering = 0
+                return _Turn.LEAD
+        return _Turn.WOKEN if woken else _Turn.WAIT
 
     def _lead(self) -> None:
         """Commit one batch, answer it, and pass the lead on (or give it up)."""
@@ -258,6 +319,14 @@ class GroupCommit:
         else:
             assert successor.woken is not None
             successor.woken.release()
+
+
+class _Turn(enum.Enum):
+    """What a thread that led or was handed the lead does after its gather."""
+
+    LEAD = "lead"
+    WOKEN = "woken"
+    WAIT = "wait"
 
 
 def _taken_lock() -> threading.Lock:

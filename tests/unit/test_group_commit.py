@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 
@@ -49,13 +49,17 @@ class _Recorder:
         return []
 
 
-def _wait_for_queue(group: GroupCommit, count: int) -> None:
+def _wait_until(condition: Callable[[], bool]) -> None:
     guard = threading.Event()
     for _ in range(int(GUARD_SECONDS * 1000)):
-        if group.waiting >= count:
+        if condition():
             return
         guard.wait(0.001)
-    raise AssertionError("the appends never queued")
+    raise AssertionError("the group never got there")
+
+
+def _wait_for_queue(group: GroupCommit, count: int) -> None:
+    _wait_until(lambda: group.waiting >= count)
 
 
 def _queued_behind_a_held_commit(
@@ -157,6 +161,63 @@ def test_threads_taking_turns_are_gathered_into_one_commit() -> None:
         for future in (first, *rest):
             future.result(GUARD_SECONDS)
     assert [len(batch) for batch in recorder.batches] == [1, 3, 3, 3, 3, 3, 2]
+
+
+class _ThreadRecorder(_Recorder):
+    """A recorder that also notes the thread each batch was committed on."""
+
+    def __init__(self, *, hold_first: bool = False) -> None:
+        super().__init__(hold_first=hold_first)
+        self.threads: list[str] = []
+
+    def __call__(self, requests: Sequence[AppendRequest]) -> list[Outcome]:
+        self.threads.append(threading.current_thread().name)
+        return super().__call__(requests)
+
+
+def test_the_append_that_completes_a_gather_takes_the_lead() -> None:
+    """While the first commit is held, ``b`` queues behind it, so that commit shows two
+    writers. ``b`` then leads and gathers; the first writer's next append completes the
+    gather and commits the batch on its own thread, instead of waking ``b`` to do it."""
+    recorder = _ThreadRecorder(hold_first=True)
+    group = GroupCommit(recorder, gather_s=GUARD_SECONDS)
+
+    def first() -> None:
+        group.append(_request("first"))
+        _wait_until(lambda: group.gathering)
+        group.append(_request("again"))
+
+    one = threading.Thread(target=first, name="writer-one")
+    two = threading.Thread(target=lambda: group.append(_request("b")), name="writer-two")
+    one.start()
+    assert recorder.entered.wait(GUARD_SECONDS)
+    two.start()
+    _wait_for_queue(group, 1)
+    recorder.release.set()
+    for thread in (one, two):
+        thread.join(GUARD_SECONDS)
+        assert not thread.is_alive()
+    assert recorder.batches == [["first"], ["b", "again"]]
+    assert recorder.threads == ["writer-one", "writer-one"]
+
+
+def test_a_submitted_append_completing_a_gather_hands_the_lead_back() -> None:
+    """A submitted append cannot lead (its caller must not block): when it completes a
+    waiting thread's gather, that thread leads the batch with it, on its own thread."""
+    recorder = _ThreadRecorder(hold_first=True)
+    group = GroupCommit(recorder, gather_s=GUARD_SECONDS)
+    with ThreadPoolExecutor(2, thread_name_prefix="waiting") as pool:
+        first = pool.submit(group.append, _request("first"))
+        assert recorder.entered.wait(GUARD_SECONDS)
+        second = pool.submit(group.append, _request("a"))
+        _wait_for_queue(group, 1)
+        recorder.release.set()
+        first.result(GUARD_SECONDS)
+        submitted = _submitted(group, _request("s"))
+        second.result(GUARD_SECONDS)
+        submitted.result(GUARD_SECONDS)
+    assert recorder.batches == [["first"], ["a", "s"]]
+    assert all(name.startswith("waiting") for name in recorder.threads)
 
 
 def test_a_lone_writer_never_waits_to_gather() -> None:
