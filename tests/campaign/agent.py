@@ -143,7 +143,9 @@ class Writer:
                 self.clock.jump_back(jump_ms)
                 jumped = OpRecord(agent=self.name, op="clock", outcome=OK, faults=["clock-jump"])
                 self.journal.write(jumped)
-            fault = self._planned_fault()
+            planned = self._planned_fault()
+            pending = self.injector.armed
+            fault = pending if pending in APPEND_FAULTS else planned
             op = "save" if fault in SNAPSHOT_FAULTS else self._choose()
             self.injector.arm(fault)
             self.journal.write(self._perform(op))

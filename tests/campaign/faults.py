@@ -1,7 +1,10 @@
 """The faults the campaign injects, and how they are injected inside an agent process.
 
 Process faults (``kill-*``) are the orchestrator's: it sends SIGKILL. The others are
-armed by an agent before one operation, from its seeded plan, and fire at most once:
+armed by an agent before one operation, from its seeded plan, and fire at most once.
+An append fault whose operation wrote nothing (a claim refused before the store) stays
+armed over the writer's next operations until one writes, so every one planned fires
+(about three in five found no write, and a run could end with a kind never fired):
 
 - ``io-error-append`` / ``disk-full-append``: the store's next write or commit fails
   with EIO / ENOSPC. How depends on the backend (``tests.campaign.backends``): JSONL's
