@@ -28,6 +28,13 @@ that includes the members before it, a member that is refused (``ConcurrencyConf
 ``DuplicateEventId``, ``InvalidInput``) refusing only itself, one commit for the rest.
 An error of the transaction itself (the disk, the connection) is every member's
 answer: none of them was stored.
+
+A waiting thread that is interrupted (``KeyboardInterrupt`` from Ctrl-C in the main
+thread, or any exception raised while it waits) withdraws its append if no batch took
+it yet, and passes on the lead it held or was handed, so the other writers are not
+left waiting for it. A leader interrupted during its commit answers the batch with a
+``StoreError`` (whether the commit landed is unknown), passes the lead on, and raises
+the interrupt.
 """
 
 from __future__ import annotations
@@ -38,7 +45,7 @@ from collections.abc import Callable, Sequence
 
 import msgspec
 
-from ledger.errors import ConcurrencyConflict, DuplicateEventId, InvalidInput
+from ledger.errors import ConcurrencyConflict, DuplicateEventId, InvalidInput, StoreError
 from ledger.records import NewEvent, Record
 
 MAX_BATCH = 128
@@ -81,7 +88,10 @@ class _Waiter:
     """A queued append, its answer, and what wakes its caller: a lock the waiting
     thread sleeps on (taken when queued, released by the thread that answers it: a
     one-shot signal cheaper than a ``threading.Event``, which is a ``Condition`` over
-    a lock), or the ``Answer`` of a caller that did not wait (``submit``)."""
+    a lock), or the ``Answer`` of a caller that did not wait (``submit``). ``lead``
+    (read and written under the group's mutex, or by its own thread once handed) is
+    set while the waiting thread holds the lead or has been handed it, until its
+    batch is taken."""
 
     __slots__ = ("lead", "outcome", "request", "told", "woken")
 
@@ -149,25 +159,26 @@ class GroupCommit:
 
     def append(self, request: AppendRequest) -> list[Record]:
         """Commit ``request`` alone or with whoever is waiting; its records or its error."""
-        with self._mutex:
-            follow = self._leading
-            waiter = _Waiter(request, _taken_lock())
-            self._queue.append(waiter)
-            self._leading = True
-            leads = self._note_queued(waiter) or not follow
-        woken = waiter.woken
-        assert woken is not None
-        while True:
-            turn = self._gathered_for(waiter) if leads else _Turn.WAIT
-            if turn is _Turn.LEAD:
-                self._lead()
-                return waiter.answer()
-            if turn is _Turn.WAIT:
-                woken.acquire()
-            if not waiter.lead:
-                return waiter.answer()
-            waiter.lead = False
-            leads = True
+        woken = _taken_lock()
+        waiter = _Waiter(request, woken)
+        try:
+            with self._mutex:
+                waiter.lead = not self._leading
+                self._queue.append(waiter)
+                self._leading = True
+                self._note_queued(waiter)
+            while True:
+                turn = self._gathered_for(waiter) if waiter.lead else _Turn.WAIT
+                if turn is _Turn.LEAD:
+                    self._lead()
+                    return waiter.answer()
+                if turn is _Turn.WAIT:
+                    woken.acquire()
+                if not waiter.lead:
+                    return waiter.answer()
+        except BaseException:
+            self._abandon(waiter)
+            raise
 
     def submit(self, request: AppendRequest, told: Answer) -> None:
         """Queue ``request`` without waiting: ``told`` is called with its records (or
@@ -215,25 +226,26 @@ class GroupCommit:
             elif done:
                 return
 
-    def _note_queued(self, newcomer: _Waiter | None = None) -> bool:
+    def _note_queued(self, newcomer: _Waiter | None = None) -> None:
         """End a leader's gather once the queue is as long as it waits for (call with the
         mutex held, after queueing). A thread's append that completes a gathering
-        thread's wait takes the lead from it (``True``): it is running already, where the
-        gatherer would have to be woken and scheduled first. A submitted append hands
-        the lead back to the gathering thread; the committer thread is woken."""
+        thread's wait takes the lead from it (its ``lead`` is set): it is
+        running already, where the gatherer would have to be woken and scheduled first.
+        A submitted append hands the lead back to the gathering thread; the committer
+        thread is woken."""
         if not self._gathering or len(self._queue) < self._gathering:
-            return False
+            return
         self._gathering = 0
         gatherer, self._gatherer = self._gatherer, None
         if gatherer is None:
             self._gathered.set()
-            return False
+            return
         if newcomer is not None:
-            return True
-        gatherer.lead = True
+            newcomer.lead = True
+            gatherer.lead = False
+            return
         assert gatherer.woken is not None
         gatherer.woken.release()
-        return False
 
     def _wanted(self) -> int:
         """The appends a leader gathers: as many as the last commit showed writers, at
@@ -291,29 +303,49 @@ class GroupCommit:
         with self._mutex:
             batch = self._queue[: self._max_batch]
             del self._queue[: self._max_batch]
+            for waiter in batch:
+                waiter.lead = False
+        interrupt: BaseException | None = None
         try:
             outcomes = self._commit([waiter.request for waiter in batch])
-        except BaseException as exc:
+        except Exception as exc:
             outcomes = [exc] * len(batch)
-        successor: _Waiter | None = None
-        closing = False
+        except BaseException as exc:
+            interrupt = exc
+            unknown = StoreError(
+                f"the commit was interrupted ({type(exc).__name__}); whether it is stored"
+                " is unknown: read the stream before trying again"
+            )
+            outcomes = [unknown] * len(batch)
         with self._mutex:
             self.commits += 1
             self.appends += len(batch)
             self._expected = len(batch) + len(self._queue)
-            if self._queue:
-                successor = self._queue[0]
-                successor.lead = True
-                self._committer_leads = successor.told is not None
-            else:
-                self._leading = False
-                closing = self._closed
+            successor, closing = self._pass_lead()
         for waiter, outcome in zip(batch, outcomes, strict=True):
             waiter.outcome = outcome
             if waiter.woken is not None:
                 waiter.woken.release()
             elif waiter.told is not None:
                 waiter.told(outcome)
+        self._wake(successor, closing)
+        if interrupt is not None:
+            raise interrupt
+
+    def _pass_lead(self) -> tuple[_Waiter | None, bool]:
+        """Hand the lead to the first queued append, or give it up (call with the mutex
+        held); returns the successor to wake, and whether the group is closing."""
+        if self._queue:
+            successor = self._queue[0]
+            successor.lead = True
+            self._committer_leads = successor.told is not None
+            return successor, False
+        self._leading = False
+        return None, self._closed
+
+    def _wake(self, successor: _Waiter | None, closing: bool) -> None:
+        """Wake whoever leads next: the successor's thread, or the committer thread for
+        a submitted successor (or to end it when the group closes)."""
         if successor is None:
             if closing:
                 self._committer_turn.set()
@@ -323,6 +355,22 @@ class GroupCommit:
         else:
             assert successor.woken is not None
             successor.woken.release()
+
+    def _abandon(self, waiter: _Waiter) -> None:
+        """A waiting thread was interrupted: withdraw its append if no batch took it
+        yet, and pass on the lead it held or was handed (ending its gather), so that
+        nobody waits for it."""
+        with self._mutex:
+            if waiter in self._queue:
+                self._queue.remove(waiter)
+            if not waiter.lead:
+                return
+            waiter.lead = False
+            if self._gatherer is waiter:
+                self._gatherer = None
+                self._gathering = 0
+            successor, closing = self._pass_lead()
+        self._wake(successor, closing)
 
 
 class _Turn(enum.Enum):
