@@ -34,8 +34,9 @@ import struct
 import sys
 from collections.abc import Generator, Iterable, Iterator
 from hashlib import sha256
+from operator import itemgetter
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Final
+from typing import IO, TYPE_CHECKING, Any, Final, NamedTuple
 
 import msgspec
 
@@ -66,6 +67,15 @@ end of the rows, or a row that failed a check: the reader goes on alone from the
 _decode_lines = msgspec.json.Decoder(Record).decode_lines
 
 
+class Page(NamedTuple):
+    """Records of a walk, in order, with their stored lines when a helper sent them:
+    ``lines`` holds exactly the bytes the records were decoded from and hashed by, one
+    record a line, each line ended (``None`` for what ``store.read_all`` read)."""
+
+    records: Iterable[Record]
+    lines: bytes | None
+
+
 class _Request(msgspec.Struct, frozen=True):
     """What the helper is to walk, as it reads it from its stdin."""
 
@@ -81,13 +91,13 @@ def walk(
     after: int = 0,
     until: int | None = None,
     parallel_from: int | None = None,
-    page: int = PAGE_RECORDS,
+    page: int | None = None,
 ) -> Iterator[Record]:
     """The checked records after ``after`` up to ``until`` (or the head), as
     ``store.read_all`` gives them; hashed by a helper process when the walk is long.
     (No Python frame is resumed per record: the pages are chained in C.)"""
     pages = walk_pages(store, after=after, until=until, parallel_from=parallel_from, page=page)
-    return itertools.chain.from_iterable(pages)
+    return itertools.chain.from_iterable(map(_records, pages))
 
 
 def walk_pages(
@@ -96,20 +106,21 @@ def walk_pages(
     after: int = 0,
     until: int | None = None,
     parallel_from: int | None = None,
-    page: int = PAGE_RECORDS,
-) -> Iterator[Iterable[Record]]:
-    """``walk`` a page at a time: the lists of records the helper's pages gave, then
-    ``store.read_all`` from the last of them on."""
+    page: int | None = None,
+) -> Iterator[Page]:
+    """``walk`` a page at a time: the records the helper's pages gave, with their lines,
+    then ``store.read_all`` from the last of them on."""
     after = max(after, 0)
     least = PARALLEL_FROM if parallel_from is None else parallel_from
     if isinstance(store, ChainSource) and _long(store, after, until, least):
-        after = yield from hashed_pages(store, after=after, until=until, page=page)
-    yield store.read_all(after=after, until=until)
+        size = PAGE_RECORDS if page is None else page
+        after = yield from hashed_pages(store, after=after, until=until, page=size)
+    yield Page(store.read_all(after=after, until=until), None)
 
 
 def hashed_pages(
     store: ChainSource, *, after: int, until: int | None, page: int = PAGE_RECORDS
-) -> Generator[list[Record], None, int]:
+) -> Generator[Page, None, int]:
     """The records after ``after`` that a helper process hashed and this one checked,
     page by page, up to the first that fails a check or the end of the helper's walk;
     returns the position of the last one (``after`` when the helper could not start)."""
@@ -120,6 +131,10 @@ def hashed_pages(
         return (yield from helper.pages(after))
     finally:
         helper.stop()
+
+
+_records = itemgetter(0)
+"""A ``Page``'s records (``map`` over pages with no Python frame a page)."""
 
 
 def _long(store: EventStore, after: int, until: int | None, parallel_from: int) -> bool:
@@ -167,9 +182,10 @@ class _Helper:
         _widen(process.stdout)
         return cls(process, process.stdout)
 
-    def pages(self, after: int) -> Generator[list[Record], None, int]:
-        """Yield the records of the helper's pages while they pass every check;
-        return the position of the last one yielded."""
+    def pages(self, after: int) -> Generator[Page, None, int]:
+        """Yield the records of the helper's pages while they pass every check (with
+        the page's lines when all of it passed); return the position of the last one
+        yielded."""
         anchor = self._receive()
         if anchor is None or anchor[0] != ANCHOR or len(anchor[1]) != 64:
             return after
@@ -180,11 +196,12 @@ class _Helper:
                 return expected - 1
             kind, blob, digests = page
             good = sound_page(blob, digests, expected, prev)
+            whole = DIGEST_SIZE * len(good) == len(digests)
             if good:
-                yield good
+                yield Page(good, blob + b"\n" if whole else None)
                 prev = good[-1].hash
                 expected += len(good)
-            if kind != PAGE or DIGEST_SIZE * len(good) < len(digests):
+            if kind != PAGE or not whole:
                 return expected - 1
 
     def stop(self) -> None:

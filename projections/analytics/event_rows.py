@@ -1,8 +1,11 @@
 """The ``events`` rows of a batch, made by DuckDB from the records' own JSON.
 
-The feeder encodes the batch's records in one call (``msgspec``'s ``encode_lines``,
-no Python step per record) into a file of its own, and DuckDB's ``read_json`` spreads
-each record's event over the typed columns with the query below. The spreading is
+The feeder writes the batch's records into a file of its own: the very lines the
+long walk read them from where a helper process sent them (``hashed_walk.Page``),
+else the records encoded again in one call (``msgspec``'s ``encode_lines``, no
+Python step per record; the same bytes: the store's canonical encoding). DuckDB's
+``read_json`` spreads each record's event over the typed columns with the query
+below. The spreading is
 ``EventRow.of``'s, column for column: that function stays the definition (the tests
 hold this query to it on any record, ``tests/analytics/test_event_rows.py``), and
 this is how the feed computes it (docs/adr/0022-events-spread-by-duckdb.md).
@@ -10,7 +13,7 @@ this is how the feed computes it (docs/adr/0022-events-spread-by-duckdb.md).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import duckdb
@@ -100,8 +103,19 @@ FROM read_json(?, format = 'newline_delimited', columns = {_COLUMNS!r})
 
 def write_records(records: Sequence[Record], path: Path) -> int:
     """Encode ``records`` into ``path``, one JSON object a line; returns how many."""
-    path.write_bytes(_encoder.encode_lines(records))
+    path.write_bytes(encode_records(records))
     return len(records)
+
+
+def encode_records(records: Sequence[Record]) -> bytes:
+    """``records`` as lines of JSON, each ended: the store's own encoding of them."""
+    return _encoder.encode_lines(records)
+
+
+def write_lines(parts: Iterable[bytes], path: Path) -> None:
+    """Write records' lines (``encode_records``, or a walk's stored lines) into ``path``."""
+    with path.open("wb") as out:
+        out.writelines(parts)
 
 
 def insert_events(con: duckdb.DuckDBPyConnection, path: Path) -> None:

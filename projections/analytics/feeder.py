@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import itertools
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Final
@@ -23,12 +23,12 @@ import duckdb
 import msgspec
 
 from ledger.records import GENESIS_HASH, Record
-from ledger.store.hashed_walk import walk
+from ledger.store.hashed_walk import Page, walk_pages
 from ledger.store.protocol import EventStore
 from ledger.witness import Witness, refuse_unwitnessed
 from projections.analytics import payout_work
 from projections.analytics.connect import second_connection
-from projections.analytics.event_rows import insert_events, write_records
+from projections.analytics.event_rows import encode_records, insert_events, write_lines
 from projections.analytics.fold import Fold, IntervalState
 from projections.analytics.rows import IntervalRow, SessionRow, TaskRow, UsageRow
 from projections.analytics.transfer import RowT, TableShape, fetch, write_rows
@@ -83,12 +83,12 @@ def update(
     until = _whole_batches(store, until)
     total = _pending(store, checkpoint, until)
     applied = 0
-    records = walk(store, after=checkpoint.position, until=until)
+    pages = walk_pages(store, after=checkpoint.position, until=until)
     with tempfile.TemporaryDirectory(prefix="claims-analytics-") as folder:
         feed = _Feed(con, cache_limit, Path(folder))
         try:
-            while chunk := list(itertools.islice(records, batch)):
-                checkpoint = feed.apply(chunk)
+            for chunk, lines in batches(pages, batch):
+                checkpoint = feed.apply(chunk, lines)
                 applied += len(chunk)
                 if progress is not None:
                     progress(applied, max(total, applied))
@@ -96,6 +96,32 @@ def update(
         finally:
             feed.close()
     return UpdateResult(applied=applied, checkpoint=checkpoint)
+
+
+def batches(pages: Iterator[Page], size: int) -> Iterator[tuple[list[Record], list[bytes]]]:
+    """A walk's records in batches of ``size`` (the last one shorter), each with its
+    records' lines, in order: a page's stored lines where the batch holds the whole
+    page, the records encoded again (the same bytes) where it does not."""
+    records: list[Record] = []
+    lines: list[bytes] = []
+    for page in pages:
+        whole = page.records if isinstance(page.records, list) else None
+        if page.lines is not None and whole is not None and len(records) + len(whole) <= size:
+            records.extend(whole)
+            lines.append(page.lines)
+            if len(records) == size:
+                yield records, lines
+                records, lines = [], []
+            continue
+        rest = iter(page.records)
+        while part := list(itertools.islice(rest, size - len(records))):
+            records.extend(part)
+            lines.append(encode_records(part))
+            if len(records) == size:
+                yield records, lines
+                records, lines = [], []
+    if records:
+        yield records, lines
 
 
 def _check_lineage(store: EventStore, checkpoint: Checkpoint) -> None:
@@ -146,8 +172,9 @@ class _Feed:
         self.sessions = TableShape(con, "sessions", SessionRow)
         self.usage = TableShape(con, "token_usage", UsageRow)
 
-    def apply(self, chunk: list[Record]) -> Checkpoint:
-        """Fold ``chunk`` and start its write; returns the checkpoint it will store."""
+    def apply(self, chunk: list[Record], lines: list[bytes]) -> Checkpoint:
+        """Fold ``chunk`` and start its write (its events from ``lines``, its records'
+        JSON); returns the checkpoint it will store."""
         self._load(chunk)
         for record in chunk:
             self.fold.apply(record)
@@ -157,7 +184,7 @@ class _Feed:
         files = self.folder / str(self.batches % 2)
         self.batches += 1
         files.mkdir(exist_ok=True)
-        write = self._prepare(chunk, files, checkpoint)
+        write = self._prepare(lines, files, checkpoint)
         self.behind.submit(write)
         fold = self.fold
         if len(fold.open) + len(fold.tasks) + len(fold.sessions) > self.cache_limit:
@@ -196,13 +223,13 @@ class _Feed:
         return fetch(self.con, shape, row_type, where, [sorted(keys)])
 
     def _prepare(
-        self, chunk: list[Record], files: Path, checkpoint: Checkpoint
+        self, lines: list[bytes], files: Path, checkpoint: Checkpoint
     ) -> Callable[[], None]:
         """Write the batch's files now (the fold goes on changing its rows after this)
         and return the transaction that loads them."""
         changes = self.fold.drain()
         events = files / "events.jsonl"
-        write_records(chunk, events)
+        write_lines(lines, events)
         steps = [
             self._merge(self.intervals, changes.intervals, files, "task_id", "fencing_token"),
             self._merge(self.tasks, changes.tasks, files, "task_id"),

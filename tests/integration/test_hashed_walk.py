@@ -6,18 +6,20 @@ message, as the store's own read."""
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 
 from ledger.errors import CorruptLog
 from ledger.records import Record
 from ledger.store.factory import open_store
-from ledger.store.hashed_walk import hashed_pages, walk
+from ledger.store.hashed_walk import Page, hashed_pages, walk, walk_pages
 from ledger.store.memory import MemoryStore
 from ledger.store.protocol import ANY, ChainSource, EventStore
 from tests import pg_server
@@ -44,12 +46,12 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[EventStore
     opened.close()
 
 
-def _run(walker: Generator[list[Record], None, int]) -> tuple[list[Record], int]:
+def _run(walker: Generator[Page, None, int]) -> tuple[list[Record], int]:
     """The records of the pages a generator yields, and the value it returns."""
     records: list[Record] = []
     while True:
         try:
-            records.extend(next(walker))
+            records.extend(next(walker).records)
         except StopIteration as stop:
             return records, int(stop.value)
 
@@ -85,6 +87,41 @@ def test_the_helper_hashes_a_sound_log_to_its_end(store: EventStore) -> None:
 
     assert last == RECORDS
     assert records == list(store.read_all(after=10))
+
+
+def test_a_helpers_page_carries_the_very_lines_its_records_were_read_from(
+    store: EventStore,
+) -> None:
+    """Each page the helper sent whole has its records' stored lines, in order, one a
+    line (what the analytics feed hands to DuckDB instead of encoding the records
+    again); the store's own read carries none."""
+    pages = list(walk_pages(store, after=4, parallel_from=1, page=PAGE))
+    helped, rest = pages[:-1], pages[-1]
+
+    assert [len(list(page.records)) for page in helped] == [7, 7, 7, 7, 7, 1]
+    for page in helped:
+        assert page.lines is not None
+        assert page.lines.endswith(b"\n")
+        assert page.lines.splitlines() == [_stored_line(store, record) for record in page.records]
+    assert rest.lines is None
+    assert list(rest.records) == []
+
+
+def _stored_line(store: EventStore, record: Record) -> bytes:
+    """The record's line as the store keeps it (its raw row or JSONL line)."""
+    if store.url.startswith("sqlite"):
+        db = sqlite3.connect(store.url.removeprefix("sqlite://"))
+        try:
+            (body,) = db.execute(
+                "SELECT body FROM events WHERE position = ?", (record.position,)
+            ).fetchone()
+        finally:
+            db.close()
+        return bytes(body)
+    if store.url.startswith("jsonl"):
+        lines = Path(store.url.removeprefix("jsonl://")).read_bytes().splitlines()
+        return lines[record.position - 1]
+    return msgspec.json.encode(record)
 
 
 def test_a_short_walk_reads_alone(store: EventStore, monkeypatch: pytest.MonkeyPatch) -> None:
