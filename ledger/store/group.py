@@ -39,6 +39,7 @@ the interrupt.
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import threading
 from collections.abc import Callable, Sequence
@@ -167,8 +168,11 @@ class GroupCommit:
                 self._queue.append(waiter)
                 self._leading = True
                 self._note_queued(waiter)
+                leads = waiter.lead
+            # ``leads`` is read under the mutex: a follower handed the lead before it got
+            # here still takes its wake-up first (its lock was released for it)
             while True:
-                turn = self._gathered_for(waiter) if waiter.lead else _Turn.WAIT
+                turn = self._gathered_for(waiter) if leads else _Turn.WAIT
                 if turn is _Turn.LEAD:
                     self._lead()
                     return waiter.answer()
@@ -176,6 +180,7 @@ class GroupCommit:
                     woken.acquire()
                 if not waiter.lead:
                     return waiter.answer()
+                leads = True
         except BaseException:
             self._abandon(waiter)
             raise
@@ -222,7 +227,8 @@ class GroupCommit:
                 done = self._closed and not self._leading
             if mine:
                 self._gather()
-                self._lead()
+                with contextlib.suppress(BaseException):  # answered and passed on already:
+                    self._lead()  # an interrupt of the commit has nobody to tell here
             elif done:
                 return
 
@@ -235,14 +241,16 @@ class GroupCommit:
         thread is woken."""
         if not self._gathering or len(self._queue) < self._gathering:
             return
+        gatherer = self._gatherer
+        if gatherer is not None and newcomer is not None:
+            newcomer.lead = True  # both flags before the gather ends: an interrupt between
+            gatherer.lead = False  # them leaves a state ``_abandon`` can mend
         self._gathering = 0
-        gatherer, self._gatherer = self._gatherer, None
+        self._gatherer = None
         if gatherer is None:
             self._gathered.set()
             return
         if newcomer is not None:
-            newcomer.lead = True
-            gatherer.lead = False
             return
         assert gatherer.woken is not None
         gatherer.woken.release()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -371,3 +372,100 @@ def test_close_answers_what_was_submitted_then_refuses_more() -> None:
     assert not any(thread.is_alive() for thread in committers)
     with pytest.raises(RuntimeError, match="closed"):
         group.submit(_request("late"), lambda outcome: None)
+
+
+class _StallingMutex:
+    """The group's mutex, with a hook run by a named thread right after it lets go of the
+    mutex (to hold that thread between two of its steps)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.after_release: dict[str, Callable[[], object]] = {}
+
+    def __enter__(self) -> _StallingMutex:
+        self._lock.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._lock.release()
+        hook = self.after_release.pop(threading.current_thread().name, None)
+        if hook is not None:
+            hook()
+
+
+def test_a_writer_handed_the_lead_before_it_waited_still_takes_its_wake_up() -> None:
+    """``follower`` queues behind a commit and stalls right after leaving the mutex; the
+    leader's commit ends and hands it the lead (releasing its lock) before it reaches
+    its wait. It must take that wake-up and lead ``behind`` with it, not lead at once
+    and find its lock released twice (which once hung every later writer)."""
+    recorder = _Recorder(hold_first=True)
+    group = GroupCommit(recorder, gather_s=0.0)
+    mutex = _StallingMutex()
+    group._mutex = mutex  # type: ignore[assignment]
+    leader_done = threading.Event()
+    answers: dict[str, object] = {}
+
+    def run(name: str) -> None:
+        try:
+            answers[name] = group.append(_request(name))
+        except BaseException as exc:  # the answer under test, whatever its class
+            answers[name] = exc
+
+    def start(name: str) -> threading.Thread:
+        thread = threading.Thread(target=run, args=(name,), name=name, daemon=True)
+        thread.start()
+        return thread
+
+    first = start("first")
+    assert recorder.entered.wait(GUARD_SECONDS)
+    mutex.after_release["follower"] = lambda: leader_done.wait(GUARD_SECONDS)
+    follower = start("follower")
+    _wait_for_queue(group, 1)
+    behind = start("behind")
+    _wait_for_queue(group, 2)
+    recorder.release.set()
+    first.join(GUARD_SECONDS)
+    leader_done.set()
+    for thread in (first, follower, behind):
+        thread.join(GUARD_SECONDS)
+        assert not thread.is_alive(), f"{thread.name} still waits"
+    assert answers == {"first": [], "follower": [], "behind": []}
+    assert recorder.batches == [["first"], ["follower", "behind"]]
+    start("after").join(GUARD_SECONDS)
+    assert answers["after"] == []
+
+
+@pytest.mark.parametrize("gather_s", [0.0, 0.001])
+def test_threads_switching_every_microsecond_are_all_answered(gather_s: float) -> None:
+    """Six threads append for a second with the interpreter switching threads as often
+    as it can: every append is answered with its records, nobody is left waiting."""
+    group = GroupCommit(lambda requests: [[] for _ in requests], gather_s=gather_s)
+    stop = threading.Event()
+    errors: list[BaseException] = []
+    counts = [0] * 6
+
+    def write(index: int) -> None:
+        while not stop.is_set():
+            try:
+                group.append(_request(f"s{index}"))
+            except BaseException as exc:  # any error is a finding
+                errors.append(exc)
+                return
+            counts[index] += 1
+
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        threads = [threading.Thread(target=write, args=(n,), daemon=True) for n in range(6)]
+        for thread in threads:
+            thread.start()
+        stop.wait(1.0)
+        stop.set()
+        for thread in threads:
+            thread.join(GUARD_SECONDS)
+    finally:
+        sys.setswitchinterval(previous)
+    assert errors == []
+    assert not any(thread.is_alive() for thread in threads)
+    assert all(counts)
+    assert group.appends == sum(counts)

@@ -162,3 +162,67 @@ def test_a_leader_interrupted_in_its_commit_answers_its_batch_and_passes_the_lea
     assert "interrupted" in str(answer)
     assert _writer(group, "after").result() == []
     assert commit.recorder.batches == [["first"], ["leader", "member"], ["after"]]
+
+
+def test_a_follower_interrupted_as_it_is_handed_the_lead_passes_it_on() -> None:
+    """The leader's commit sends SIGINT to the main thread, queued first behind it, just
+    before it hands the main thread the lead: whether the interrupt lands before the
+    hand-over, after it, or after the main thread took its wake-up, the lead goes on to
+    the writer queued behind it and the interrupted append is not stored."""
+    group: GroupCommit
+    with _interruptible_main() as interrupt:
+        recorder = _Recorder()
+        calls = [0]
+
+        def commit(requests: Sequence[AppendRequest]) -> list[Outcome]:
+            calls[0] += 1
+            if calls[0] == 1:
+                _wait_until(lambda: group.waiting == 2)
+                interrupt()
+            return recorder(requests)
+
+        group = GroupCommit(commit, gather_s=0.0)
+        gate = threading.Lock()
+        gate.acquire()
+        first = _Running(lambda: (gate.acquire(), group.append(_request("first")))[1])
+        queued: list[_Running] = []
+
+        def then_queue() -> None:
+            _wait_until(lambda: calls[0] == 1)
+            _wait_until(lambda: group.waiting == 1)
+            queued.append(_writer(group, "behind"))
+
+        helper = _Running(then_queue)
+        gate.release()
+        _wait_until(lambda: calls[0] == 1)
+        with pytest.raises(_Interrupt):
+            group.append(_request("interrupted"))
+        assert helper.result() is None
+    assert first.result() == []
+    assert [writer.result() for writer in queued] == [[]]
+    assert recorder.batches == [["first"], ["behind"]]
+
+
+def test_the_committer_thread_outlives_an_interrupted_commit() -> None:
+    """A submitted batch whose commit is interrupted is answered with ``StoreError``; the
+    committer thread goes on leading the next submitted batch."""
+    commit = _InterruptedOnce()
+    commit.calls = 1  # the next call is the interrupted one
+    commit.recorder.release.set()
+    group = GroupCommit(commit)
+    answers: list[Outcome] = []
+    told = threading.Event()
+
+    def tell(outcome: Outcome) -> None:
+        answers.append(outcome)
+        told.set()
+
+    group.submit(_request("interrupted"), tell)
+    assert told.wait(GUARD_SECONDS)
+    told.clear()
+    group.submit(_request("after"), tell)
+    assert told.wait(GUARD_SECONDS)
+    group.close()
+    assert isinstance(answers[0], StoreError)
+    assert answers[1] == []
+    assert commit.recorder.batches == [["interrupted"], ["after"]]
