@@ -174,7 +174,7 @@ class GroupCommit:
             while True:
                 turn = self._gathered_for(waiter) if leads else _Turn.WAIT
                 if turn is _Turn.LEAD:
-                    self._lead()
+                    self._lead(waiter)
                     return waiter.answer()
                 if turn is _Turn.WAIT:
                     woken.acquire()
@@ -228,7 +228,7 @@ class GroupCommit:
             if mine:
                 self._gather()
                 with contextlib.suppress(BaseException):  # answered and passed on already:
-                    self._lead()  # an interrupt of the commit has nobody to tell here
+                    self._lead(None)  # an interrupt of the commit has nobody to tell here
             elif done:
                 return
 
@@ -306,13 +306,15 @@ class GroupCommit:
                 return _Turn.LEAD
         return _Turn.WOKEN if woken else _Turn.WAIT
 
-    def _lead(self) -> None:
-        """Commit one batch, answer it, and pass the lead on (or give it up)."""
+    def _lead(self, leader: _Waiter | None) -> None:
+        """Commit one batch, answer it, and pass the lead on (or give it up); ``leader``
+        is the waiting thread's append that leads (``None``: the committer thread), the
+        only one in the batch that holds the lead."""
         with self._mutex:
             batch = self._queue[: self._max_batch]
             del self._queue[: self._max_batch]
-            for waiter in batch:
-                waiter.lead = False
+            if leader is not None:
+                leader.lead = False
         interrupt: BaseException | None = None
         try:
             outcomes = self._commit([waiter.request for waiter in batch])
