@@ -175,15 +175,16 @@ class GroupCommit:
                 turn = self._gathered_for(waiter) if leads else _Turn.WAIT
                 if turn is _Turn.LEAD:
                     self._lead(waiter)
-                    return waiter.answer()
+                    break
                 if turn is _Turn.WAIT:
                     woken.acquire()
                 if not waiter.lead:
-                    return waiter.answer()
+                    break
                 leads = True
         except BaseException:
             self._abandon(waiter)
             raise
+        return waiter.answer()  # a refused member raises here, with nothing to abandon
 
     def submit(self, request: AppendRequest, told: Answer) -> None:
         """Queue ``request`` without waiting: ``told`` is called with its records (or
