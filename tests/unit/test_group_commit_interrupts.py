@@ -64,30 +64,50 @@ def _writer(group: GroupCommit, stream: str) -> _Running:
     return _Running(lambda: group.append(_request(stream)))
 
 
-def test_an_interrupted_follower_withdraws_its_append_and_nobody_waits_for_it() -> None:
-    """The main thread waits behind a commit in flight and is interrupted: its append is
-    not stored, and the writer queued behind it is committed (it was to be handed the
-    lead after the interrupted one)."""
+Choreography = Callable[[GroupCommit, _Recorder, Callable[[], None], list[_Running]], None]
+"""What another thread does while the main thread waits: given the group, the held
+commit's recorder, what interrupts the main thread, and a list to put later writers in."""
+
+
+def _main_interrupted_behind_a_held_commit(
+    gather_s: float, choreography: Choreography
+) -> tuple[_Recorder, GroupCommit, list[_Running]]:
+    """A first writer's commit is held; ``choreography`` runs on a thread of its own while
+    the main thread appends and must be interrupted. Returns once the first writer is
+    answered, with the later writers the choreography started."""
     recorder = _Recorder(hold_first=True)
-    group = GroupCommit(recorder, gather_s=0.0)
+    group = GroupCommit(recorder, gather_s=gather_s)
     later: list[_Running] = []
     with _interruptible_main() as interrupt:
         first = _writer(group, "first")
         assert recorder.entered.wait(GUARD_SECONDS)
-
-        def then_interrupt() -> None:
-            _wait_until(lambda: group.waiting == 1)
-            interrupt()
-            _wait_until(lambda: group.waiting == 0)
-            later.append(_writer(group, "after"))
-            _wait_until(lambda: group.waiting == 1)
-            recorder.release.set()
-
-        sender = _Running(then_interrupt)
+        sender = _Running(lambda: choreography(group, recorder, interrupt, later))
         with pytest.raises(_Interrupt):
             group.append(_request("interrupted"))
         assert sender.result() is None
     assert first.result() == []
+    return recorder, group, later
+
+
+def test_an_interrupted_follower_withdraws_its_append_and_nobody_waits_for_it() -> None:
+    """The main thread waits behind a commit in flight and is interrupted: its append is
+    not stored, and the writer queued behind it is committed (it was to be handed the
+    lead after the interrupted one)."""
+
+    def then_interrupt(
+        group: GroupCommit,
+        recorder: _Recorder,
+        interrupt: Callable[[], None],
+        later: list[_Running],
+    ) -> None:
+        _wait_until(lambda: group.waiting == 1)
+        interrupt()
+        _wait_until(lambda: group.waiting == 0)
+        later.append(_writer(group, "after"))
+        _wait_until(lambda: group.waiting == 1)
+        recorder.release.set()
+
+    recorder, group, later = _main_interrupted_behind_a_held_commit(0.0, then_interrupt)
     assert [writer.result() for writer in later] == [[]]
     assert recorder.batches == [["first"], ["after"]]
     assert group.waiting == 0
@@ -97,30 +117,25 @@ def test_an_interrupted_gatherer_passes_the_lead_on() -> None:
     """The main thread is handed the lead after a commit that showed three writers and
     gathers for the third; interrupted, it withdraws its append and the next queued
     writer leads and gathers in its place (here until two more writers queue)."""
-    recorder = _Recorder(hold_first=True)
-    group = GroupCommit(recorder, gather_s=GUARD_SECONDS)
-    later: list[_Running] = []
-    with _interruptible_main() as interrupt:
-        first = _writer(group, "first")
-        assert recorder.entered.wait(GUARD_SECONDS)
 
-        def then_interrupt() -> None:
-            _wait_until(lambda: group.waiting == 1)
-            later.append(_writer(group, "second"))
-            _wait_until(lambda: group.waiting == 2)
-            recorder.release.set()
-            _wait_until(lambda: group.gathering)
-            interrupt()
-            _wait_until(lambda: group.waiting == 1 and group.gathering)
-            later.append(_writer(group, "third"))
-            _wait_until(lambda: group.waiting == 2)
-            later.append(_writer(group, "fourth"))
+    def then_interrupt(
+        group: GroupCommit,
+        recorder: _Recorder,
+        interrupt: Callable[[], None],
+        later: list[_Running],
+    ) -> None:
+        _wait_until(lambda: group.waiting == 1)
+        later.append(_writer(group, "second"))
+        _wait_until(lambda: group.waiting == 2)
+        recorder.release.set()
+        _wait_until(lambda: group.gathering)
+        interrupt()
+        _wait_until(lambda: group.waiting == 1 and group.gathering)
+        later.append(_writer(group, "third"))
+        _wait_until(lambda: group.waiting == 2)
+        later.append(_writer(group, "fourth"))
 
-        sender = _Running(then_interrupt)
-        with pytest.raises(_Interrupt):
-            group.append(_request("interrupted"))
-        assert sender.result() is None
-    assert first.result() == []
+    recorder, group, later = _main_interrupted_behind_a_held_commit(GUARD_SECONDS, then_interrupt)
     assert [writer.result() for writer in later] == [[], [], []]
     assert recorder.batches == [["first"], ["second", "third", "fourth"]]
     assert not group.gathering
