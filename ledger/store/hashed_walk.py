@@ -347,7 +347,9 @@ def _hash_page(
 def _indexed_agree(columns: list[object], digests: list[bytes]) -> int:
     """How many rows from the first have an indexed hash (where the store keeps one
     beside the bytes) equal to their digest; compared a page at once."""
-    with contextlib.suppress(TypeError):  # a column that is no text (or none: JSONL)
+    if columns.count(None) == len(columns):  # a store without the column: JSONL
+        return len(columns)
+    with contextlib.suppress(TypeError):  # a column that is no text
         if "".join(columns) == b"".join(digests).hex():  # type: ignore[arg-type]
             return len(columns)
     for index, (column, digest) in enumerate(zip(columns, digests, strict=True)):
