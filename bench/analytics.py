@@ -11,6 +11,9 @@ the hash chain with ``ledger.codec.seal`` and inserted in big transactions; abou
   --json`` process (imports, the checkpoint check, the query);
 - the per-task-and-worker payout as ``claims payout --json`` writes it: rendered by
   DuckDB and read a page at a time (``Analytics.payout_pages``), every page read;
+- the floor under the feed (``bench.checked_floor``): the checked read of the same
+  records alone, DuckDB storing their ``events`` rows alone, and the rate the cores
+  could do that work at, however it was shared between them;
 - the same two figures from a pure-Python fold (``projections.analytics.reference``:
   read every record from the store, fold, compute), the baseline a user would write.
 
@@ -35,6 +38,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
+from bench.checked_floor import Floor, checked_read, cores, duckdb_events, goal_rows
 from bench.stats import median
 from bench.workdir import workdir
 from ledger.codec import micros, seal
@@ -102,6 +106,11 @@ class Figures:
     analytics_mb: float
     claims: int
     finished_tasks: int
+    walk: Floor
+    """The checked read of the same records alone (``bench.checked_floor``)."""
+    duck: Floor
+    """DuckDB storing their ``events`` rows alone."""
+    cores: int
 
     @property
     def events_per_s(self) -> float:
@@ -306,6 +315,10 @@ def measure(
             stream_s, streamed = _best(lambda: _read_pages(analytics))
             totals_s, _ = _best(lambda: analytics.payout(detail=False))
         cli_s = _cli_stats(log, target)
+        walk = checked_read(store, until=size)
+        say(f"  checked read alone: {walk.per_s:,.0f} events/s")
+        duck = duckdb_events(store, until=size)
+        say(f"  DuckDB storing the events alone: {duck.per_s:,.0f} events/s")
         read_fold_s, fold = _timed(lambda: ref.ReferenceFold().run(store.read_all()))
         python_stats_s, python_found = _timed(lambda: ref.stats(fold, by="session"))
         python_payout_s, python_paid = _timed(lambda: ref.payout(fold))
@@ -332,6 +345,9 @@ def measure(
         analytics_mb=target.stat().st_size / 1e6,
         claims=found.total.claims,
         finished_tasks=len(paid.tasks),
+        walk=walk,
+        duck=duck,
+        cores=cores(),
     )
 
 
@@ -417,6 +433,7 @@ def goals(row: Figures) -> str:
         "|---|---:|---:|---:|---|",
         f"| feed into DuckDB from empty | {feed:,.0f} events/s | {FEED_GOAL_PER_S:,} events/s"
         f" | {feed / FEED_GOAL_PER_S:.2f} | {_verdict(feed >= FEED_GOAL_PER_S)} |",
+        *goal_rows(FEED_GOAL_PER_S, row.cores, row.walk, row.duck),
         f"| payout per task and worker, streamed | {_ms(stream)} | {_ms(PAYOUT_GOAL_S)}"
         f" | {stream / PAYOUT_GOAL_S:.2f} | {_verdict(stream < PAYOUT_GOAL_S)} |",
     ]

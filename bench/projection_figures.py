@@ -68,12 +68,15 @@ class Figures:
     memory: list[Memory]
     parts: list[Part]
     openings: list[opening.Opening]
+    cores: int
+    """The cores the benchmark could run on (the ceilings' divisor)."""
 
 
 def render(figures: Figures) -> str:
     return "\n\n".join(
         [
             _rates_table(figures.rates),
+            _ceiling_table(figures.rates, figures.cores),
             opening.render(figures.openings, figures.events),
             _restart_table(figures.restarts),
             _memory_table(figures.memory),
@@ -126,10 +129,46 @@ def _vs_floor(rate: Rate, floor: Rate | None, *, wall: bool) -> str:
     """A rebuild's rate as a share of the bare decode loop's over the same store, per
     wall-clock second (the rebuild's helper process works beside it) or per CPU second
     (the helper's CPU counted)."""
-    if floor is None or not rate.label.startswith("ledger rebuild"):
+    if floor is None or not rate.label.startswith(("ledger rebuild", "checked read")):
         return ""
     mine, theirs = (rate.per_s, floor.per_s) if wall else (rate.per_cpu_s, floor.per_cpu_s)
     return f"{mine / theirs:.2f}x" if theirs else ""
+
+
+def _ceiling_table(rates: Sequence[Rate], cores: int) -> str:
+    """Per store: the checked read's CPU a record, the rate the cores could give that
+    work alone (``bench.checked_floor.ceiling``), and the rebuild goal against it."""
+    rows = []
+    for walk in (rate for rate in rates if rate.label.startswith("checked read")):
+        ceiling = cores * walk.per_cpu_s
+        target = TARGETS.get(walk.backend)
+        rows.append(
+            [
+                walk.backend,
+                f"{1e6 / walk.per_cpu_s:.2f}" if walk.per_cpu_s else "",
+                f"{ceiling:,.0f}",
+                f"{target:,.0f}" if target else "",
+                (f"{target / ceiling:.2f}x" if target and ceiling else ""),
+                _within(target, ceiling),
+            ]
+        )
+    headers = [
+        "store",
+        "checked read, CPU us/record",
+        f"ceiling on {cores} cores, events/s",
+        "rebuild goal",
+        "goal / ceiling",
+        "",
+    ]
+    return table(headers, rows, [False, True, True, True, True, False])
+
+
+def _within(target: float | None, ceiling: float) -> str:
+    if not target or not ceiling:
+        return ""
+    if target <= ceiling:
+        return "within reach of the checked read"
+    return "beyond it: no fold, however shared, reaches the goal"
 
 
 def _restart_table(restarts: Sequence[Restart]) -> str:

@@ -18,6 +18,10 @@ row below; the schema is dropped at the end. Then, side by side:
 - **bare decode loop** (the floor): read the stored records and decode each into a
   typed ``Record``, nothing else (``sqlite3`` rows, the JSONL file in 4 MiB chunks, or
   PostgreSQL's bodies through one binary ``COPY ... TO STDOUT``);
+- **checked read**: the walk a rebuild makes (``ledger.store.hashed_walk.walk``: the
+  hashing helper, every check of every record), folding nothing; no rebuild can be
+  faster, and the cores cannot do its CPU work faster than ``cores / CPU a record``
+  (``bench.checked_floor``): that ceiling is printed against the rebuild goals;
 - **ledger rebuild**: ``ProjectionRunner.rebuild()`` folds every record into the four
   projections through the store's own ``read_all``;
 - **eventsourcing read**: the library's ``select_notifications`` pages, each
@@ -52,6 +56,7 @@ import msgspec
 from bench import opening
 from bench import postgres as pg
 from bench.bare import pg_connect
+from bench.checked_floor import Clocks, checked_read, cores
 from bench.es_app import application
 from bench.projection_figures import (
     Figures,
@@ -73,23 +78,6 @@ from projections.snapshots import MemorySnapshots
 ES_PAGE = 10_000
 BREAKDOWN_RECORDS = 200_000
 _decoder = msgspec.json.Decoder(Record)
-
-
-class Clocks:
-    """Wall-clock and CPU seconds since it was made (the CPU of this process and of
-    the child processes it has waited for)."""
-
-    def __init__(self) -> None:
-        self.wall = time.perf_counter()
-        self.cpu = _cpu()
-
-    def lap(self) -> tuple[float, float]:
-        return time.perf_counter() - self.wall, _cpu() - self.cpu
-
-
-def _cpu() -> float:
-    times = os.times()
-    return times.user + times.system + times.children_user + times.children_system
 
 
 # --- reading it back ----------------------------------------------------------------
@@ -154,6 +142,18 @@ def ledger_rebuild(url: str, backend: str) -> Rate:
         store.close()
     label = "ledger rebuild, four projections"
     return Rate(label, backend, report.records, report.seconds, cpu)
+
+
+def checked_walk(url: str, backend: str) -> Rate:
+    """The walk a rebuild makes (helper process, every check), folding nothing: no
+    rebuild can be faster (``bench.checked_floor``)."""
+    store = open_store(url)
+    try:
+        store.head()
+        floor = checked_read(store)
+    finally:
+        store.close()
+    return Rate(floor.label, backend, floor.records, floor.wall_s, floor.cpu_s)
 
 
 def es_read(path: Path) -> Rate:
@@ -277,13 +277,16 @@ def _measure(folder: Path, plan: Plan, place: Path | None) -> Figures:
     openings = opening.measure(jsonl_path, db_path)
     rates = [
         floor_jsonl(jsonl_path),
+        checked_walk(urls["jsonl"], "jsonl"),
         ledger_rebuild(urls["jsonl"], "jsonl"),
         floor_sqlite(db_path),
+        checked_walk(urls["sqlite"], "sqlite"),
         ledger_rebuild(urls["sqlite"], "sqlite"),
     ]
     if place is not None:
         rates += [
             floor_postgres(urls["postgresql"]),
+            checked_walk(urls["postgresql"], "postgresql"),
             ledger_rebuild(urls["postgresql"], "postgresql"),
         ]
     rates.append(es_read(folder / "eventsourcing.db"))
@@ -293,7 +296,7 @@ def _measure(folder: Path, plan: Plan, place: Path | None) -> Figures:
     parts = breakdown(
         db_path, urls["jsonl"], min(events, BREAKDOWN_RECORDS), urls.get("postgresql")
     )
-    return Figures(events, build_s, rates, restarts, used, parts, openings)
+    return Figures(events, build_s, rates, restarts, used, parts, openings, cores())
 
 
 def _server_snapshots(url: str) -> Path:

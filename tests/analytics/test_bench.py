@@ -16,6 +16,8 @@ def test_the_benchmark_runs_on_a_tiny_ledger(tmp_path: Path) -> None:
     assert figures.finished_tasks > 0
     assert "payout, per task and worker, streamed" in table(figures)
     assert "feed into DuckDB from empty" in goals(figures)
+    assert (figures.walk.records, figures.duck.records) == (2_500, 2_500)
+    assert "ceiling of that work on" in goals(figures)
 
 
 def test_the_benchmark_ledger_verifies(tmp_path: Path) -> None:

@@ -17,6 +17,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 ROWS = (
     "bare decode loop (floor)",
+    "checked read (walk, every check, no fold)",
+    "ceiling on",
     "ledger rebuild, four projections",
     "eventsourcing read into domain events",
     "restart at the head",
@@ -43,4 +45,4 @@ def test_projections_smoke_run_prints_every_row(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert [row for row in ROWS if row not in done.stdout] == [], done.stdout
-    assert len(json.loads(figures.read_text())["rates"]) == 5
+    assert len(json.loads(figures.read_text())["rates"]) == 7
