@@ -9,8 +9,8 @@ reads and hashes, this one decodes and checks). Neither can go faster than that 
 alone, nor, however well it spreads over the cores, faster than the cores can do the
 walk's CPU work: ``cores / (CPU seconds a record)``. The feed also has DuckDB parse
 and store each record's ``events`` row, measured alone here the way the feed does it
-(batches of 200,000 records from their stored lines, a transaction each, into a new
-analytics file).
+(the feed's batches of records from their stored lines, a transaction each, into a
+new analytics file).
 
 A goal above the ceiling cannot be met by any arrangement of the same work; only
 less work a record (no check, a compiled walk, a smaller record) could meet it.
@@ -21,7 +21,6 @@ from __future__ import annotations
 import os
 import tempfile
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,11 +29,8 @@ import duckdb
 from ledger.store.hashed_walk import walk, walk_pages
 from ledger.store.protocol import EventStore
 from projections.analytics.event_rows import insert_events, write_lines
-from projections.analytics.feeder import batches
+from projections.analytics.feeder import BATCH, batches
 from projections.analytics.schema import EVENTS
-
-FEED_BATCH = 200_000
-"""Records a transaction, as ``projections.analytics.feeder.BATCH``."""
 
 
 class Clocks:
@@ -94,8 +90,8 @@ def duckdb_events(store: EventStore, *, until: int | None = None) -> Floor:
         con = duckdb.connect(str(Path(folder) / "floor.duckdb"))
         try:
             con.execute(EVENTS)
-            for batch in _line_batches(store, until):
-                write_lines(batch, lines_path)
+            for records, lines in batches(walk_pages(store, until=until), BATCH):
+                write_lines(lines, lines_path)
                 clocks = Clocks()
                 con.execute("BEGIN TRANSACTION")
                 insert_events(con, lines_path)
@@ -103,16 +99,10 @@ def duckdb_events(store: EventStore, *, until: int | None = None) -> Floor:
                 batch_wall, batch_cpu = clocks.lap()
                 wall += batch_wall
                 cpu += batch_cpu
-                count += sum(part.count(b"\n") for part in batch)
+                count += len(records)
         finally:
             con.close()
     return Floor("DuckDB stores the events rows alone", count, wall, cpu)
-
-
-def _line_batches(store: EventStore, until: int | None) -> Iterator[list[bytes]]:
-    """The walk's stored lines in the feed's batches (``feeder.batches``)."""
-    for _, lines in batches(walk_pages(store, until=until), FEED_BATCH):
-        yield lines
 
 
 def ceiling(cores: int, *floors: Floor) -> float:

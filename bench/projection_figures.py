@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from bench import opening
+from bench import checked_floor, opening
 from bench.rebuild_parts import Part
 from bench.report import table
 
@@ -140,7 +140,9 @@ def _ceiling_table(rates: Sequence[Rate], cores: int) -> str:
     work alone (``bench.checked_floor.ceiling``), and the rebuild goal against it."""
     rows = []
     for walk in (rate for rate in rates if rate.label.startswith("checked read")):
-        ceiling = cores * walk.per_cpu_s
+        ceiling = checked_floor.ceiling(
+            cores, checked_floor.Floor(walk.label, walk.events, walk.seconds, walk.cpu_seconds)
+        )
         target = TARGETS.get(walk.backend)
         rows.append(
             [
